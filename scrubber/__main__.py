@@ -1,0 +1,5 @@
+"""``python -m scrubber``."""
+
+from scrubber.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""The ``scrubber`` command line: parse options, call the engine, pick a formatter, exit."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from datetime import datetime
+
+import click
+
+from scrubber import __version__
+from scrubber.config import ConfigError, load_config
+from scrubber.engine import IG_ENGINES, Options, scrub_paths
+from scrubber.formatters import FORMATTERS
+from scrubber.report import ERROR, Report
+from scrubber.rules import REGISTRY
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_ERROR = 2
+
+
+def exit_code(report: Report) -> int:
+    """0 nothing rejected, 1 a claim or transaction set rejected, 2 an input not processed."""
+    statuses = {f.status for f in report.files}
+    if ERROR in statuses:
+        return EXIT_ERROR
+    return EXIT_OK if statuses <= {"accepted"} else EXIT_REJECTED
+
+
+def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    if value is None:
+        return datetime.now().replace(second=0, microsecond=0)
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM-DDTHH:MM") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scrubber")
+def cli() -> None:
+    """Scrub X12 837P (005010X222A1) claim files for HCPCS L4386 walking boots."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--config", "config_path", type=click.Path(), help="TOML file of payer profiles and rule settings.")
+@click.option("--profile", help="Use this payer profile for every claim.")
+@click.option("--now", callback=_parse_now, metavar="YYYY-MM-DDTHH:MM",
+              help="Processing date and time (default: the clock).")
+@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default="pyx12", show_default=True,
+              help="Implementation-guide validator; 'none' runs the rule catalogue only.")
+def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
+          now: datetime, ig_engine: str) -> None:
+    """Scrub PATHS (files, or directories of files) and report every claim.
+
+    Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
+    2 an input could not be processed or the options are wrong.
+    """
+    try:
+        config = load_config(config_path, profile)
+    except ConfigError as exc:
+        _fail(f"config: {exc}")
+    report = scrub_paths(paths, Options(config=config, today=now.date(), ig_engine=ig_engine))
+    for f in report.files:
+        if f.error is not None:
+            click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
+        for notice in f.notices:
+            click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
+    text = FORMATTERS[fmt](report)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror}")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(exit_code(report))
+
+
+@cli.command()
+@click.argument("code", required=False)
+def rules(code: str | None) -> None:
+    """List the rule catalogue, or show one rule's documentation."""
+    config = load_config()
+    if code is None:
+        click.echo(f"{'code':8} {'name':30} {'severity':8} {'277CA':12} profiles  summary")
+        for rule in REGISTRY.values():
+            on = ",".join(n for n, p in config.profiles.items() if rule.code in p.enabled_codes()) or "-"
+            summary = rule.summary.split(" ", 1)[1]
+            click.echo(f"{rule.code:8} {rule.name:30} {rule.severity.value:8} {rule.stc or '-':12} {on}  {summary}")
+        return
+    rule = REGISTRY.get(code.upper())
+    if rule is None:
+        _fail(f"unknown rule code {code!r}; 'scrubber rules' lists them")
+    on = [n for n, p in config.profiles.items() if rule.code in p.enabled_codes()]
+    click.echo(f"{rule.code} {rule.name}")
+    click.echo(f"severity: {rule.severity.value}")
+    stc = rule.stc or "-"
+    if rule.stc10:
+        stc += f" (STC10 {rule.stc10})"
+    click.echo(f"277CA: {stc}")
+    click.echo(f"profiles: {', '.join(on) or 'none (enable it in a config)'}")
+    for name, option in rule.options.items():
+        click.echo(f"option {name} ({option.kind}, default {option.default!r}): {option.help}")
+    click.echo("")
+    click.echo(textwrap.dedent(rule.doc))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"scrubber: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def main() -> None:
+    cli(prog_name="scrubber")

@@ -1,0 +1,241 @@
+"""Payer profiles and rule settings: load, merge, validate, resolve.
+
+The built-in profiles live in ``profiles.toml`` beside this module; a user's
+TOML file (``--config``) uses the same keys and is layered on top:
+
+* ``default_profile`` – the profile of claims no other key selects;
+* ``[payers]`` – payer ID (2010BB NM109) to profile name;
+* ``[profiles.NAME]`` – ``description``, ``filing_indicators`` (SBR09 codes),
+  ``extends`` (another profile), ``enable`` / ``disable`` (rule codes or
+  family patterns such as ``"WB*"``);
+* ``[rules.CODE]`` – settings for every profile: ``enabled``, ``severity`` and
+  the rule's own options;
+* ``[profiles.NAME.rules.CODE]`` – the same, for one profile.
+
+Every unknown key, rule code, profile, option or wrong type raises
+:class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scrubber.findings import Severity
+from scrubber.rules import REGISTRY, Rule
+
+_TOP_KEYS = {"default_profile", "payers", "profiles", "rules"}
+_PROFILE_KEYS = {"description", "filing_indicators", "extends", "enable", "disable", "rules"}
+_COMMON_RULE_KEYS = {"enabled", "severity"}
+
+
+class ConfigError(Exception):
+    """A configuration the scrubber cannot use; the message names the key."""
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """A rule as one profile runs it."""
+
+    rule: Rule
+    severity: Severity
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    filing_indicators: tuple[str, ...]
+    rules: tuple[RuleSetting, ...]
+
+    def enabled_codes(self) -> list[str]:
+        return [s.rule.code for s in self.rules]
+
+
+@dataclass
+class Config:
+    """The resolved configuration: profiles and how claims are routed to them."""
+
+    profiles: dict[str, Profile]
+    default_profile: str
+    payers: dict[str, str] = field(default_factory=dict)
+    filing_indicators: dict[str, str] = field(default_factory=dict)
+    forced_profile: str | None = None
+
+    def profile_for(self, payer_id: str, filing_indicator: str) -> Profile:
+        """The profile for a claim: forced, else by payer ID, else by SBR09, else the default."""
+        name = (
+            self.forced_profile
+            or self.payers.get(payer_id)
+            or self.filing_indicators.get(filing_indicator)
+            or self.default_profile
+        )
+        return self.profiles[name]
+
+
+def load_config(path: str | Path | None = None, profile: str | None = None) -> Config:
+    """Built-in profiles, plus the user's TOML file at ``path``, resolved."""
+    builtin = tomllib.loads(resources.files("scrubber").joinpath("profiles.toml").read_text("utf-8"))
+    user: dict[str, Any] = {}
+    if path is not None:
+        try:
+            user = tomllib.loads(Path(path).read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    _check_keys(user, _TOP_KEYS, "")
+    raw = _merge(builtin, user)
+    config = _resolve(raw)
+    if profile is not None:
+        if profile not in config.profiles:
+            raise ConfigError(f"--profile {profile!r} is not a profile (known: {', '.join(sorted(config.profiles))})")
+        config.forced_profile = profile
+    return config
+
+
+def _merge(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        "default_profile": user.get("default_profile", base.get("default_profile")),
+        "payers": {**base.get("payers", {}), **_table(user, "payers", "")},
+        "rules": {**base.get("rules", {}), **_table(user, "rules", "")},
+        "profiles": {name: dict(p) for name, p in base.get("profiles", {}).items()},
+    }
+    for name, table in _table(user, "profiles", "").items():
+        key = f"profiles.{name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key} must be a table")
+        _check_keys(table, _PROFILE_KEYS, key)
+        target = merged["profiles"].setdefault(name, {})
+        for k, v in table.items():
+            if k in ("enable", "disable") and k in target:
+                target[k] = list(target[k]) + list(_str_list(v, f"{key}.{k}"))
+            elif k == "rules":
+                target["rules"] = {**target.get("rules", {}), **_table(table, "rules", key)}
+            else:
+                target[k] = v
+    return merged
+
+
+def _resolve(raw: dict[str, Any]) -> Config:
+    profiles_raw: dict[str, dict[str, Any]] = raw["profiles"]
+    global_rules = raw["rules"]
+    for code in global_rules:
+        _rule(code, f"rules.{code}")
+    profiles: dict[str, Profile] = {}
+    filing: dict[str, str] = {}
+    for name in profiles_raw:
+        profiles[name] = _resolve_profile(name, profiles_raw, global_rules)
+        for code in profiles[name].filing_indicators:
+            filing.setdefault(code, name)
+    default = raw.get("default_profile")
+    if default not in profiles:
+        raise ConfigError(f"default_profile {default!r} is not a profile")
+    payers: dict[str, str] = {}
+    for payer, name in raw["payers"].items():
+        if name not in profiles:
+            raise ConfigError(f"payers.{payer} names unknown profile {name!r}")
+        payers[str(payer)] = name
+    return Config(profiles, default, payers, filing)
+
+
+def _resolve_profile(name: str, profiles: dict[str, dict[str, Any]], global_rules: dict[str, Any],
+                     seen: tuple[str, ...] = ()) -> Profile:
+    key = f"profiles.{name}"
+    if name in seen:
+        raise ConfigError(f"{key}.extends makes a cycle ({' -> '.join(seen + (name,))})")
+    table = profiles[name]
+    enabled: set[str] = set()
+    settings: dict[str, dict[str, Any]] = {code: dict(v) for code, v in global_rules.items()}
+    parent = table.get("extends")
+    if parent is not None:
+        if parent not in profiles:
+            raise ConfigError(f"{key}.extends names unknown profile {parent!r}")
+        base = _resolve_profile(parent, profiles, global_rules, seen + (name,))
+        enabled = set(base.enabled_codes())
+        for s in base.rules:
+            settings.setdefault(s.rule.code, {})
+    enabled |= _expand(table.get("enable", []), f"{key}.enable")
+    enabled -= _expand(table.get("disable", []), f"{key}.disable")
+    own = table.get("rules", {})
+    if parent is not None:
+        own = {**profiles[parent].get("rules", {}), **own}
+    for code, values in own.items():
+        _rule(code, f"{key}.rules.{code}")
+        settings[code] = {**settings.get(code, {}), **values}
+    result = []
+    for code, rule in REGISTRY.items():
+        values = settings.get(code, {})
+        where = f"{key}.rules.{code}" if code in own else f"rules.{code}"
+        _check_keys(values, _COMMON_RULE_KEYS | set(rule.options), where)
+        on = values.get("enabled", code in enabled)
+        if not isinstance(on, bool):
+            raise ConfigError(f"{where}.enabled must be true or false")
+        if on:
+            result.append(RuleSetting(rule, _severity(values.get("severity", rule.severity), where),
+                                      _options(rule, values, where)))
+    indicators = _str_list(table.get("filing_indicators", []), f"{key}.filing_indicators")
+    return Profile(name, str(table.get("description", "")), tuple(indicators), tuple(result))
+
+
+def _expand(patterns: Any, key: str) -> set[str]:
+    codes: set[str] = set()
+    for pattern in _str_list(patterns, key):
+        matched = [c for c in REGISTRY if fnmatch.fnmatchcase(c, pattern)]
+        if not matched:
+            raise ConfigError(f"{key}: {pattern!r} matches no rule code")
+        codes.update(matched)
+    return codes
+
+
+def _options(rule: Rule, values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    options = {}
+    for name, option in rule.options.items():
+        value = values.get(name, option.default)
+        if option.kind == "list":
+            value = _str_list(value, f"{where}.{name}")
+        elif option.kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"{where}.{name} must be a number")
+        options[name] = value
+    return options
+
+
+def _severity(value: Any, where: str) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        raise ConfigError(f"{where}.severity must be error, warning or info, not {value!r}") from None
+
+
+def _rule(code: str, key: str) -> Rule:
+    if code not in REGISTRY:
+        raise ConfigError(f"{key}: unknown rule code {code!r}")
+    return REGISTRY[code]
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for k in table:
+        if k not in allowed:
+            name = f"{where}.{k}" if where else k
+            raise ConfigError(f"unknown key {name!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _table(parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = parent.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where + '.' if where else ''}{key} must be a table")
+    return value
+
+
+def _str_list(value: Any, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings")
+    return value

@@ -1,0 +1,235 @@
+"""Scrub files: read, validate against the implementation guide, map, run the rules.
+
+One file goes through three steps:
+
+1. :func:`identify` reads the head to learn what the file is (an 837P 5010 or
+   something we must refuse with a clear message);
+2. :mod:`scrubber.ig` runs pyx12 over it (first pass) when asked;
+3. a second streaming pass walks the envelopes, maps claims and runs each
+   claim's profile rules as soon as the claim is complete.
+
+A transaction set with an implementation-guide or envelope error is rejected
+(999 IK5 ``R``); its claims are listed as rejected with no business findings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from segments import EnvelopeError, EnvelopeWalker, X12InputError, open_x12
+from segments.envelope import Group, Interchange, Transaction
+
+from scrubber import ig
+from scrubber.config import Config
+from scrubber.findings import Finding
+from scrubber.mapping import ClaimBuilder
+from scrubber.model import Claim
+from scrubber.report import ClaimResult, FileResult, Report, TransactionResult
+from scrubber.rules import REGISTRY, Context
+
+IG_ENGINES = ("pyx12", "none")
+_CATALOGUE = {code: i for i, code in enumerate(REGISTRY)}
+_OTHER_837 = {
+    "005010X223": "an 837I (institutional) file",
+    "005010X224": "an 837D (dental) file",
+    "004010X098": "a 4010 837P file",
+    "004010X096": "a 4010 837I file",
+    "004010X097": "a 4010 837D file",
+}
+_TRANSACTION_NAMES = {"999": "a 999 acknowledgment", "997": "a 997 acknowledgment", "277": "a 277 claim status",
+                      "835": "an 835 remittance", "834": "an 834 enrollment", "270": "a 270 eligibility inquiry",
+                      "271": "a 271 eligibility response", "276": "a 276 status inquiry"}
+
+
+class Unsupported(Exception):
+    """X12 that is not an 837P 005010X222 file."""
+
+
+@dataclass(frozen=True)
+class Options:
+    config: Config
+    today: date
+    ig_engine: str = "pyx12"
+
+
+def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
+    """Scrub every file (a directory stands for the files in it, sorted)."""
+    report = Report()
+    for path in expand_paths(paths):
+        report.files.append(scrub_file(path, options))
+    return report
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(str(f) for f in sorted(path.iterdir()) if f.is_file() and not f.name.startswith("."))
+        else:
+            out.append(str(p))
+    return out
+
+
+def identify(path: str | os.PathLike[str]) -> str:
+    """The implementation guide of the file's first transaction set, e.g. ``005010X222A1``.
+
+    Raises :class:`X12InputError` for input that is not X12 and
+    :class:`Unsupported` for X12 that is not an 837P 5010.
+    """
+    st01 = version = ""
+    with open_x12(path) as stream:
+        for seg in stream:
+            if seg.id == "GS":
+                version = seg.get(8)
+            elif seg.id == "ST":
+                st01, version = seg.get(1), seg.get(3) or version
+                break
+    if not st01:
+        raise Unsupported("holds no transaction set (no ST segment)")
+    if st01 != "837":
+        raise Unsupported(f"is {_TRANSACTION_NAMES.get(st01, 'a ' + st01 + ' transaction')} ({version}), "
+                          "not an 837P claim file")
+    for prefix, name in _OTHER_837.items():
+        if version.startswith(prefix):
+            raise Unsupported(f"is {name} ({version}); scrubber checks 837P {ig.SUPPORTED_VERSION} only")
+    if not version.startswith("005010X222"):
+        raise Unsupported(f"is an 837 of version {version!r}; scrubber checks 837P {ig.SUPPORTED_VERSION} only")
+    return version
+
+
+def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
+    result = FileResult(path=str(path))
+    try:
+        version = identify(path)
+    except X12InputError as exc:
+        result.error = (exc.code, exc.message)
+        return result
+    except Unsupported as exc:
+        result.error = ("unsupported", str(exc))
+        return result
+    ig_errors: list[ig.IgError] = []
+    ig_checked = False
+    if options.ig_engine == "pyx12":
+        if version == ig.SUPPORTED_VERSION:
+            try:
+                ig_errors = ig.validate(path)
+                ig_checked = True
+            except ig.IgUnavailable as exc:
+                result.notices.append(f"implementation-guide validation not done: {exc}")
+        else:
+            result.notices.append(f"found {version}: implementation-guide validation supports {ig.SUPPORTED_VERSION}"
+                                  " only; the claims were checked against the rule catalogue")
+    try:
+        _walk(path, result, options, ig_errors, ig_checked)
+    except X12InputError as exc:  # e.g. the file changed between the passes
+        result.error = (exc.code, exc.message)
+    return result
+
+
+def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
+          ig_errors: list[ig.IgError], ig_checked: bool) -> None:
+    pending = iter(ig_errors)
+    next_error = next(pending, None)
+    opened: list[tuple[TransactionResult, Transaction]] = []
+    earlier: set[tuple[str, str]] = set()
+    builder: ClaimBuilder | None = None
+    current: TransactionResult | None = None
+
+    def judge(claim: Claim | None) -> None:
+        if claim is None or current is None:
+            return
+        current.claim_count += 1
+        result.claims.append(judge_claim(claim, options, earlier))
+        earlier.add((claim.billing_npi, claim.claim_id))
+
+    with open_x12(path) as stream:
+        walker = EnvelopeWalker(stream)
+        for kind, seg in walker:
+            if kind == "ISA":
+                earlier = set()
+                if not stream.notes.isa_fixed_width and walker.interchange is not None:
+                    walker.interchange.errors.append(EnvelopeError(
+                        "interchange", "022", "ISA is not the fixed 106-character layout", "ISA", seg.line, seg.index))
+            elif kind == "ST":
+                assert walker.transaction is not None and walker.group is not None and walker.interchange is not None
+                current = TransactionResult(walker.interchange.control_number, walker.group.control_number,
+                                            walker.transaction.control_number, walker.transaction.version,
+                                            ig_checked=ig_checked)
+                opened.append((current, walker.transaction))
+                builder = ClaimBuilder(current.isa13, current.gs06, current.st02)
+            if builder is not None and kind in ("ST", "SEG", "SE"):
+                judge(builder.feed(seg))
+                while next_error is not None and next_error.index <= seg.index:
+                    if next_error.index == seg.index and current is not None and not ig.is_false_positive(next_error, seg):
+                        current.ig_errors.append(_place(next_error, builder.loops.loop, seg.line))
+                    next_error = next(pending, None)
+                if kind == "SE":
+                    assert current is not None
+                    current.bht03 = builder.bht03
+                    judge(builder.finish())
+                    builder, current = None, None
+        if builder is not None and current is not None:  # truncated: the set never closed
+            current.bht03 = builder.bht03
+            judge(builder.finish())
+        if stream.notes.truncated_tail:
+            result.notices.append(f"file ends inside a segment: {stream.notes.truncated_tail!r}")
+        if stream.notes.replaced_characters:
+            result.notices.append("file holds bytes that are not valid text; they were read as U+FFFD")
+    _settle(result, opened, walker.interchanges)
+
+
+def _place(error: ig.IgError, loop: str, line: int) -> ig.IgError:
+    return replace(error, loop=loop, file_line=line)
+
+
+def _settle(result: FileResult, opened: list[tuple[TransactionResult, Transaction]],
+            interchanges: list[Interchange]) -> None:
+    """Decide each transaction set's 999 verdict once all trailers are read."""
+    groups: list[Group] = []
+    for interchange in interchanges:
+        result.envelope_errors.extend(interchange.errors)
+    for txn, envelope in opened:
+        if envelope.group not in groups:
+            groups.append(envelope.group)
+        txn.envelope_errors = list(envelope.errors)
+        broken = envelope.errors or envelope.group.errors or envelope.group.interchange.errors
+        txn.ack = "R" if (txn.ig_errors or broken) else "A"
+        result.transactions.append(txn)
+    for group in groups:
+        result.envelope_errors.extend(group.errors)
+    rejected = {(t.isa13, t.gs06, t.st02) for t in result.transactions if t.ack == "R"}
+    for claim_result in result.claims:
+        c = claim_result.claim
+        if (c.isa13, c.gs06, c.st02) in rejected:
+            claim_result.transaction_rejected = True
+            claim_result.findings = []
+
+
+def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]]) -> ClaimResult:
+    """Run the claim's profile rules; findings sorted by place, then catalogue order."""
+    profile = options.config.profile_for(claim.payer_id, claim.filing_indicator)
+    findings: list[Finding] = []
+    for setting in profile.rules:
+        rule = setting.rule
+        ctx = Context(setting.options, options.today, earlier)
+        for hit in rule.check(claim, ctx):
+            is_error = setting.severity.value == "error"
+            findings.append(Finding(
+                rule=rule.code,
+                name=rule.name,
+                severity=setting.severity,
+                message=hit.message,
+                line_number=hit.line.number if hit.line is not None else None,
+                segment=hit.loc.segment,
+                file_line=hit.loc.line,
+                element=hit.element,
+                stc=rule.stc.format(entity=hit.entity) if (is_error and rule.stc) else None,
+                stc10=rule.stc10 if is_error else None,
+            ))
+    findings.sort(key=lambda f: (f.file_line, _CATALOGUE[f.rule]))
+    return ClaimResult(claim, profile.name, findings)

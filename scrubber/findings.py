@@ -1,0 +1,52 @@
+"""Severity and Finding: what every rule produces and every formatter reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    """How much a finding matters; only ``error`` rejects a claim."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule's verdict on one place of one claim.
+
+    ``line_number`` is the LX01 value (None at claim level); ``stc`` is the
+    277CA STC01 category:status[:entity] for errors and ``stc10`` the second
+    status some rules add.
+    """
+
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    line_number: int | None
+    segment: str
+    file_line: int
+    element: str
+    stc: str | None = None
+    stc10: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "line_number": self.line_number,
+            "segment": self.segment,
+            "file_line": self.file_line,
+            "element": self.element,
+            "stc": self.stc,
+            "stc10": self.stc10,
+        }

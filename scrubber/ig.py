@@ -1,0 +1,173 @@
+"""Implementation-guide validation through pyx12's 005010X222A1 map.
+
+pyx12 is given a normalised copy of the input streamed from our own segment
+reader — one segment per line, the ISA padded to its fixed width — never the
+file path, so it cannot trip on a byte-order mark, UTF-16 or non-ASCII bytes,
+and it writes no ``.997`` beside the input.  Its error tree is read back
+through its JSON visitor and turned into :class:`IgError` records keyed by the
+segment's ordinal in the file; :mod:`scrubber.engine` adds the loop ID and
+drops pyx12's known false positives (see :func:`is_false_positive`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from segments import Segment, open_x12
+
+from scrubber.model import CMN_INDICATOR_CODES
+
+SUPPORTED_VERSION = "005010X222A1"
+#: pyx12 segment codes that are not 999 IK304 codes, mapped to "segment has data element errors".
+_NONSTANDARD_SEGMENT_CODES = {"SEG1": "8", "HL1": "8", "HL2": "8", "LX": "8"}
+_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
+
+logging.getLogger("pyx12").addHandler(logging.NullHandler())
+logging.getLogger("pyx12").propagate = False
+
+
+@dataclass(frozen=True, slots=True)
+class IgError:
+    """One implementation-guide error, in the shape a 999 IK3/IK4 needs."""
+
+    segment: str
+    position: int
+    index: int
+    code: str
+    message: str
+    element: str = ""
+    element_position: int | None = None
+    component_position: int | None = None
+    data_element: str = ""
+    value: str | None = None
+    loop: str = ""
+    file_line: int = 0
+
+    @property
+    def is_element_error(self) -> bool:
+        return self.element_position is not None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "segment": self.segment,
+            "position": self.position,
+            "loop": self.loop,
+            "element": self.element,
+            "code": self.code,
+            "file_line": self.file_line,
+            "message": self.message,
+        }
+
+
+class IgUnavailable(Exception):
+    """pyx12 could not judge the file (no map for its version, engine failure)."""
+
+
+def validate(path: str | os.PathLike[str]) -> list[IgError]:
+    """Run pyx12 over ``path``; errors sorted by file segment ordinal."""
+    import pyx12.errors
+    import pyx12.params
+    import pyx12.x12n_document
+
+    params = pyx12.params.params()
+    out = io.StringIO()
+    with open_x12(path) as stream:
+        source = _TextSource(_normalised(stream))
+        try:
+            pyx12.x12n_document.x12n_document(params, source, None, None, fd_json=out)
+        except pyx12.errors.EngineError as exc:
+            raise IgUnavailable(str(exc)) from None
+        except Exception as exc:  # pyx12 bugs must not reach the user as a traceback
+            raise IgUnavailable(f"pyx12 failed: {type(exc).__name__}: {exc}") from None
+    try:
+        tree = json.loads(out.getvalue() or '{"interchanges": []}')
+    except json.JSONDecodeError as exc:
+        raise IgUnavailable(f"pyx12 produced no readable result: {exc}") from None
+    return sorted(_errors(tree), key=lambda e: (e.index, e.position))
+
+
+def is_false_positive(error: IgError, seg: Segment) -> bool:
+    """pyx12 errors the TR3 contradicts.
+
+    pyx12 identifies 2400 PWK segments by PWK01 only, so the DME CMN indicator
+    ``PWK*CT*AD`` (and AB, AF, AG, NS) is taken for the Line Supplemental
+    Information PWK and its PWK02 rejected as an invalid code, although the
+    005010X222A1 TR3 defines it (loop 2400, "DME CMN Indicator", and its own
+    oxygen and wheelchair examples use it).
+    """
+    return (
+        error.segment == "PWK"
+        and error.element == "PWK02"
+        and error.code == "7"
+        and seg.get(1) == "CT"
+        and seg.get(2) in CMN_INDICATOR_CODES
+    )
+
+
+def _errors(tree: dict[str, object]) -> Iterator[IgError]:
+    for isa in tree.get("interchanges", []):  # type: ignore[union-attr]
+        for gs in isa["groups"]:
+            for st in gs["transactions"]:
+                for seg in st["segments"]:
+                    base = IgError(seg["seg_id"], seg["seg_count"] or 0, seg["cur_line"] or 0, "", "")
+                    for err in seg["errors"]:
+                        code = _NONSTANDARD_SEGMENT_CODES.get(err["err_cde"], err["err_cde"])
+                        yield replace(base, code=code, message=err["err_str"], value=err["err_val"])
+                    for ele in seg["elements"]:
+                        element = f"{seg['seg_id']}{ele['ele_pos']:02d}"
+                        if ele["subele_pos"]:
+                            element += f"-{ele['subele_pos']}"
+                        for err in ele["errors"]:
+                            yield replace(
+                                base,
+                                code=err["err_cde"],
+                                message=err["err_str"],
+                                value=err["err_val"],
+                                element=element,
+                                element_position=ele["ele_pos"],
+                                component_position=ele["subele_pos"],
+                                data_element=ele["ele_ref_num"] or "",
+                            )
+
+
+def _normalised(segments: Iterator[Segment] | object) -> Iterator[str]:
+    """The input as pyx12 reads best: one segment per line, fixed-width ISA."""
+    for seg in segments:  # type: ignore[attr-defined]
+        d = seg.delimiters
+        end = d.segment if d.segment == "\n" else d.segment + "\n"
+        if seg.id == "ISA" and len(seg.elements) == 17:
+            fields = [seg.elements[0]]
+            fields += [v[:w].ljust(w) for v, w in zip(seg.elements[1:16], _ISA_WIDTHS, strict=True)]
+            fields.append(seg.elements[16][:1] or d.component)
+            yield d.element.join(fields) + end
+        else:
+            yield seg.text() + end
+
+
+class _TextSource(io.TextIOBase):
+    """A read-only text stream over an iterator of strings (what pyx12 reads from)."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._buffer = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            rest = self._buffer + "".join(self._chunks)
+            self._buffer = ""
+            return rest
+        while len(self._buffer) < size:
+            try:
+                self._buffer += next(self._chunks)
+            except StopIteration:
+                break
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out

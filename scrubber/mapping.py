@@ -1,0 +1,247 @@
+"""Map an 837P segment stream to :class:`~scrubber.model.Claim` objects.
+
+Two small state machines, fed one segment at a time so that nothing but the
+claim being built is held in memory:
+
+* :class:`LoopTracker` names the 005010X222A1 loop of each segment from the
+  segment ID, its qualifier and the HL level (the 999 IK303 loop ID);
+* :class:`ClaimBuilder` collects the 2300/2400 data rules need, with the
+  billing provider, subscriber, patient and payer context around it, and hands
+  back each claim as soon as the next CLM, HL or SE closes it.
+"""
+
+from __future__ import annotations
+
+from segments import Segment
+
+from scrubber.model import Claim, Loc, Note, Npi, Person, Pwk, Ref, ServiceLine
+
+_HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
+_NM1_HEADER = {"41": "1000A", "40": "1000B"}
+_NM1_2000A = {"85": "2010AA", "87": "2010AB", "PE": "2010AC"}
+_NM1_2000B = {"IL": "2010BA", "PR": "2010BB"}
+_NM1_2000C = {"QC": "2010CA"}
+_NM1_2300 = {"DN": "2310A", "P3": "2310A", "82": "2310B", "77": "2310C", "DQ": "2310D", "PW": "2310E", "45": "2310F"}
+_NM1_2320 = {"IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "2330D", "77": "2330E", "DQ": "2330F", "85": "2330G"}
+_NM1_2400 = {"82": "2420A", "QB": "2420B", "77": "2420C", "DQ": "2420D", "DK": "2420E", "DN": "2420F", "P3": "2420F", "PW": "2420G", "45": "2420H"}
+
+
+class LoopTracker:
+    """Names the loop of each segment of an 837P transaction set."""
+
+    def __init__(self) -> None:
+        self.loop = ""
+        self._level = ""  # 2000A/B/C, then 2300, 2320, 2400
+
+    def see(self, seg: Segment) -> str:
+        sid = seg.id
+        if sid in ("ST", "BHT", "SE"):
+            self.loop = self._level = ""
+        elif sid == "HL":
+            self.loop = self._level = _HL_LOOPS.get(seg.get(3), "2000B")
+        elif sid == "CLM":
+            self.loop = self._level = "2300"
+        elif sid == "LX":
+            self.loop = self._level = "2400"
+        elif sid == "SBR" and self._level in ("2300", "2320"):
+            self.loop = self._level = "2320"
+        elif sid == "SVD":
+            self.loop = "2430"
+        elif sid == "LQ":
+            self.loop = "2440"
+        elif sid == "NM1":
+            self.loop = self._nm1_loop(seg.get(1)) or self.loop
+        return self.loop
+
+    def _nm1_loop(self, entity: str) -> str | None:
+        table = {
+            "": _NM1_HEADER,
+            "2000A": _NM1_2000A,
+            "2000B": _NM1_2000B,
+            "2000C": _NM1_2000C,
+            "2300": _NM1_2300,
+            "2320": _NM1_2320,
+            "2400": _NM1_2400,
+        }.get(self._level, {})
+        return table.get(entity)
+
+
+class ClaimBuilder:
+    """Feed segments of one transaction set; collect finished claims.
+
+    ``feed`` returns the claim that the segment closed, if any; ``finish``
+    returns the last one at SE (or at the end of a truncated set).
+    """
+
+    def __init__(self, isa13: str = "", gs06: str = "", st02: str = "") -> None:
+        self.isa13, self.gs06, self.st02 = isa13, gs06, st02
+        self.loops = LoopTracker()
+        self.bht03 = ""
+        self._billing: Npi | None = None
+        self._filing_indicator = ""
+        self._payer_name = ""
+        self._payer_id = ""
+        self._subscriber = Person()
+        self._patient: Person | None = None
+        self._person: Person | None = None
+        self._claim: Claim | None = None
+        self._line: ServiceLine | None = None
+
+    def feed(self, seg: Segment) -> Claim | None:
+        loop = self.loops.see(seg)
+        sid = seg.id
+        loc = Loc(sid, seg.position, seg.line, loop)
+        done: Claim | None = None
+        if sid in ("HL", "CLM", "SE"):
+            done = self.finish()
+        handler = getattr(self, "_" + sid.lower(), None) if sid.isalnum() else None
+        if handler is not None:
+            handler(seg, loc, loop)
+        if self._claim is not None:
+            self._claim.last_index = seg.index
+        return done
+
+    def finish(self) -> Claim | None:
+        claim, self._claim, self._line = self._claim, None, None
+        return claim
+
+    # -- header and hierarchy -----------------------------------------------------
+
+    def _bht(self, seg: Segment, loc: Loc, loop: str) -> None:
+        self.bht03 = seg.get(3)
+
+    def _hl(self, seg: Segment, loc: Loc, loop: str) -> None:
+        level = seg.get(3)
+        if level == "20":
+            self._billing = None
+            self._person = None
+        elif level == "22":
+            self._subscriber = Person()
+            self._patient = None
+            self._person = self._subscriber
+            self._filing_indicator = self._payer_name = self._payer_id = ""
+        elif level == "23":
+            self._patient = Person()
+            self._person = self._patient
+
+    def _sbr(self, seg: Segment, loc: Loc, loop: str) -> None:
+        if loop == "2000B":
+            self._filing_indicator = seg.get(9)
+
+    def _nm1(self, seg: Segment, loc: Loc, loop: str) -> None:
+        npi = Npi(seg.get(1), seg.get(8), seg.get(9), loc) if seg.get(8) == "XX" else None
+        if loop == "2010AA":
+            self._billing = Npi("85", seg.get(8), seg.get(9), loc)
+        elif loop in ("2010BA", "2010CA") and self._person is not None:
+            self._person.last_name = seg.get(3)
+            self._person.first_name = seg.get(4)
+            self._person.member_id = seg.get(9)
+        elif loop == "2010BB":
+            self._payer_name, self._payer_id = seg.get(3), seg.get(9)
+        elif loop == "2310B" and self._claim is not None:
+            self._claim.rendering = npi
+        elif loop == "2420A" and self._line is not None:
+            self._line.rendering = npi
+        elif loop == "2420E" and self._line is not None:
+            self._line.ordering = Npi("DK", seg.get(8), seg.get(9), loc)
+
+    def _dmg(self, seg: Segment, loc: Loc, loop: str) -> None:
+        if loop in ("2010BA", "2010CA") and self._person is not None:
+            self._person.birth_date = seg.get(2)
+
+    def _n3(self, seg: Segment, loc: Loc, loop: str) -> None:
+        if loop in ("2010BA", "2010CA") and self._person is not None:
+            self._person.address += tuple(e for e in seg.elements[1:] if e)
+
+    def _n4(self, seg: Segment, loc: Loc, loop: str) -> None:
+        self._n3(seg, loc, loop)
+
+    # -- claim -----------------------------------------------------------------------
+
+    def _clm(self, seg: Segment, loc: Loc, loop: str) -> None:
+        place = seg.components(5)
+        self._claim = Claim(
+            claim_id=seg.get(1),
+            loc=loc,
+            st02=self.st02,
+            isa13=self.isa13,
+            gs06=self.gs06,
+            bht03=self.bht03,
+            charge=seg.get(2),
+            place_of_service=place[0],
+            facility_qualifier=place[1] if len(place) > 1 else "",
+            frequency=place[2] if len(place) > 2 else "",
+            filing_indicator=self._filing_indicator,
+            payer_name=self._payer_name,
+            payer_id=self._payer_id,
+            billing=self._billing,
+            subscriber=self._subscriber,
+            patient=self._patient,
+            first_index=seg.index,
+        )
+
+    def _hi(self, seg: Segment, loc: Loc, loop: str) -> None:
+        if self._claim is None or loop != "2300":
+            return
+        if self._claim.hi is None:
+            self._claim.hi = loc
+        for n in range(1, len(seg.elements)):
+            parts = seg.components(n)
+            if len(parts) >= 2 and parts[1]:
+                self._claim.diagnoses.append((parts[0], parts[1]))
+
+    def _pwk(self, seg: Segment, loc: Loc, loop: str) -> None:
+        pwk = Pwk(seg.get(1), seg.get(2), seg.get(5), seg.get(6), loc)
+        if loop == "2400" and self._line is not None:
+            self._line.pwks.append(pwk)
+        elif loop == "2300" and self._claim is not None:
+            self._claim.pwks.append(pwk)
+
+    def _ref(self, seg: Segment, loc: Loc, loop: str) -> None:
+        ref = Ref(seg.get(1), seg.get(2), loc)
+        if loop == "2300" and self._claim is not None:
+            if ref.qualifier == "G1":
+                self._claim.prior_auth = ref
+            elif ref.qualifier == "D9":
+                self._claim.trace = ref
+        elif loop == "2400" and self._line is not None:
+            if ref.qualifier == "G1":
+                self._line.prior_auths.append(ref)
+            elif ref.qualifier == "6R":
+                self._line.line_control = ref
+
+    def _nte(self, seg: Segment, loc: Loc, loop: str) -> None:
+        note = Note(seg.get(1), seg.get(2), loc)
+        if loop == "2400" and self._line is not None:
+            self._line.notes.append(note)
+        elif loop == "2300" and self._claim is not None:
+            self._claim.notes.append(note)
+
+    # -- service line ------------------------------------------------------------------
+
+    def _lx(self, seg: Segment, loc: Loc, loop: str) -> None:
+        if self._claim is None:
+            return
+        self._line = ServiceLine(line_number=seg.get(1), loc=loc)
+        self._claim.lines.append(self._line)
+
+    def _sv1(self, seg: Segment, loc: Loc, loop: str) -> None:
+        line = self._line
+        if line is None or loop != "2400":
+            return
+        proc = seg.components(1)
+        line.qualifier = proc[0]
+        line.procedure = proc[1] if len(proc) > 1 else ""
+        line.modifiers = tuple(m for m in proc[2:6] if m)
+        line.charge = seg.get(2)
+        line.unit_basis = seg.get(3)
+        line.units = seg.get(4)
+        line.place_of_service = seg.get(5)
+        line.pointers = tuple(p for p in seg.components(7) if p)
+        line.sv1 = loc
+
+    def _dtp(self, seg: Segment, loc: Loc, loop: str) -> None:
+        if loop == "2400" and self._line is not None and seg.get(1) == "472":
+            self._line.date_format = seg.get(2)
+            self._line.service_date = seg.get(3)
+            self._line.dtp = loc

@@ -1,0 +1,178 @@
+"""The internal objects rules see: claims, service lines, attachments.
+
+Built from the segment stream by :mod:`scrubber.mapping`; rules read these and
+never touch raw segments.  Every object keeps the :class:`Loc` of the segment it
+came from so findings can point at the exact place in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: PWK02 values meaning the attachment is actually being sent (not ``AA``).
+SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
+#: PWK02 values of the 2400 "DME CMN Indicator" PWK (always PWK01 = CT).
+CMN_INDICATOR_CODES = frozenset({"AB", "AD", "AF", "AG", "NS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """Where a segment is: its ID, its position in the transaction set, its file line."""
+
+    segment: str
+    position: int
+    line: int
+    loop: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pwk:
+    """A PWK segment: attachment report type, transmission code, control number."""
+
+    report_type: str
+    transmission: str
+    id_qualifier: str
+    control_number: str
+    loc: Loc
+
+    @property
+    def is_cmn_indicator(self) -> bool:
+        """True for the 2400 DME CMN indicator (``PWK*CT*AD`` and kin), not an attachment."""
+        return self.report_type == "CT" and self.transmission in CMN_INDICATOR_CODES
+
+    @property
+    def is_sent(self) -> bool:
+        return self.transmission in SENT_TRANSMISSIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Npi:
+    """A provider identifier with its entity code (85 billing, 82 rendering, DK ordering)."""
+
+    entity: str
+    qualifier: str
+    value: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An NTE segment."""
+
+    code: str
+    text: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A REF segment value (prior authorization, line control number, trace)."""
+
+    qualifier: str
+    value: str
+    loc: Loc
+
+
+@dataclass
+class Person:
+    """Subscriber or patient: PHI, kept only for display and redaction."""
+
+    last_name: str = ""
+    first_name: str = ""
+    member_id: str = ""
+    birth_date: str = ""
+    address: tuple[str, ...] = ()
+
+
+@dataclass
+class ServiceLine:
+    """One 2400 loop."""
+
+    line_number: str
+    loc: Loc
+    qualifier: str = ""
+    procedure: str = ""
+    modifiers: tuple[str, ...] = ()
+    charge: str = ""
+    unit_basis: str = ""
+    units: str = ""
+    place_of_service: str = ""
+    pointers: tuple[str, ...] = ()
+    service_date: str = ""
+    date_format: str = ""
+    sv1: Loc | None = None
+    dtp: Loc | None = None
+    pwks: list[Pwk] = field(default_factory=list)
+    prior_auths: list[Ref] = field(default_factory=list)
+    line_control: Ref | None = None
+    ordering: Npi | None = None
+    rendering: Npi | None = None
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def number(self) -> int | None:
+        """LX01 as an integer, or None when it is not a number."""
+        return int(self.line_number) if self.line_number.isdigit() else None
+
+    @property
+    def attachments(self) -> list[Pwk]:
+        """Supplemental-information PWKs of the line (the CMN indicator excluded)."""
+        return [p for p in self.pwks if not p.is_cmn_indicator]
+
+    @property
+    def side(self) -> str | None:
+        """``RT`` or ``LT`` when exactly one of them is on the line."""
+        sides = [m for m in ("RT", "LT") if m in self.modifiers]
+        return sides[0] if len(sides) == 1 else None
+
+    def service_dates(self) -> tuple[str, str]:
+        """(first, last) service date as CCYYMMDD strings; RD8 gives a range."""
+        if self.date_format == "RD8" and "-" in self.service_date:
+            first, _, last = self.service_date.partition("-")
+            return first, last
+        return self.service_date, self.service_date
+
+
+@dataclass
+class Claim:
+    """One 2300 loop with its context (billing provider, subscriber, payer)."""
+
+    claim_id: str
+    loc: Loc
+    st02: str = ""
+    isa13: str = ""
+    gs06: str = ""
+    bht03: str = ""
+    charge: str = ""
+    place_of_service: str = ""
+    facility_qualifier: str = ""
+    frequency: str = ""
+    filing_indicator: str = ""
+    payer_name: str = ""
+    payer_id: str = ""
+    billing: Npi | None = None
+    rendering: Npi | None = None
+    diagnoses: list[tuple[str, str]] = field(default_factory=list)
+    hi: Loc | None = None
+    pwks: list[Pwk] = field(default_factory=list)
+    prior_auth: Ref | None = None
+    trace: Ref | None = None
+    notes: list[Note] = field(default_factory=list)
+    lines: list[ServiceLine] = field(default_factory=list)
+    subscriber: Person = field(default_factory=Person)
+    patient: Person | None = None
+    first_index: int = 0
+    last_index: int = 0
+
+    @property
+    def attachments(self) -> list[Pwk]:
+        """Claim-level supplemental-information PWKs."""
+        return [p for p in self.pwks if not p.is_cmn_indicator]
+
+    @property
+    def billing_npi(self) -> str:
+        return self.billing.value if self.billing else ""
+
+    def first_service_date(self) -> str:
+        dates = [ln.service_dates()[0] for ln in self.lines if ln.service_date]
+        return min(dates) if dates else ""

@@ -1,0 +1,146 @@
+"""The result tree every formatter reads: Report → FileResult → transactions and claims."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from segments import EnvelopeError
+
+from scrubber import __version__
+from scrubber.findings import Finding, Severity
+from scrubber.ig import IgError
+from scrubber.model import Claim
+
+ACCEPTED, REJECTED, PARTIAL, ERROR = "accepted", "rejected", "partial", "error"
+
+
+@dataclass
+class TransactionResult:
+    """One ST…SE: its control numbers, IG errors and 999 verdict."""
+
+    isa13: str
+    gs06: str
+    st02: str
+    version: str
+    bht03: str = ""
+    ack: str = "A"
+    ig_errors: list[IgError] = field(default_factory=list)
+    envelope_errors: list[EnvelopeError] = field(default_factory=list)
+    ig_checked: bool = True
+    claim_count: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "isa13": self.isa13,
+            "gs06": self.gs06,
+            "st02": self.st02,
+            "version": self.version,
+            "ack": self.ack,
+            "ig_checked": self.ig_checked,
+            "ig_errors": [e.to_dict() for e in self.ig_errors],
+            "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
+        }
+
+
+@dataclass
+class ClaimResult:
+    """One claim with its profile, findings and verdict."""
+
+    claim: Claim
+    profile: str
+    findings: list[Finding] = field(default_factory=list)
+    transaction_rejected: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.transaction_rejected or any(f.severity is Severity.ERROR for f in self.findings):
+            return REJECTED
+        return ACCEPTED
+
+    def to_dict(self) -> dict[str, object]:
+        c = self.claim
+        return {
+            "claim_id": c.claim_id,
+            "st02": c.st02,
+            "status": self.status,
+            "profile": self.profile,
+            "file_line": c.loc.line,
+            "charge": c.charge,
+            "payer_id": c.payer_id,
+            "filing_indicator": c.filing_indicator,
+            "lines": [
+                {
+                    "line_number": ln.number,
+                    "procedure": ln.procedure,
+                    "modifiers": list(ln.modifiers),
+                    "units": ln.units,
+                    "service_date": ln.service_date,
+                    "charge": ln.charge,
+                }
+                for ln in c.lines
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class FileResult:
+    """One input file."""
+
+    path: str
+    error: tuple[str, str] | None = None
+    transactions: list[TransactionResult] = field(default_factory=list)
+    claims: list[ClaimResult] = field(default_factory=list)
+    envelope_errors: list[EnvelopeError] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return ERROR
+        rejected_sets = any(t.ack == "R" for t in self.transactions) or bool(self.envelope_errors)
+        statuses = {c.status for c in self.claims}
+        if REJECTED not in statuses and not rejected_sets:
+            return ACCEPTED
+        if ACCEPTED not in statuses:
+            return REJECTED
+        return PARTIAL
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "error": None if self.error is None else {"code": self.error[0], "message": self.error[1]},
+            "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
+            "notices": list(self.notices),
+            "transactions": [t.to_dict() for t in self.transactions],
+            "claims": [c.to_dict() for c in self.claims],
+        }
+
+
+@dataclass
+class Report:
+    files: list[FileResult] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        claims = [c for f in self.files for c in f.claims]
+        severities = Counter(f.severity.value for c in claims for f in c.findings)
+        return {
+            "files": len(self.files),
+            "claims": len(claims),
+            "accepted": sum(c.status == ACCEPTED for c in claims),
+            "rejected": sum(c.status == REJECTED for c in claims),
+            "findings": {s.value: severities.get(s.value, 0) for s in Severity},
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "scrubber_version": __version__,
+            "files": [f.to_dict() for f in self.files],
+            "summary": self.summary(),
+        }
+
+
+def _envelope_dict(e: EnvelopeError) -> dict[str, object]:
+    return {"level": e.level, "code": e.code, "segment": e.segment, "file_line": e.line, "message": e.message}

@@ -1,0 +1,79 @@
+"""AUTH rules: prior authorization numbers (REF*G1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+
+from scrubber.findings import Severity
+from scrubber.model import Claim
+from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
+
+
+@rule("AUTH001", "prior-auth-missing", Severity.ERROR, stc="A6:252:PR",
+      options={"charge_threshold": Option("number", 0,
+                                          "require the authorization only when the L4386 line charge is above this")})
+def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """AUTH001 L4386 line without a prior authorization number (REF*G1).
+
+    What it checks:
+        When the payer profile requires prior authorization, a REF*G1 at 2300
+        or on the L4386 line; with ``charge_threshold`` set, only lines whose
+        SV102 charge is above it need one.
+    Why:
+        Many commercial and Medicaid plans require precertification for
+        orthoses, often above a dollar amount (HMSA: over $500; EmblemHealth
+        L-code list); a claim without the number is rejected (domain.md 6).
+        Original Medicare does not require it for walking boots.
+    Failing:
+        an L4386 claim for a commercial payer with no REF*G1
+    Passing:
+        REF*G1*AUTH20260001~ in 2300
+    Fix:
+        Obtain the authorization and send its number in 2300 REF*G1.
+    Options:
+        charge_threshold: line charge above which the number is required (0: always).
+    References:
+        X12 005010X222A1 2300/2400 REF*G1; payer policies in domain.md 6.
+    """
+    threshold = Decimal(str(ctx.options["charge_threshold"]))
+    if claim.prior_auth is not None:
+        return
+    for line in walking_boot_lines(claim):
+        if line.prior_auths:
+            continue
+        try:
+            charge = Decimal(line.charge or "0")
+        except InvalidOperation:
+            charge = Decimal(0)
+        if charge > threshold:
+            yield Hit(f"L4386 line {line.line_number} needs a prior authorization number (REF*G1) for this payer",
+                      line_loc(line), "REF02", line)
+
+
+@rule("AUTH002", "line-auth-repeats-claim", Severity.WARNING)
+def line_auth_repeats_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """AUTH002 2400 REF*G1 equal to the 2300 REF*G1.
+
+    What it checks:
+        A line-level prior authorization on an L4386 line differs from the
+        claim-level one.
+    Why:
+        X12 RFI 2459: a 2400 REF*G1 is sent only when it differs from 2300;
+        repeating the claim's number on a line is non-compliant.
+    Failing:
+        REF*G1*AUTH1~ in 2300 and REF*G1*AUTH1~ in 2400
+    Passing:
+        REF*G1*AUTH1~ in 2300 only
+    Fix:
+        Remove the line-level REF*G1.
+    References:
+        X12 RFI 2459.
+    """
+    if claim.prior_auth is None:
+        return
+    for line in walking_boot_lines(claim):
+        for ref in line.prior_auths:
+            if ref.value == claim.prior_auth.value:
+                yield Hit(f"line {line.line_number} REF*G1 {ref.value} repeats the claim-level authorization",
+                          ref.loc, "REF02", line)

@@ -1,0 +1,116 @@
+"""What a rule is: metadata, options, a pure check function, its documentation.
+
+A rule is a plain function ``check(claim, ctx) -> Iterator[Hit]`` registered
+with :func:`rule`, which records its code, name, default severity, 277CA
+status, options and docstring.  Rules never read files, the clock or the
+environment: everything comes in through the claim and the :class:`Context`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from scrubber.findings import Severity
+from scrubber.model import Claim, Loc, ServiceLine
+
+WALKING_BOOT = "L4386"
+CODE_PATTERN = re.compile(r"^(WB|KX|MOD|DOC|AUTH|CLM)\d{3}$")
+DOC_SECTIONS = ("What it checks", "Why", "Failing", "Passing", "Fix")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a check yields: a message and the place it is about."""
+
+    message: str
+    loc: Loc
+    element: str = ""
+    line: ServiceLine | None = None
+    entity: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a rule may know besides the claim.
+
+    ``options`` are the rule's resolved options; ``today`` is the processing
+    date (``--now``); ``earlier_claims`` holds (billing NPI, CLM01) of the
+    claims already read in this interchange.
+    """
+
+    options: Mapping[str, Any]
+    today: date
+    earlier_claims: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()
+
+
+Check = Callable[[Claim, Context], Iterator[Hit]]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A rule option: its type (``list``, ``number`` or ``str``) and default."""
+
+    kind: str
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    check: Check
+    stc: str | None = None
+    stc10: str | None = None
+    options: Mapping[str, Option] = field(default_factory=dict)
+
+    @property
+    def doc(self) -> str:
+        import inspect
+
+        return inspect.getdoc(self.check) or ""
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else ""
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    stc: str | None = None,
+    stc10: str | None = None,
+    options: Mapping[str, Option] | None = None,
+) -> Callable[[Check], Check]:
+    """Register a check function as rule ``code``; refuses duplicates and bad metadata."""
+
+    def register(check: Check) -> Check:
+        if not CODE_PATTERN.match(code):
+            raise ValueError(f"rule code {code!r} does not match {CODE_PATTERN.pattern}")
+        if code in REGISTRY or any(r.name == name for r in REGISTRY.values()):
+            raise ValueError(f"rule {code} {name} registered twice")
+        if not (check.__doc__ and code in check.__doc__.splitlines()[0]):
+            raise ValueError(f"rule {code}: the docstring's first line must name the code")
+        REGISTRY[code] = Rule(code, name, severity, check, stc, stc10, dict(options or {}))
+        return check
+
+    return register
+
+
+def walking_boot_lines(claim: Claim) -> Iterator[ServiceLine]:
+    """The claim's service lines billed with HCPCS L4386."""
+    return (ln for ln in claim.lines if ln.procedure == WALKING_BOOT)
+
+
+def line_loc(line: ServiceLine) -> Loc:
+    """The SV1 of a line (its LX when SV1 is missing)."""
+    return line.sv1 or line.loc

@@ -1,0 +1,181 @@
+"""DOC rules: attachments (PWK) and the documentation of a custom fitting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scrubber.findings import Severity
+from scrubber.model import SENT_TRANSMISSIONS, Claim, Pwk, ServiceLine
+from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
+
+MEDICAL_NECESSITY_TYPES = ["M1", "OZ", "PO", "CT", "OB", "RR", "DG", "PY", "XP"]
+ORDER_TYPES = ["B2", "B3", "DB"]
+PROOF_OF_DELIVERY_TYPES = ["OZ"]
+FITTING_WORDS = ["FIT", "MODIF", "TRIM", "MOLD", "BEND", "ADJUST", "CUSTOM"]
+
+
+def _attachments(claim: Claim, line: ServiceLine) -> list[Pwk]:
+    """Supplemental PWKs that cover a line: the claim's and the line's own."""
+    return claim.attachments + line.attachments
+
+
+@rule("DOC001", "documentation-missing", Severity.ERROR, stc="A6:294", stc10="A6:297",
+      options={"types": Option("list", MEDICAL_NECESSITY_TYPES, "PWK01 report types that document medical necessity")})
+def documentation_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC001 L4386 line without a medical-necessity attachment (PWK).
+
+    What it checks:
+        When the payer profile requires it, a PWK at 2300 or on the L4386 line
+        whose PWK01 is a medical-necessity type (default M1, OZ, PO, CT, OB, RR,
+        DG, PY, XP).  The 2400 DME CMN indicator (PWK*CT*AD and kin) does not count.
+    Why:
+        Custom-fitted L4386 needs records showing why a custom fit was needed
+        and what was modified (LCD L33686); payers that review before paying
+        want them announced with the claim (domain.md 2.3, 3.8).
+    Failing:
+        an L4386 claim with no PWK segment
+    Passing:
+        PWK*PO*FX***AC*DOC12345~
+    Fix:
+        Send the records (fax, mail, 275) and add a PWK with type, transmission and control number.
+    Options:
+        types: PWK01 codes that count.
+    References:
+        LCD L33686; CGS PWK segment page; X12 005010X222A1 PWK.
+    """
+    types = set(ctx.options["types"])
+    for line in walking_boot_lines(claim):
+        if not any(p.report_type in types for p in _attachments(claim, line)):
+            yield Hit(f"L4386 line {line.line_number} has no medical-necessity attachment (PWK01 one of"
+                      f" {', '.join(sorted(types))})", line_loc(line), "PWK01", line)
+
+
+@rule("DOC002", "order-missing", Severity.ERROR, stc="A6:294", stc10="A6:282",
+      options={"types": Option("list", ORDER_TYPES, "PWK01 report types that are an order or prescription")})
+def order_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC002 L4386 line without an order attachment (PWK B2, B3 or DB).
+
+    What it checks:
+        When the profile requires it, a PWK at 2300 or on the line whose PWK01
+        is a prescription or order type (B2 prescription, B3 physician order,
+        DB DME prescription).
+    Why:
+        The standard written order must exist before the claim is submitted
+        (CMS Standard Documentation Requirements, A55426).
+    Failing:
+        an L4386 claim with PWK*PO*FX***AC*DOC1~ only
+    Passing:
+        PWK*DB*FX***AC*ORD1~
+    Fix:
+        Attach the signed order and announce it with a PWK.
+    Options:
+        types: PWK01 codes that count.
+    References:
+        CMS DMEPOS documentation requirements (A55426).
+    """
+    types = set(ctx.options["types"])
+    for line in walking_boot_lines(claim):
+        if not any(p.report_type in types for p in _attachments(claim, line)):
+            yield Hit(f"L4386 line {line.line_number} has no order attachment (PWK01 one of {', '.join(sorted(types))})",
+                      line_loc(line), "PWK01", line)
+
+
+@rule("DOC003", "proof-of-delivery-missing", Severity.ERROR, stc="A6:294",
+      options={"types": Option("list", PROOF_OF_DELIVERY_TYPES, "PWK01 report types that carry proof of delivery")})
+def proof_of_delivery_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC003 L4386 line without a proof-of-delivery attachment actually sent.
+
+    What it checks:
+        When the profile requires it, a PWK at 2300 or on the line whose PWK01
+        is a proof-of-delivery type (default OZ) and whose PWK02 says it is
+        sent (BM, EL, EM, FT or FX, not AA).
+    Why:
+        The delivery date is the date of service and the proof of delivery
+        must support it (CMS A55426; Noridian POD requirements).
+    Failing:
+        PWK*OZ*AA~
+    Passing:
+        PWK*OZ*FX***AC*POD5678~
+    Fix:
+        Send the signed delivery receipt and reference it in a PWK.
+    Options:
+        types: PWK01 codes that count.
+    References:
+        CMS A55426; Noridian proof-of-delivery article.
+    """
+    types = set(ctx.options["types"])
+    for line in walking_boot_lines(claim):
+        if not any(p.report_type in types and p.is_sent for p in _attachments(claim, line)):
+            yield Hit(f"L4386 line {line.line_number} has no proof of delivery sent (PWK01 {', '.join(sorted(types))}"
+                      " with PWK02 BM, EL, EM, FT or FX)", line_loc(line), "PWK01", line)
+
+
+@rule("DOC004", "attachment-control-missing", Severity.ERROR, stc="A6:489")
+def attachment_control_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC004 PWK sent by mail, fax or file without an attachment control number.
+
+    What it checks:
+        Every PWK of an L4386 claim (2300, or 2400 of an L4386 line) whose
+        PWK02 is BM, EL, EM, FT or FX has PWK05 = AC and a PWK06.
+    Why:
+        When an attachment is actually sent, the payer matches it to the claim
+        by the control number; without it the documents are lost (X12
+        005010X222A1 PWK situational rule; CGS PWK page).
+    Failing:
+        PWK*PO*FX~
+    Passing:
+        PWK*PO*FX***AC*DOC12345~
+    Fix:
+        Add PWK05 AC and PWK06 with the number printed on the cover sheet.
+    References:
+        X12 005010X222A1 PWK05/PWK06; CGS "PWK segment".
+    """
+    boots = list(walking_boot_lines(claim))
+    if not boots:
+        return
+    for pwk in claim.attachments:
+        if pwk.transmission in SENT_TRANSMISSIONS and not (pwk.id_qualifier == "AC" and pwk.control_number):
+            yield Hit(f"claim PWK*{pwk.report_type}*{pwk.transmission} has no attachment control number (PWK05 AC, PWK06)",
+                      pwk.loc, "PWK06")
+    for line in boots:
+        for pwk in line.attachments:
+            if pwk.transmission in SENT_TRANSMISSIONS and not (pwk.id_qualifier == "AC" and pwk.control_number):
+                yield Hit(f"line {line.line_number} PWK*{pwk.report_type}*{pwk.transmission} has no attachment"
+                          " control number (PWK05 AC, PWK06)", pwk.loc, "PWK06", line)
+
+
+@rule("DOC005", "custom-fit-undocumented", Severity.INFO,
+      options={"types": Option("list", MEDICAL_NECESSITY_TYPES, "PWK01 types that can describe the fitting"),
+               "words": Option("list", FITTING_WORDS, "words in an NTE that show the fitting is described")})
+def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC005 Custom-fitted L4386 with nothing on the claim describing the fitting.
+
+    What it checks:
+        For an L4386 line: a medical-necessity PWK (claim or line), or an NTE
+        (claim or line) whose text mentions the fitting (FIT, MODIF, TRIM,
+        MOLD, BEND, ADJUST, CUSTOM by default).
+    Why:
+        L4386 is the custom-fitted code (CMS HCPCS: "pre cst"); the record must
+        say why an off-the-shelf boot (L4387) would not do and what was modified
+        by a person with expertise.  Custom fit not justified is a leading cause
+        of improper payment in the DME MAC reviews (domain.md 1, 2.3).
+    Failing:
+        an L4386 claim with no PWK and no NTE
+    Passing:
+        NTE*ADD*CUSTOM FITTED BY CO, STRAPS TRIMMED AND LINER MOLDED~
+    Fix:
+        Describe the fitting in 2400 NTE or send the fitting notes (PWK).
+    Options:
+        types: PWK01 codes that count; words: NTE keywords.
+    References:
+        CMS HCPCS file; 42 CFR 414.402; Noridian TPE results for L4360-L4387.
+    """
+    types = set(ctx.options["types"])
+    words = [w.upper() for w in ctx.options["words"]]
+    for line in walking_boot_lines(claim):
+        notes = claim.notes + line.notes
+        described = any(p.report_type in types for p in _attachments(claim, line)) or any(
+            w in n.text.upper() for n in notes for w in words)
+        if not described:
+            yield Hit(f"L4386 line {line.line_number} is the custom-fitted code but no PWK or NTE describes the fitting",
+                      line_loc(line), "SV101-2", line)

@@ -1,0 +1,194 @@
+"""Stream an X12 file as segments, whatever its encoding and line breaks.
+
+The reader decodes the bytes (ASCII, UTF-8 with or without a byte-order mark,
+UTF-16 with or without one), finds the delimiters in the ISA, and splits the
+stream into :class:`~segments.segment.Segment` objects one chunk at a time,
+so memory does not grow with the file.  Line breaks and indentation between
+segments are skipped; each segment remembers the physical line it starts on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from segments.delimiters import Delimiters, IsaHeader, read_isa_header
+from segments.errors import X12InputError
+from segments.segment import Segment
+
+CHUNK_SIZE = 1 << 16
+_WHITESPACE = " \t\r\n"
+
+
+@dataclass
+class ReadNotes:
+    """What the reader noticed about the bytes, for the report."""
+
+    encoding: str = "ascii"
+    byte_order_mark: bool = False
+    replaced_characters: bool = False
+    isa_fixed_width: bool = True
+    truncated_tail: str | None = None
+    leading_text: list[str] = field(default_factory=list)
+
+
+def sniff_encoding(head: bytes) -> tuple[str, bool]:
+    """Return (codec name, had a byte-order mark) for the first bytes of a file."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", True
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", True
+    if head[:4] == b"I\x00S\x00":
+        return "utf-16-le", False
+    if head[:4] == b"\x00I\x00S":
+        return "utf-16-be", False
+    return "utf-8", False
+
+
+class X12Stream:
+    """An open X12 input: its delimiters and an iterator over its segments.
+
+    Raises :class:`X12InputError` on construction when the input is empty,
+    binary or does not start with an ISA segment.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str = "<input>") -> None:
+        self.name = name
+        head = raw.read(4)
+        if not head:
+            raise X12InputError("empty", "file is empty")
+        encoding, bom = sniff_encoding(head)
+        self.notes = ReadNotes(encoding=encoding, byte_order_mark=bom)
+        rest = io.BufferedReader(_Prepend(head, raw)) if hasattr(raw, "read") else raw
+        self._text = io.TextIOWrapper(rest, encoding=encoding, errors="replace", newline="")
+        first = self._text.read(CHUNK_SIZE)
+        if "\x00" in first[:4096]:
+            raise X12InputError("binary", "file is binary, not X12 text")
+        stripped = first.lstrip(_WHITESPACE)
+        if not stripped:
+            raise X12InputError("empty", "file holds only white space")
+        if not stripped.startswith("ISA"):
+            preview = stripped[:20].split("\n")[0]
+            raise X12InputError("not-x12", f"not X12: the file starts with {preview!r}, not an ISA segment")
+        self._leading_lines = first[: len(first) - len(stripped)].count("\n")
+        header: IsaHeader = read_isa_header(stripped)
+        self.delimiters: Delimiters = header.delimiters
+        self.notes.isa_fixed_width = header.fixed_width
+        self._buffer = stripped
+        self._consumed = False
+
+    def __iter__(self) -> Iterator[Segment]:
+        if self._consumed:
+            raise RuntimeError("an X12Stream can be iterated once")
+        self._consumed = True
+        return self._segments()
+
+    def _segments(self) -> Iterator[Segment]:
+        d = self.delimiters
+        term = d.segment
+        sep = d.element
+        line = 1 + self._leading_lines
+        index = 0
+        buffer = self._buffer
+        self._buffer = ""
+        eof = False
+        while True:
+            start = 0
+            while True:
+                end = buffer.find(term, start)
+                if end < 0:
+                    break
+                piece = buffer[start:end]
+                start = end + 1
+                stripped = piece.lstrip(_WHITESPACE)
+                seg_line = line + piece.count("\n", 0, len(piece) - len(stripped))
+                line += piece.count("\n") + (1 if term == "\n" else 0)
+                if not stripped:
+                    continue
+                if stripped[-1] == "\r":
+                    stripped = stripped[:-1]
+                index += 1
+                if "\x00" in stripped:
+                    self.notes.replaced_characters = True
+                    stripped = stripped.replace("\x00", " ")
+                if "\ufffd" in stripped:
+                    self.notes.replaced_characters = True
+                yield Segment(stripped.split(sep), index, seg_line, d)
+            buffer = buffer[start:]
+            if eof:
+                break
+            chunk = self._text.read(CHUNK_SIZE)
+            if not chunk:
+                eof = True
+                continue
+            buffer += chunk
+        tail = buffer.strip(_WHITESPACE)
+        if tail.startswith("IEA" + sep) and tail.count(sep) == 2:
+            # A complete IEA missing only its terminator: common in files whose
+            # terminator is a line break and that lack the final one.
+            yield Segment(tail.split(sep), index + 1, line + buffer[: buffer.find("I")].count("\n"), d)
+        elif tail:
+            self.notes.truncated_tail = tail[:60]
+
+    def close(self) -> None:
+        self._text.close()
+
+    def __enter__(self) -> X12Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Prepend(io.RawIOBase):
+    """A raw stream that yields ``head`` and then the rest of ``raw``."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self._head = head
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._raw.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_x12(path: str | os.PathLike[str]) -> X12Stream:
+    """Open ``path`` for reading as X12; raises :class:`X12InputError`."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by X12Stream.close
+    except IsADirectoryError:
+        raise X12InputError("unreadable", "is a directory") from None
+    except FileNotFoundError:
+        raise X12InputError("unreadable", "no such file") from None
+    except OSError as exc:
+        raise X12InputError("unreadable", f"cannot be read ({exc.strerror})") from None
+    try:
+        return X12Stream(raw, name=str(path))
+    except BaseException:
+        raw.close()
+        raise
+
+
+def read_segments(data: str | bytes) -> list[Segment]:
+    """Split X12 held in memory into segments (for tests and small inputs)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with X12Stream(io.BytesIO(raw)) as stream:
+        return list(stream)
