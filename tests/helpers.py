@@ -1,0 +1,25 @@
+"""Shared test helpers: write a synthetic file, run the CLI, read its JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from scrubber.cli import cli
+
+NOW = "2026-11-27T10:00"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "public"
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``scrubber ARGS``; (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check_json(*paths: str | Path, extra: tuple[str, ...] = ()) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli("check", "--format", "json", "--now", NOW, *extra, *map(str, paths))
+    return code, json.loads(out), err
