@@ -1,0 +1,156 @@
+"""The command line: exit codes, formats, config errors, the rule catalogue, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import NOW, check_json, run_cli
+
+from scrubber.rules import REGISTRY
+from scrubber.synth import ClaimSpec, LineSpec, build_837
+
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo.837"
+
+
+def _write(tmp_path: Path, claims: list[ClaimSpec], name: str = "in.837") -> Path:
+    path = tmp_path / name
+    path.write_text(build_837(claims))
+    return path
+
+
+def test_clean_file_exits_0_and_text_summary(tmp_path: Path) -> None:
+    code, out, err = run_cli("check", "--now", NOW, str(_write(tmp_path, [ClaimSpec(note="CUSTOM FITTED")])))
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == "1 file, 1 claim: 1 accepted, 0 rejected; 0 errors, 0 warnings, 0 info"
+
+
+def test_rejected_claim_exits_1_and_text_line_names_place(tmp_path: Path) -> None:
+    path = _write(tmp_path, [ClaimSpec(lines=[LineSpec(modifiers=("KX",))])])
+    code, out, _ = run_cli("check", "--now", NOW, str(path))
+    assert code == 1
+    line = next(ln for ln in out.splitlines() if "WB001" in ln)
+    sv1_line = build_837([ClaimSpec(lines=[LineSpec(modifiers=("KX",))])]).splitlines().index("SV1*HC:L4386:KX*250.00*UN*1***1~") + 1
+    assert line.startswith(f"{path}:{sv1_line}: claim PCN0001 line 1 WB001 error side-missing:")
+
+
+def test_warnings_alone_exit_0(tmp_path: Path) -> None:
+    code, report, _ = check_json(_write(tmp_path, [ClaimSpec(lines=[LineSpec(modifiers=("GZ", "RT"))])]))
+    assert code == 0 and report["summary"]["findings"]["warning"] == 1 and report["summary"]["rejected"] == 0
+
+
+def test_json_fields_of_the_contract(tmp_path: Path) -> None:
+    _, report, _ = check_json(_write(tmp_path, [ClaimSpec(lines=[LineSpec(modifiers=("KX",))])]))
+    assert set(report) >= {"scrubber_version", "files", "summary"}
+    f = report["files"][0]
+    assert set(f) >= {"path", "status", "error", "transactions", "claims"}
+    assert set(f["transactions"][0]) >= {"isa13", "gs06", "st02", "ack", "ig_errors"}
+    c = f["claims"][0]
+    assert set(c) >= {"claim_id", "st02", "status", "profile", "lines", "findings"}
+    assert c["lines"][0] == {"line_number": 1, "procedure": "L4386", "modifiers": ["KX"], "units": "1",
+                             "service_date": "20260105", "charge": "250.00"}
+    assert set(c["findings"][0]) >= {"rule", "name", "severity", "message", "line_number", "segment",
+                                     "file_line", "element", "stc"}
+    assert report["summary"] == {"files": 1, "claims": 1, "accepted": 0, "rejected": 1,
+                                 "findings": {"error": 1, "warning": 0, "info": 1}}
+
+
+def test_output_file_and_determinism(tmp_path: Path) -> None:
+    path = _write(tmp_path, [ClaimSpec(), ClaimSpec(claim_id="P2", filing_indicator="CI")])
+    outs = []
+    for n in range(2):
+        out = tmp_path / f"r{n}.json"
+        code, stdout, _ = run_cli("check", "--format", "json", "--now", NOW, "-o", str(out), str(path))
+        assert stdout == ""
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    json.loads(outs[0])
+
+
+def test_profile_selection(tmp_path: Path) -> None:
+    claims = [ClaimSpec(claim_id="M", filing_indicator="MB"), ClaimSpec(claim_id="C", filing_indicator="CI"),
+              ClaimSpec(claim_id="D", filing_indicator="MC"), ClaimSpec(claim_id="X", filing_indicator="ZZ")]
+    path = _write(tmp_path, claims)
+    _, report, _ = check_json(path)
+    assert [c["profile"] for c in report["files"][0]["claims"]] == ["medicare", "commercial", "medicaid", "commercial"]
+    _, forced, _ = check_json(path, extra=("--profile", "medicare"))
+    assert {c["profile"] for c in forced["files"][0]["claims"]} == {"medicare"}
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[payers]\nDMEMAC01 = "medicaid"\n')
+    _, mapped, _ = check_json(path, extra=("--config", str(cfg)))
+    assert {c["profile"] for c in mapped["files"][0]["claims"]} == {"medicaid"}
+
+
+def test_config_can_define_profile_and_change_severity(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[profiles.strict]\nextends = "medicare"\nenable = ["DOC001"]\n'
+                   '[profiles.strict.rules.KX003]\nseverity = "error"\n[payers]\nDMEMAC01 = "strict"\n')
+    path = _write(tmp_path, [ClaimSpec(lines=[LineSpec(modifiers=("GZ", "RT"))])])
+    code, report, _ = check_json(path, extra=("--config", str(cfg)))
+    findings = {f["rule"]: f for f in report["files"][0]["claims"][0]["findings"]}
+    assert code == 1 and findings["KX003"]["severity"] == "error" and "DOC001" in findings
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[rules.XX999]\nseverity = "error"\n', "XX999"),
+    ('[rules.WB001]\nlevel = "error"\n', "rules.WB001.level"),
+    ('[rules.WB001]\nseverity = "fatal"\n', "rules.WB001.severity"),
+    ('[profiles.p]\nenable = ["ZZ*"]\n', "profiles.p.enable"),
+    ('[payers]\nP1 = "nosuch"\n', "payers.P1"),
+    ('[profiles.a]\nextends = "b"\n[profiles.b]\nextends = "a"\n', "extends"),
+    ('colour = "red"\n', "colour"),
+    ('[rules.AUTH001]\ncharge_threshold = "lots"\n', "rules.AUTH001.charge_threshold"),
+    ("not toml [", "not valid TOML"),
+])
+def test_bad_config_is_a_usage_error_naming_the_key(text: str, key: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    code, out, err = run_cli("check", "--config", str(cfg), str(_write(tmp_path, [ClaimSpec()])))
+    assert code == 2 and out == ""
+    assert key in err and len(err.splitlines()) == 1
+
+
+def test_unknown_profile_and_bad_now(tmp_path: Path) -> None:
+    path = str(_write(tmp_path, [ClaimSpec()]))
+    assert run_cli("check", "--profile", "nosuch", path)[0] == 2
+    assert run_cli("check", "--now", "yesterday", path)[0] == 2
+
+
+def test_rules_catalogue_lists_every_code() -> None:
+    code, out, _ = run_cli("rules")
+    assert code == 0
+    listed = [ln.split()[0] for ln in out.splitlines()[1:]]
+    assert listed == list(REGISTRY)
+
+
+@pytest.mark.parametrize("code", list(REGISTRY))
+def test_every_rule_is_documented(code: str) -> None:
+    exit_code, out, _ = run_cli("rules", code.lower())
+    assert exit_code == 0
+    assert out.startswith(f"{code} {REGISTRY[code].name}\n")
+    for section in ("What it checks:", "Why:", "Failing:", "Passing:", "Fix:", "References:"):
+        assert section in out, f"{code} lacks {section}"
+
+
+def test_unknown_rule_code() -> None:
+    code, _, err = run_cli("rules", "NOPE1")
+    assert code == 2 and "unknown rule code" in err
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="demo file not built")
+def test_demo_file_has_a_realistic_mix() -> None:
+    code, report, _ = check_json(DEMO)
+    s = report["summary"]
+    assert code == 1 and s["accepted"] > 0 and s["rejected"] > 0
+    profiles = {c["profile"] for c in report["files"][0]["claims"]}
+    assert {"medicare", "commercial"} <= profiles
+    assert report["files"][0]["transactions"][0]["ig_errors"] == []
+
+
+def test_python_m_scrubber_runs() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "scrubber", "rules", "WB001"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("WB001 side-missing")

@@ -1,0 +1,94 @@
+"""Every public 837P 5010 file of ../shared/corpus/public: a report, no traceback, claims conserved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import CORPUS, check_json
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"public corpus not found at {CORPUS}")
+
+
+def _sources() -> list[tuple[str, str, str]]:
+    """(file, kind, pyx12 verdict) rows of SOURCES.md."""
+    rows = []
+    current = ""
+    for line in (CORPUS / "SOURCES.md").read_text().splitlines():
+        if line.startswith("## ") and "/" in line:
+            current = line[3:].split("/")[0].strip()
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 9 and cells[1].startswith("`"):
+            rows.append((f"{current}/{cells[1].strip('`')}", cells[3], cells[9]))
+    return rows
+
+
+ROWS = _sources() if CORPUS.is_dir() else []
+P5010 = [r for r in ROWS if r[1].startswith("837P 005010")]
+# Files with no usable ISA can be refused; every other 837P 5010 file must be judged.
+REFUSED = {"imsweb-x12-parser/x12_no_isa_line.txt"}
+
+
+def _clm_count(path: Path) -> int:
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[1:2] == b"\x00":
+        text = data.decode("utf-16")
+    else:
+        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    element = text.lstrip()[3]
+    return sum(1 for seg in text.split(_terminator(text)) if seg.strip().startswith("CLM" + element))
+
+
+def _terminator(text: str) -> str:
+    isa = text.lstrip()
+    sep = isa[3]
+    pos = -1
+    for _ in range(16):
+        pos = isa.find(sep, pos + 1)
+    return isa[pos + 2]
+
+
+def test_corpus_index_is_read() -> None:
+    assert len(P5010) >= 60
+
+
+@pytest.mark.parametrize("name", [r[0] for r in P5010])
+def test_corpus_837p_file(name: str) -> None:
+    path = CORPUS / name
+    code, report, err = check_json(path)
+    assert "Traceback" not in err
+    f = report["files"][0]
+    if name in REFUSED:
+        assert code == 2 and f["status"] == "error" and f["error"]["message"]
+        return
+    assert f["status"] != "error", f["error"]
+    assert len(f["claims"]) == _clm_count(path)
+    assert code in (0, 1)
+
+
+ACCEPTED_BY_PYX12 = [r[0] for r in P5010 if r[2].startswith("accepted")]
+TR3_CMN_EXAMPLES = ["badx12/X222-oxygen.edi", "badx12/X222-wheelchair.edi"]
+
+
+@pytest.mark.parametrize("name", ACCEPTED_BY_PYX12 + TR3_CMN_EXAMPLES)
+def test_valid_tr3_examples_have_no_ig_errors(name: str) -> None:
+    """The TR3 examples pyx12 accepts, and the two it wrongly rejects (PWK*CT*AD), are IG-clean here."""
+    _, report, _ = check_json(CORPUS / name)
+    for t in report["files"][0]["transactions"]:
+        assert t["ig_errors"] == [] and t["envelope_errors"] == []
+
+
+def test_known_defects_are_reported() -> None:
+    _, report, _ = check_json(CORPUS / "imsweb-x12-parser/x12_segment_errors.txt")
+    t = report["files"][0]["transactions"][0]
+    got = {(e["segment"], e["code"]) for e in t["ig_errors"]}
+    assert {("N3", "3"), ("REF", "5"), ("HI", "3")} <= got
+    assert t["ack"] == "R" and [e["code"] for e in t["envelope_errors"]] == ["4"]
+
+
+@pytest.mark.parametrize("name", [r[0] for r in ROWS if not r[1].startswith("837P 005010")])
+def test_other_kinds_are_refused_cleanly(name: str) -> None:
+    code, report, err = check_json(CORPUS / name)
+    assert code == 2 and "Traceback" not in err
+    assert report["files"][0]["status"] == "error"
+    assert len([ln for ln in err.splitlines() if ln.startswith("scrubber:") and "note:" not in ln]) == 1
