@@ -67,6 +67,13 @@ def _element_of(line: ServiceLine, modifier: str) -> str:
     return f"SV101-{3 + line.modifiers.index(modifier)}"
 
 
+def _lines_with(claim: Claim, modifier: str, message: str) -> Iterator[Hit]:
+    """A hit for each L4386 line carrying ``modifier``; ``message`` may use {line}."""
+    for line in walking_boot_lines(claim):
+        if modifier in line.modifiers:
+            yield Hit(message.format(line=line.line_number), line_loc(line), _element_of(line, modifier), line)
+
+
 @rule("KX003", "expected-denial-gz", Severity.WARNING)
 def expected_denial_gz(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX003 L4386 line with GZ: expected to be denied.
@@ -86,10 +93,7 @@ def expected_denial_gz(claim: Claim, ctx: Context) -> Iterator[Hit]:
     References:
         Noridian modifiers page; HCPCS GZ descriptor.
     """
-    for line in walking_boot_lines(claim):
-        if "GZ" in line.modifiers:
-            yield Hit(f"L4386 line {line.line_number} carries GZ: it will be denied and the supplier is liable",
-                      line_loc(line), _element_of(line, "GZ"), line)
+    return _lines_with(claim, "GZ", "L4386 line {line} carries GZ: it will be denied and the supplier is liable")
 
 
 @rule("KX004", "abn-on-file-ga", Severity.INFO)
@@ -110,10 +114,7 @@ def abn_on_file_ga(claim: Claim, ctx: Context) -> Iterator[Hit]:
     References:
         HCPCS GA descriptor; Noridian modifiers page.
     """
-    for line in walking_boot_lines(claim):
-        if "GA" in line.modifiers:
-            yield Hit(f"L4386 line {line.line_number} carries GA: keep the signed ABN on file",
-                      line_loc(line), _element_of(line, "GA"), line)
+    return _lines_with(claim, "GA", "L4386 line {line} carries GA: keep the signed ABN on file")
 
 
 ULCER_PREFIXES = ("L97", "L89", "E11621", "E10621")
@@ -172,7 +173,4 @@ def no_order_ey(claim: Claim, ctx: Context) -> Iterator[Hit]:
     References:
         HCPCS EY descriptor; CMS Standard Documentation Requirements (A55426).
     """
-    for line in walking_boot_lines(claim):
-        if "EY" in line.modifiers:
-            yield Hit(f"L4386 line {line.line_number} carries EY: no order on file, the line will be denied",
-                      line_loc(line), _element_of(line, "EY"), line)
+    return _lines_with(claim, "EY", "L4386 line {line} carries EY: no order on file, the line will be denied")
