@@ -14,12 +14,11 @@ from scrubber.npi import make_npi
 
 BILLING_NPI = make_npi("123456789")  # 1234567893
 ORDERING_NPI = make_npi("198765432")
-RENDERING_NPI = make_npi("155555555")
 
 
 @dataclass
 class LineSpec:
-    """One service line; ``extra`` segments (without terminator) go after DTP*472."""
+    """One service line; ``extra`` segments (without terminator) go after its REF and NTE, before 2420E."""
 
     procedure: str = "L4386"
     modifiers: tuple[str, ...] = ("KX", "RT")
