@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 
 from scrubber import __version__
+from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.config import ConfigError, load_config
 from scrubber.engine import IG_ENGINES, Options, scrub_paths
 from scrubber.formatters import FORMATTERS
@@ -54,8 +55,12 @@ def cli() -> None:
               help="Processing date and time (default: the clock).")
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default="pyx12", show_default=True,
               help="Implementation-guide validator; 'none' runs the rule catalogue only.")
+@click.option("--ack-dir", type=click.Path(file_okay=False), help="Write <input>.999, .277 (and .ta1) here.")
+@click.option("--control-start", type=click.IntRange(1, 999_999_999), metavar="N",
+              help="First acknowledgment control number (default: YYDDDHHMM of --now).")
+@click.option("--redact", is_flag=True, help="Replace patient and subscriber PHI in the report with placeholders.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
-          now: datetime, ig_engine: str) -> None:
+          now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool) -> None:
     """Scrub PATHS (files, or directories of files) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -66,12 +71,20 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     except ConfigError as exc:
         _fail(f"config: {exc}")
     report = scrub_paths(paths, Options(config=config, today=now.date(), ig_engine=ig_engine))
+    if ack_dir:
+        controls = ControlNumbers(control_start or default_control_start(now))
+        taken: set[str] = set()
+        for f in report.files:
+            try:
+                write_acknowledgments(f, ack_dir, controls, now, taken)
+            except OSError as exc:
+                _fail(f"cannot write acknowledgments to {ack_dir}: {exc.strerror}")
     for f in report.files:
         if f.error is not None:
             click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
         for notice in f.notices:
             click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
-    text = FORMATTERS[fmt](report)
+    text = FORMATTERS[fmt](report, redact)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:

@@ -21,14 +21,14 @@ from datetime import date
 from pathlib import Path
 
 from segments import EnvelopeError, EnvelopeWalker, X12InputError, open_x12
-from segments.envelope import Group, Interchange, Transaction
+from segments.envelope import Interchange, Transaction
 
 from scrubber import ig
 from scrubber.config import Config
 from scrubber.findings import Finding
 from scrubber.mapping import ClaimBuilder
 from scrubber.model import Claim
-from scrubber.report import ClaimResult, FileResult, Report, TransactionResult
+from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
 
 IG_ENGINES = ("pyx12", "none")
@@ -144,7 +144,9 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
         if claim is None or current is None:
             return
         current.claim_count += 1
-        result.claims.append(judge_claim(claim, options, earlier))
+        judged = judge_claim(claim, options, earlier)
+        result.claims.append(judged)
+        current.claims.append(judged)
         earlier.add((claim.billing_npi, claim.claim_id))
 
     with open_x12(path) as stream:
@@ -166,15 +168,17 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                 judge(builder.feed(seg))
                 while next_error is not None and next_error.index <= seg.index:
                     if next_error.index == seg.index and current is not None and not ig.is_false_positive(next_error, seg):
-                        current.ig_errors.append(_place(next_error, builder.loops.loop, seg.line))
+                        placed = replace(next_error, loop=builder.loops.loop, file_line=seg.line,
+                                         claim_id=builder.current_claim_id)
+                        current.ig_errors.append(ig.refine_syntax(placed, seg))
                     next_error = next(pending, None)
                 if kind == "SE":
                     assert current is not None
-                    current.bht03 = builder.bht03
+                    _close(current, builder)
                     judge(builder.finish())
                     builder, current = None, None
         if builder is not None and current is not None:  # truncated: the set never closed
-            current.bht03 = builder.bht03
+            _close(current, builder)
             judge(builder.finish())
         if stream.notes.truncated_tail:
             result.notices.append(f"file ends inside a segment: {stream.notes.truncated_tail!r}")
@@ -183,25 +187,34 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
     _settle(result, opened, walker.interchanges)
 
 
-def _place(error: ig.IgError, loop: str, line: int) -> ig.IgError:
-    return replace(error, loop=loop, file_line=line)
+def _close(txn: TransactionResult, builder: ClaimBuilder) -> None:
+    txn.bht03 = builder.bht03
+    txn.submitter, txn.receiver = builder.submitter, builder.receiver
 
 
 def _settle(result: FileResult, opened: list[tuple[TransactionResult, Transaction]],
             interchanges: list[Interchange]) -> None:
-    """Decide each transaction set's 999 verdict once all trailers are read."""
-    groups: list[Group] = []
+    """Decide each transaction set's 999 verdict once all trailers are read.
+
+    A set is rejected (IK5 ``R``) for its own IG or envelope errors, and
+    also when its group or interchange is broken (the 999's AK9 or the TA1
+    then says why).
+    """
+    groups: dict[int, GroupResult] = {}
     for interchange in interchanges:
         result.envelope_errors.extend(interchange.errors)
+        isa = InterchangeResult(interchange.isa, list(interchange.errors))
+        result.interchanges.append(isa)
+        for group in interchange.groups:
+            groups[id(group)] = GroupResult(group.gs, group.declared_count, list(group.errors))
+            isa.groups.append(groups[id(group)])
+            result.envelope_errors.extend(group.errors)
     for txn, envelope in opened:
-        if envelope.group not in groups:
-            groups.append(envelope.group)
         txn.envelope_errors = list(envelope.errors)
         broken = envelope.errors or envelope.group.errors or envelope.group.interchange.errors
         txn.ack = "R" if (txn.ig_errors or broken) else "A"
         result.transactions.append(txn)
-    for group in groups:
-        result.envelope_errors.extend(group.errors)
+        groups[id(envelope.group)].transactions.append(txn)
     rejected = {(t.isa13, t.gs06, t.st02) for t in result.transactions if t.ack == "R"}
     for claim_result in result.claims:
         c = claim_result.claim

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -47,6 +48,8 @@ class IgError:
     value: str | None = None
     loop: str = ""
     file_line: int = 0
+    claim_id: str | None = None
+    trigger_position: int | None = None
 
     @property
     def is_element_error(self) -> bool:
@@ -60,6 +63,7 @@ class IgError:
             "element": self.element,
             "code": self.code,
             "file_line": self.file_line,
+            "claim_id": self.claim_id,
             "message": self.message,
         }
 
@@ -107,6 +111,39 @@ def is_false_positive(error: IgError, seg: Segment) -> bool:
         and seg.get(1) == "CT"
         and seg.get(2) in CMN_INDICATOR_CODES
     )
+
+
+_SYNTAX = re.compile(r"^Syntax Error \(([PRCEL])((?:\d\d)+)\)")
+
+
+def refine_syntax(error: IgError, seg: Segment) -> IgError:
+    """Turn pyx12's segment-level X12 syntax-rule error into the element error a 999 IK4 needs.
+
+    pyx12 reports a failed relational condition (``P0809``: if any of NM108
+    or NM109 is present, all are required) on the segment only.  The element
+    in error is the first one missing (code 2) — or, for an exclusion
+    (``E``), the second one present (code 10) — and the trigger is the first
+    one present, which the 999 names in a ``CTX*SITUATIONAL TRIGGER``.
+    """
+    match = _SYNTAX.match(error.message) if not error.is_element_error else None
+    if match is None:
+        return error
+    kind, digits = match.group(1), match.group(2)
+    positions = [int(digits[i:i + 2]) for i in range(0, len(digits), 2)]
+    present = [p for p in positions if seg.get(p)]
+    missing = [p for p in positions if not seg.get(p)]
+    if not present:
+        return error
+    if kind == "E":
+        if len(present) < 2:
+            return error
+        target, code = present[1], "10"
+    elif missing:
+        target, code = missing[0], "2"
+    else:
+        return error
+    return replace(error, code=code, element=f"{error.segment}{target:02d}", element_position=target,
+                   trigger_position=present[0], value=seg.get(target) or None)
 
 
 def _errors(tree: dict[str, object]) -> Iterator[IgError]:

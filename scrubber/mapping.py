@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from segments import Segment
 
-from scrubber.model import Claim, Loc, Note, Npi, Person, Pwk, Ref, ServiceLine
+from scrubber.model import Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
 
 _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
 _NM1_HEADER = {"41": "1000A", "40": "1000B"}
@@ -77,7 +77,10 @@ class ClaimBuilder:
         self.isa13, self.gs06, self.st02 = isa13, gs06, st02
         self.loops = LoopTracker()
         self.bht03 = ""
+        self.submitter = Party()
+        self.receiver = Party()
         self._billing: Npi | None = None
+        self._billing_name: Party | None = None
         self._filing_indicator = ""
         self._payer_name = ""
         self._payer_id = ""
@@ -101,6 +104,11 @@ class ClaimBuilder:
             self._claim.last_index = seg.index
         return done
 
+    @property
+    def current_claim_id(self) -> str | None:
+        """CLM01 of the claim being read, if any."""
+        return self._claim.claim_id if self._claim is not None else None
+
     def finish(self) -> Claim | None:
         claim, self._claim, self._line = self._claim, None, None
         return claim
@@ -114,6 +122,7 @@ class ClaimBuilder:
         level = seg.get(3)
         if level == "20":
             self._billing = None
+            self._billing_name = None
             self._person = None
         elif level == "22":
             self._subscriber = Person()
@@ -130,8 +139,15 @@ class ClaimBuilder:
 
     def _nm1(self, seg: Segment, loc: Loc, loop: str) -> None:
         npi = Npi(seg.get(1), seg.get(8), seg.get(9), loc) if seg.get(8) == "XX" else None
-        if loop == "2010AA":
+        if loop in ("1000A", "1000B"):
+            party = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
+            if loop == "1000A":
+                self.submitter = party
+            else:
+                self.receiver = party
+        elif loop == "2010AA":
             self._billing = Npi("85", seg.get(8), seg.get(9), loc)
+            self._billing_name = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
         elif loop in ("2010BA", "2010CA") and self._person is not None:
             self._person.last_name = seg.get(3)
             self._person.first_name = seg.get(4)
@@ -175,6 +191,7 @@ class ClaimBuilder:
             payer_name=self._payer_name,
             payer_id=self._payer_id,
             billing=self._billing,
+            billing_name=self._billing_name,
             subscriber=self._subscriber,
             patient=self._patient,
             first_index=seg.index,

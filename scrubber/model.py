@@ -73,6 +73,17 @@ class Ref:
     loc: Loc
 
 
+@dataclass(frozen=True, slots=True)
+class Party:
+    """An organisation or person named by an NM1: entity type (1 person, 2 organisation), names, ID."""
+
+    entity_type: str = "2"
+    last_name: str = ""
+    first_name: str = ""
+    id_qualifier: str = ""
+    identifier: str = ""
+
+
 @dataclass
 class Person:
     """Subscriber or patient: PHI, kept only for display and redaction."""
@@ -151,6 +162,7 @@ class Claim:
     payer_name: str = ""
     payer_id: str = ""
     billing: Npi | None = None
+    billing_name: Party | None = None
     rendering: Npi | None = None
     diagnoses: list[tuple[str, str]] = field(default_factory=list)
     hi: Loc | None = None

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from segments import EnvelopeError
+from segments import EnvelopeError, Segment
 
 from scrubber import __version__
 from scrubber.findings import Finding, Severity
 from scrubber.ig import IgError
-from scrubber.model import Claim
+from scrubber.model import Claim, Party
+from scrubber.redact import Redactor
 
 ACCEPTED, REJECTED, PARTIAL, ERROR = "accepted", "rejected", "partial", "error"
 
@@ -29,8 +30,17 @@ class TransactionResult:
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     ig_checked: bool = True
     claim_count: int = 0
+    submitter: Party = field(default_factory=Party)
+    receiver: Party = field(default_factory=Party)
+    claims: list[ClaimResult] = field(default_factory=list, repr=False)
 
-    def to_dict(self) -> dict[str, object]:
+    @property
+    def accepted(self) -> bool:
+        """True when the 999 accepts the set (IK5 A or E), so it gets a 277CA."""
+        return self.ack in ("A", "E")
+
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+        r = redactor or Redactor(False)
         return {
             "isa13": self.isa13,
             "gs06": self.gs06,
@@ -38,7 +48,7 @@ class TransactionResult:
             "version": self.version,
             "ack": self.ack,
             "ig_checked": self.ig_checked,
-            "ig_errors": [e.to_dict() for e in self.ig_errors],
+            "ig_errors": [{**e.to_dict(), "message": r.text(e.message)} for e in self.ig_errors],
             "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
         }
 
@@ -58,7 +68,8 @@ class ClaimResult:
             return REJECTED
         return ACCEPTED
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+        r = redactor or Redactor(False)
         c = self.claim
         return {
             "claim_id": c.claim_id,
@@ -69,6 +80,8 @@ class ClaimResult:
             "charge": c.charge,
             "payer_id": c.payer_id,
             "filing_indicator": c.filing_indicator,
+            "subscriber": r.person(c.subscriber),
+            "patient": r.person(c.patient),
             "lines": [
                 {
                     "line_number": ln.number,
@@ -80,8 +93,43 @@ class ClaimResult:
                 }
                 for ln in c.lines
             ],
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [{**f.to_dict(), "message": r.text(f.message)} for f in self.findings],
         }
+
+
+@dataclass
+class GroupResult:
+    """One GS…GE as received: what its 999 answers."""
+
+    gs: Segment
+    declared_count: str = ""
+    errors: list[EnvelopeError] = field(default_factory=list)
+    transactions: list[TransactionResult] = field(default_factory=list)
+
+    @property
+    def ack(self) -> str:
+        """AK901: A all accepted, P some, R none (or the group itself is broken)."""
+        if self.errors:
+            return "R"
+        verdicts = [t.ack for t in self.transactions]
+        if all(v == "A" for v in verdicts):
+            return "A"
+        if all(v == "R" for v in verdicts):
+            return "R"
+        return "P" if "R" in verdicts else "E"
+
+
+@dataclass
+class InterchangeResult:
+    """One ISA…IEA as received: a TA1 answers it when it is broken or ISA14 asks."""
+
+    isa: Segment
+    errors: list[EnvelopeError] = field(default_factory=list)
+    groups: list[GroupResult] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.errors)
 
 
 @dataclass
@@ -94,6 +142,7 @@ class FileResult:
     claims: list[ClaimResult] = field(default_factory=list)
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    interchanges: list[InterchangeResult] = field(default_factory=list, repr=False)
 
     @property
     def status(self) -> str:
@@ -107,15 +156,16 @@ class FileResult:
             return REJECTED
         return PARTIAL
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+        r = redactor or Redactor(False)
         return {
             "path": self.path,
             "status": self.status,
             "error": None if self.error is None else {"code": self.error[0], "message": self.error[1]},
             "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
-            "notices": list(self.notices),
-            "transactions": [t.to_dict() for t in self.transactions],
-            "claims": [c.to_dict() for c in self.claims],
+            "notices": [r.text(n) for n in self.notices],
+            "transactions": [t.to_dict(r) for t in self.transactions],
+            "claims": [c.to_dict(r) for c in self.claims],
         }
 
 
@@ -134,10 +184,23 @@ class Report:
             "findings": {s.value: severities.get(s.value, 0) for s in Severity},
         }
 
-    def to_dict(self) -> dict[str, object]:
+    def redactor(self, enabled: bool) -> Redactor:
+        """A redactor that knows every person and quoted PHI value of the report (numbered in file order)."""
+        redactor = Redactor(enabled)
+        if enabled:
+            for f in self.files:
+                for t in f.transactions:
+                    for e in t.ig_errors:
+                        redactor.learn_element(e.segment, e.loop, e.element_position, e.value)
+                for c in f.claims:
+                    redactor.learn(c.claim.subscriber)
+                    redactor.learn(c.claim.patient)
+        return redactor
+
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
         return {
             "scrubber_version": __version__,
-            "files": [f.to_dict() for f in self.files],
+            "files": [f.to_dict(redactor) for f in self.files],
             "summary": self.summary(),
         }
 

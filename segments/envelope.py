@@ -43,6 +43,7 @@ class Interchange:
     errors: list[EnvelopeError] = field(default_factory=list)
     group_count: int = 0
     closed: bool = False
+    groups: list[Group] = field(default_factory=list)
 
     @property
     def control_number(self) -> str:
@@ -60,6 +61,7 @@ class Group:
     errors: list[EnvelopeError] = field(default_factory=list)
     transaction_count: int = 0
     closed: bool = False
+    declared_count: str = ""
 
     @property
     def control_number(self) -> str:
@@ -221,6 +223,7 @@ class EnvelopeWalker:
             self._finish_gs(seg)
         self.interchange.group_count += 1
         self.group = Group(seg, self.interchange)
+        self.interchange.groups.append(self.group)
         self._st_numbers = set()
         number = seg.get(6)
         if not _DIGITS.match(number) or len(number) > 9:
@@ -238,6 +241,7 @@ class EnvelopeWalker:
         if self.transaction is not None:
             self._finish_st(seg)
         grp = self.group
+        grp.declared_count = seg.get(1)
         if seg.get(2) != grp.control_number:
             self._error(GS, "4", f"GE02 {seg.get(2)} does not match GS06 {grp.control_number}", seg)
         if seg.get(1) != str(grp.transaction_count):

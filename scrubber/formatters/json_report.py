@@ -7,5 +7,5 @@ import json
 from scrubber.report import Report
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+def render_json(report: Report, redact: bool = False) -> str:
+    return json.dumps(report.to_dict(report.redactor(redact)), indent=2, ensure_ascii=False) + "\n"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from scrubber.redact import Redactor
 from scrubber.report import FileResult, Report
 
 
-def render_text(report: Report) -> str:
+def render_text(report: Report, redact: bool = False) -> str:
+    """Findings as ``path:line: …`` lines (editors and CI annotators read these), then totals."""
+    redactor = report.redactor(redact)
     out: list[str] = []
     for f in report.files:
-        out.extend(_file_lines(f))
+        out.extend(redactor.text(line) for line in _file_lines(f))
     s = report.summary()
     findings = s["findings"]
     assert isinstance(findings, dict)

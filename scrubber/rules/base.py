@@ -79,6 +79,20 @@ class Rule:
     def summary(self) -> str:
         return self.doc.splitlines()[0] if self.doc else ""
 
+    def section(self, name: str) -> str:
+        """One section of the docstring (e.g. ``Fix``) as a single line of text."""
+        lines = self.doc.splitlines()
+        try:
+            start = lines.index(name + ":") + 1
+        except ValueError:
+            return ""
+        body: list[str] = []
+        for line in lines[start:]:
+            if line and not line.startswith(" "):
+                break
+            body.append(line.strip())
+        return " ".join(b for b in body if b)
+
 
 REGISTRY: dict[str, Rule] = {}
 

@@ -1,0 +1,111 @@
+"""``--redact``: stable placeholders for patient and subscriber PHI in reports.
+
+Names, member IDs, birth dates, addresses and phone numbers are replaced by
+``NAME-0001``, ``ID-0001``, ``DOB-0001``, ``ADDR-0001`` and ``PHONE-0001``.
+The same value gets the same placeholder everywhere in one report (so a
+reader can still tell two claims of one patient apart from two patients), and
+numbering follows the order of first appearance, so the same input gives the
+same report.  Placeholders are counters, never hashes: a hash of a birth date
+can be reversed by trying every date.
+
+A redactor that is not ``enabled`` returns everything unchanged, so report
+code calls it unconditionally.  Acknowledgments are never redacted: they go
+back to the submitter, who sent the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scrubber.model import Person
+
+#: 837P loops whose NM1/N3/N4/DMG/REF describe the subscriber or patient.
+PHI_LOOPS = frozenset({"2010BA", "2010CA", "2330A"})
+#: Element positions to replace, by segment, inside PHI loops: (position, kind).
+_PHI_ELEMENTS: dict[str, tuple[tuple[int, str], ...]] = {
+    "NM1": ((3, "NAME"), (4, "NAME"), (5, "NAME"), (7, "NAME"), (9, "ID")),
+    "N3": ((1, "ADDR"), (2, "ADDR")),
+    "N4": ((1, "ADDR"), (2, "ADDR"), (3, "ADDR"), (7, "ADDR")),
+    "DMG": ((2, "DOB"),),
+    "REF": ((2, "ID"),),
+}
+#: PER contact numbers are redacted in every loop.
+_PER_NUMBERS = (4, 6, 8)
+#: Free text shorter than this is not searched for a value (an initial would garble everything).
+_MIN_TEXT_VALUE = 3
+
+
+class Redactor:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._placeholders: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+        self._by_value: dict[str, str] = {}
+
+    def value(self, kind: str, value: str) -> str:
+        """The placeholder for ``value`` (``kind`` is NAME, ID, DOB, ADDR or PHONE); "" stays ""."""
+        if not self.enabled or not value:
+            return value
+        key = (kind, value)
+        if key not in self._placeholders:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            self._placeholders[key] = f"{kind}-{self._counts[kind]:04d}"
+            self._by_value.setdefault(value, self._placeholders[key])
+        return self._placeholders[key]
+
+    def learn(self, person: Person | None) -> None:
+        """Register a person's values, so free text mentioning them is redacted too."""
+        if person is None or not self.enabled:
+            return
+        self.value("NAME", person.last_name)
+        self.value("NAME", person.first_name)
+        self.value("ID", person.member_id)
+        self.value("DOB", person.birth_date)
+        for line in person.address:
+            self.value("ADDR", line)
+
+    def learn_element(self, segment: str, loop: str, position: int | None, value: str | None) -> None:
+        """Register a bad value an IG error quotes, when it sits in a PHI element."""
+        if not self.enabled or not value or position is None:
+            return
+        kinds = dict(_PHI_ELEMENTS.get(segment, ())) if loop in PHI_LOOPS else {}
+        if segment == "PER" and position in _PER_NUMBERS:
+            kinds[position] = "PHONE"
+        if position in kinds:
+            self.value(kinds[position], value)
+
+    def person(self, person: Person | None) -> dict[str, str] | None:
+        """A person as the JSON report shows it."""
+        if person is None:
+            return None
+        return {
+            "last_name": self.value("NAME", person.last_name),
+            "first_name": self.value("NAME", person.first_name),
+            "member_id": self.value("ID", person.member_id),
+            "birth_date": self.value("DOB", person.birth_date),
+        }
+
+    def text(self, text: str) -> str:
+        """Free text (a message) with every known PHI value replaced, longest first."""
+        if not self.enabled:
+            return text
+        for value in sorted(self._by_value, key=len, reverse=True):
+            if len(value) >= _MIN_TEXT_VALUE and value in text:
+                text = text.replace(value, self._by_value[value])
+        return text
+
+    def segment(self, elements: Sequence[str], loop: str) -> list[str]:
+        """A segment's elements with PHI replaced, by its loop (element 0 is the segment ID)."""
+        out = list(elements)
+        if not self.enabled:
+            return out
+        sid = out[0] if out else ""
+        targets: tuple[tuple[int, str], ...] = ()
+        if loop in PHI_LOOPS:
+            targets = _PHI_ELEMENTS.get(sid, ())
+        if sid == "PER":
+            targets = tuple((n, "PHONE") for n in _PER_NUMBERS)
+        for position, kind in targets:
+            if position < len(out) and out[position]:
+                out[position] = self.value(kind, out[position])
+        return out
