@@ -130,7 +130,7 @@ def _claim_details(f: FileResult, result: ClaimResult, rows: list[tuple[int, Seg
 
 def _finding_item(x: Finding, redactor: Redactor) -> etree._Element:
     line = f" (line {x.line_number})" if x.line_number is not None else ""
-    return E.LI(E.CLASS(x.severity.value), E.B(x.rule), _t(f" {x.name}{line}: {redactor.text(x.message)}"))
+    return E.LI(E.CLASS(x.severity.value), E.CODE(x.rule), _t(f" {x.name}{line}: {redactor.text(x.message)}"))
 
 
 def _points_at(finding: Finding, seg: Segment) -> bool:
@@ -150,11 +150,13 @@ def _ig_by_index(f: FileResult, result: ClaimResult) -> dict[int, list[IgError]]
 def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[int, Segment, str, bool]]]:
     """Per claim (by id): (file line, segment, display text, is context) for its segments.
 
-    A claim's own segments run from its CLM to its last segment; a segment
-    outside that range that one of its findings points at (the billing
-    provider's NM1, say) is shown first as context.
+    A claim's own segments run from its CLM to its last segment.  Before them,
+    as context: its subscriber and patient loops (HL 22/23 up to the CLM),
+    and any segment elsewhere that one of its findings points at (the billing
+    provider's NM1, say).
     """
     out: dict[int, list[tuple[int, Segment, str, bool]]] = defaultdict(list)
+    people: list[tuple[int, Segment, str, bool]] = []
     wanted: dict[tuple[int, str], list[ClaimResult]] = defaultdict(list)
     for claim in f.claims:
         for x in claim.findings:
@@ -167,8 +169,16 @@ def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[i
                 current = next(claims, None)
             text = _display(seg, loop, redactor)
             inside = current is not None and current.claim.first_index <= seg.index <= current.claim.last_index
+            row = (seg.line, seg, text, True)
+            if seg.id == "HL":
+                level = seg.get(3)
+                people = [row] if level == "22" else [*people, row] if level == "23" else []
+            elif people and not inside:
+                people.append(row)
             if inside:
                 assert current is not None
+                if seg.index == current.claim.first_index:
+                    out[id(current)].extend(people)
                 out[id(current)].append((seg.line, seg, text, False))
             for claim in wanted.get((seg.line, seg.id), []):
                 c = claim.claim

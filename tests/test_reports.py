@@ -1,0 +1,180 @@
+"""HTML and JUnit reports, and --redact across every report format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import NOW, run_cli
+from lxml import etree, html
+
+from scrubber.synth import ClaimSpec, LineSpec, build_837
+
+FORMATS = ("text", "json", "html", "junit")
+
+
+def report(path: Path, fmt: str, *extra: str) -> str:
+    code, out, err = run_cli("check", "--now", NOW, "--format", fmt, *extra, str(path))
+    assert code in (0, 1), err
+    return out
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    path = tmp_path / "mixed.837"
+    path.write_text(build_837([
+        ClaimSpec("OK-1", subscriber_last="ALVAREZ", member_id="1ZZ0ZZ0ZZ01"),
+        ClaimSpec("BAD-1", subscriber_last="BRENNAN", member_id="1ZZ0ZZ0ZZ02",
+                  lines=[LineSpec(modifiers=("KX",)), LineSpec(modifiers=("RT",), charge="10.00")]),
+    ]))
+    return path
+
+
+# -- HTML ----------------------------------------------------------------------------------------------------------
+
+
+def test_html_is_one_self_contained_page(mixed: Path) -> None:
+    page = html.fromstring(report(mixed, "html"))
+    assert page.tag == "html"
+    assert not page.xpath("//script|//link|//img|//iframe|//*[@src]|//*[@href]")
+    assert page.xpath("//style") and page.xpath("//input[@type='checkbox'][@id='only-rejected']")
+    summary = {r.xpath("string(th)"): r.xpath("string(td)") for r in page.xpath("//table[@class='summary']/tr")}
+    assert (summary["claims"], summary["accepted"], summary["rejected"]) == ("2", "1", "1")
+    rules = {r.xpath("string(td[1])"): r.xpath("string(td[2])") for r in page.xpath("//table[@class='rules']/tr[td]")}
+    assert rules["WB001"] == "1" and rules["KX001"] == "1"
+
+
+def test_html_highlights_the_segment_at_fault(mixed: Path) -> None:
+    page = html.fromstring(report(mixed, "html"))
+    bad = page.xpath("//details[contains(@class,'rejected')]")
+    assert len(bad) == 1 and bad[0].get("open") == "open"
+    faults = bad[0].xpath(".//tr[contains(@class,'fault')]")
+    seg_texts = [f.xpath("string(td[@class='seg'])") for f in faults]
+    assert seg_texts == ["SV1*HC:L4386:KX*250.00*UN*1***1~", "SV1*HC:L4386:RT*10.00*UN*1***1~"]
+    assert "WB001" in faults[0].text_content() and "KX001" in faults[1].text_content()
+    rows = bad[0].xpath(".//td[@class='seg']/text()")
+    assert rows[0].startswith("HL*3*1*22*0") and rows[-1].startswith("NM1*DK*"), "the claim's segments, in file order"
+    assert [r for r in rows if r.startswith("CLM")] == [r for r in rows if r.startswith("CLM*BAD-1*")]
+    accepted = page.xpath("//details[contains(@class,'accepted')]")
+    assert len(accepted) == 1 and accepted[0].get("open") is None
+
+
+def test_html_shows_ig_errors_beside_their_segment(tmp_path: Path) -> None:
+    path = tmp_path / "ig.837"
+    path.write_text(build_837([ClaimSpec("IG-1", lines=[LineSpec(modifiers=("KXX", "RT"))])]))
+    page = html.fromstring(report(path, "html"))
+    fault = page.xpath("//tr[contains(@class,'fault')]")
+    assert [f.xpath("string(td[@class='seg'])") for f in fault] == ["SV1*HC:L4386:KXX:RT*250.00*UN*1***1~"]
+    assert "SV101-3 code 5" in fault[0].text_content()
+    assert "999 R" in page.text_content()
+
+
+def test_injected_script_stays_inert_text(tmp_path: Path) -> None:
+    evil = "<script>alert(1)</script>"
+    path = tmp_path / "evil.837"
+    path.write_text(build_837([ClaimSpec("X<b>1", subscriber_last=evil, lines=[LineSpec(modifiers=("KX",))])]))
+    out = report(path, "html")
+    page = html.fromstring(out)
+    assert not page.xpath("//script") and not page.xpath("//b")
+    assert evil not in out and "&lt;script&gt;" in out
+    assert evil in page.text_content()
+    junit = etree.fromstring(report(path, "junit").encode())
+    assert junit.xpath("//testcase/@name") == ["X<b>1"]
+
+
+# -- JUnit ---------------------------------------------------------------------------------------------------------
+
+
+def test_junit_suite_per_file_case_per_claim_failure_per_error(mixed: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not x12")
+    code, out, _ = run_cli("check", "--now", NOW, "--format", "junit", str(mixed), str(junk))
+    assert code == 2
+    root = etree.fromstring(out.encode())
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [str(mixed), str(junk)]
+    cases = suites[0].findall("testcase")
+    assert [c.get("name") for c in cases] == ["OK-1", "BAD-1"]
+    assert cases[0].find("failure") is None
+    failures = cases[1].findall("failure")
+    assert [f.get("type") for f in failures] == ["WB001", "KX001"]
+    assert failures[0].text.startswith(f"{mixed}:") and " WB001 error side-missing line 1:" in failures[0].text
+    assert (suites[0].get("tests"), suites[0].get("failures")) == ("2", "1")
+    assert suites[1].find("testcase/error") is not None and suites[1].get("errors") == "1"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "1", "1")
+
+
+def test_junit_rejected_set_fails_its_claims(tmp_path: Path) -> None:
+    path = tmp_path / "ig.837"
+    path.write_text(build_837([ClaimSpec("IG-1", lines=[LineSpec(date="2026013")])]))
+    root = etree.fromstring(report(path, "junit").encode())
+    failure = root.find("testsuite/testcase/failure")
+    assert failure.get("type") == "999" and "DTP03" in failure.text
+
+
+# -- redaction -----------------------------------------------------------------------------------------------------
+
+PHI = ("ZEBULON", "QUIXOTE", "9ZZ9ZZ9ZZ99", "19420817", "77 SECRET LANE", "ZIPTOWN")
+
+
+@pytest.fixture
+def phi_file(tmp_path: Path) -> Path:
+    """Two claims of one subscriber with distinctive PHI; one defect in a PHI element (name too long)."""
+    text = build_837([
+        ClaimSpec("PHI-1", subscriber_last="ZEBULON", subscriber_first="QUIXOTE", member_id="9ZZ9ZZ9ZZ99",
+                  birth_date="19420817", lines=[LineSpec(modifiers=("KX",))]),
+        ClaimSpec("PHI-2", subscriber_last="ZEBULON", subscriber_first="QUIXOTE", member_id="9ZZ9ZZ9ZZ99",
+                  birth_date="19420817"),
+    ])
+    text = text.replace("N3*200 SAMPLE STREET", "N3*77 SECRET LANE").replace("N4*SPRINGFIELD*IL*627020000",
+                                                                            "N4*ZIPTOWN*IL*627020000")
+    text = text.replace("PER*IC*PAT QUINN*TE*5555550100", "PER*IC*PAT QUINN*TE*5555550199")
+    path = tmp_path / "phi.837"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) -> None:
+    """The control: without --redact the values are there (json, html, junit), so the next test means something."""
+    out = report(phi_file, fmt)
+    if fmt in ("json", "html", "junit"):
+        assert "ZEBULON" in out and "9ZZ9ZZ9ZZ99" in out
+    if fmt in ("json", "html"):
+        assert "19420817" in out
+    if fmt == "html":
+        assert "77 SECRET LANE" in out and "ZIPTOWN" in out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_redact_removes_names_ids_birth_dates_addresses_phones(phi_file: Path, fmt: str) -> None:
+    out = report(phi_file, fmt, "--redact")
+    for value in (*PHI, "5555550199"):
+        assert value not in out, f"{value} survived --redact in {fmt}"
+    assert "PHI-1" in out, "claim IDs stay: they are how a biller finds the claim"
+
+
+def test_redaction_placeholders_are_stable(phi_file: Path) -> None:
+    import json
+
+    data = json.loads(report(phi_file, "json", "--redact"))
+    first, second = (c["subscriber"] for c in data["files"][0]["claims"])
+    assert first == second == {"last_name": "NAME-0001", "first_name": "NAME-0002", "member_id": "ID-0001",
+                               "birth_date": "DOB-0001"}
+    assert report(phi_file, "html", "--redact") == report(phi_file, "html", "--redact")
+
+
+def test_redact_covers_values_quoted_by_ig_errors(tmp_path: Path) -> None:
+    long_name = "Y" * 61 + "WHITTAKER"
+    path = tmp_path / "long.837"
+    path.write_text(build_837([ClaimSpec("LONG-1", subscriber_last=long_name)]))
+    plain = report(path, "json")
+    assert long_name in plain, "pyx12 quotes the too-long value"
+    for fmt in FORMATS:
+        assert long_name not in report(path, fmt, "--redact")
+
+
+def test_acknowledgments_are_not_redacted(phi_file: Path, tmp_path: Path) -> None:
+    acks = tmp_path / "acks"
+    run_cli("check", "--now", NOW, "--control-start", "1", "--redact", "--ack-dir", str(acks), str(phi_file))
+    assert "NM1*QC*1*ZEBULON*QUIXOTE****MI*9ZZ9ZZ9ZZ99~" in (acks / "phi.837.277").read_text()
