@@ -92,3 +92,21 @@ def test_other_kinds_are_refused_cleanly(name: str) -> None:
     assert code == 2 and "Traceback" not in err
     assert report["files"][0]["status"] == "error"
     assert len([ln for ln in err.splitlines() if ln.startswith("scrubber:") and "note:" not in ln]) == 1
+
+
+def test_acknowledgments_of_the_whole_corpus_pass_pyx12(tmp_path: Path) -> None:
+    """Real files written by others, many of them defective: every 999 and 277CA we answer with validates."""
+    from helpers import NOW, run_cli
+
+    from scrubber import ig
+
+    acks = tmp_path / "acks"
+    paths = [str(CORPUS / r[0]) for r in P5010]
+    code, _, err = run_cli("check", "--now", NOW, "--control-start", "1", "--ack-dir", str(acks),
+                           "--format", "json", *paths)
+    assert "Traceback" not in err and code == 2  # x12_no_isa_line.txt is refused
+    written = sorted(acks.iterdir())
+    assert len([p for p in written if p.suffix == ".999"]) >= 60
+    for ack in written:
+        if ack.suffix in (".999", ".277"):
+            assert ig.validate(ack) == [], ack.name

@@ -62,12 +62,15 @@ def _transaction_loop(txn: TransactionResult, delimiters: Delimiters) -> Iterato
 def _segment_loop(errors: list[IgError], delimiters: Delimiters) -> Iterator[Elements]:
     """IK3 loops for one segment: its segment-level errors, then its element errors under one IK3."""
     first = errors[0]
+    segment_id = _segment_id(first.segment)
+    if segment_id is None:  # an empty or mangled segment ID cannot be named in IK301; IK5 still rejects
+        return
     loop = first.loop[:4] if first.loop[:1].isdigit() else ""
     segment_codes = _distinct(_segment_code(e.code) for e in errors if not e.is_element_error)
     element_errors = [e for e in errors if e.is_element_error]
     context = _claim_context(first, delimiters)
     for i, code in enumerate(segment_codes or ["8"]):
-        yield ["IK3", first.segment, str(first.position), loop, code]
+        yield ["IK3", segment_id, str(first.position), loop, code]
         yield from context
         if i == 0:
             for e in element_errors:
@@ -87,6 +90,12 @@ def _claim_context(error: IgError, delimiters: Delimiters) -> list[Elements]:
     if not error.claim_id:
         return []
     return [["CTX", ("CLM01", clean(error.claim_id, delimiters, 35))]]
+
+
+def _segment_id(segment: str) -> str | None:
+    """IK301 (2–3 letters and digits): a longer unrecognised ID is cut to three characters."""
+    cleaned = "".join(c for c in segment.upper() if c.isascii() and c.isalnum())[:3]
+    return cleaned if len(cleaned) >= 2 else None
 
 
 def _segment_code(code: str) -> str:
