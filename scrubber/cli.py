@@ -84,7 +84,12 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
         for notice in f.notices:
             click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
-    text = FORMATTERS[fmt](report, redact)
+    _write(FORMATTERS[fmt](report, redact), output)
+    sys.exit(exit_code(report))
+
+
+def _write(text: str, output: str | None) -> None:
+    """The report to ``output``, or stdout."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -93,7 +98,96 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             _fail(f"cannot write {output}: {exc.strerror}")
     else:
         click.echo(text, nl=False)
-    sys.exit(exit_code(report))
+
+
+def _parse_defect(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    out = []
+    for value in values:
+        code, sep, share = value.partition("=")
+        try:
+            out.append((code.strip().upper(), float(share) if sep else 0.1))
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not CODE=SHARE (e.g. WB001=0.1)") from None
+    return tuple(out)
+
+
+@cli.command()
+@click.option("--claims", type=click.IntRange(1), default=100, show_default=True, help="Number of claims.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same options give the same bytes.")
+@click.option("--payers", default="medicare,commercial,medicaid", show_default=True,
+              help="Payer profiles to draw claims from (comma-separated).")
+@click.option("--defect", "defects", multiple=True, callback=_parse_defect, metavar="CODE=SHARE",
+              help="Inject a defect: a rule code (share of claims) or an IG-… code (share of transaction sets).")
+@click.option("--claims-per-st", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--config", "config_path", type=click.Path(), help="Config whose profiles decide the expectations.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The 837P file to write.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
+              help="The manifest to write (default: OUTPUT.json).")
+@click.option("--list-defects", is_flag=True, help="List the defect codes and exit.")
+def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, float], ...], claims_per_st: int,
+             config_path: str | None, output: str | None, manifest_path: str | None, list_defects: bool) -> None:
+    """Write a synthetic 837P batch with known defects, and the manifest of what scrubber must answer."""
+    import json
+    import os
+
+    from scrubber.generate import GenerateOptions, catalogue
+    from scrubber.generate import generate as build
+
+    if list_defects:
+        for code, kind, describe in catalogue():
+            click.echo(f"{code:20} {kind:5} {describe}")
+        return
+    if not output:
+        _fail("generate needs -o FILE")
+    assert output is not None
+    manifest_file = manifest_path or output + ".json"
+    relative_config = os.path.relpath(config_path, os.path.dirname(os.path.abspath(manifest_file))) \
+        if config_path else None
+    options = GenerateOptions(claims=claims, seed=seed, payers=tuple(p.strip() for p in payers.split(",") if p.strip()),
+                              defects=defects, claims_per_st=claims_per_st, config_path=config_path)
+    try:
+        batch = build(options, file_name=os.path.basename(output))
+    except (ValueError, ConfigError) as exc:
+        _fail(str(exc))
+    batch.manifest["config"] = relative_config
+    try:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(batch.text)
+        with open(manifest_file, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(batch.manifest, indent=1) + "\n")
+    except OSError as exc:
+        _fail(f"cannot write: {exc}")
+    click.echo(f"wrote {output} ({claims} claims) and {manifest_file}", err=True)
+
+
+@cli.command()
+@click.argument("manifest", type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--config", "config_path", type=click.Path(), help="Override the manifest's config.")
+@click.option("--now", metavar="YYYY-MM-DDTHH:MM", help="Override the manifest's processing time.")
+@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default="pyx12", show_default=True)
+def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
+           now: str | None, ig_engine: str) -> None:
+    """Scrub PATHS and compare every claim with MANIFEST; exit 0 only when everything matches."""
+    from scrubber.expect import ManifestError, expect_files, load_manifest
+    from scrubber.formatters.expectations import render_expect_junit, render_expect_text
+
+    try:
+        loaded = load_manifest(manifest)
+        when = datetime.strptime(now, "%Y-%m-%dT%H:%M") if now else None
+        verdicts = expect_files(loaded, list(paths), ig_engine, config_path, when)
+    except ManifestError as exc:
+        _fail(f"manifest: {exc}")
+    except ConfigError as exc:
+        _fail(f"config: {exc}")
+    except ValueError:
+        _fail(f"--now {now!r} is not YYYY-MM-DDTHH:MM")
+    text = (render_expect_junit if fmt == "junit" else render_expect_text)(verdicts)
+    _write(text, output)
+    unreadable = any(v.problems.get("file", [""])[0].startswith("could not be scrubbed") for v in verdicts)
+    sys.exit(EXIT_ERROR if unreadable else EXIT_OK if all(v.ok for v in verdicts) else EXIT_REJECTED)
 
 
 @cli.command()

@@ -68,6 +68,27 @@ class ClaimResult:
             return REJECTED
         return ACCEPTED
 
+    @property
+    def accepted(self) -> bool:
+        return self.status == ACCEPTED
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == REJECTED
+
+    @property
+    def rule_codes(self) -> list[str]:
+        """The rule codes of all findings, in order."""
+        return [f.rule for f in self.findings]
+
+    def rejected_by(self, code: str) -> bool:
+        """True when rule ``code`` gave this claim an error finding."""
+        return any(f.rule == code and f.severity is Severity.ERROR for f in self.findings)
+
+    def has_finding(self, code: str) -> bool:
+        """True when rule ``code`` gave any finding (error, warning or info)."""
+        return code in self.rule_codes
+
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
         r = redactor or Redactor(False)
         c = self.claim
@@ -143,6 +164,13 @@ class FileResult:
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     interchanges: list[InterchangeResult] = field(default_factory=list, repr=False)
+
+    def claim(self, claim_id: str) -> ClaimResult:
+        """The (first) claim with this CLM01; KeyError naming the claims present otherwise."""
+        for c in self.claims:
+            if c.claim.claim_id == claim_id:
+                return c
+        raise KeyError(f"no claim {claim_id!r} in {self.path}; claims: {', '.join(c.claim.claim_id for c in self.claims)}")
 
     @property
     def status(self) -> str:

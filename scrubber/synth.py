@@ -126,13 +126,20 @@ def build_837(transactions: list[list[ClaimSpec]] | list[ClaimSpec], isa13: str 
     """A whole interchange: one functional group holding one ST per claim list."""
     if transactions and isinstance(transactions[0], ClaimSpec):
         transactions = [transactions]  # type: ignore[list-item]
+    sets = [transaction_segments(claims, st02=f"{i:04d}", bht03=f"BATCH{int(isa13):04d}{i:02d}")  # type: ignore[arg-type]
+            for i, claims in enumerate(transactions, start=1)]
+    return interchange(sets, isa13, gs06, newline)
+
+
+def interchange(sets: list[list[str]], isa13: str = "000000001", gs06: str = "1", newline: bool = True) -> str:
+    """ISA/GS … GE/IEA around transaction sets given as segment strings (without terminators)."""
     segs = [
         f"ISA*00*          *00*          *ZZ*SUBMIT01       *ZZ*RECV01         *260110*1200*^*00501*{isa13}*0*T*:",
         f"GS*HC*SUBMIT01*RECV01*20260110*1200*{gs06}*X*005010X222A1",
     ]
-    for i, claims in enumerate(transactions, start=1):
-        segs += transaction_segments(claims, st02=f"{i:04d}", bht03=f"BATCH{int(isa13):04d}{i:02d}")  # type: ignore[arg-type]
-    segs.append(f"GE*{len(transactions)}*{gs06}")
+    for st in sets:
+        segs += st
+    segs.append(f"GE*{len(sets)}*{gs06}")
     segs.append(f"IEA*1*{isa13}")
     sep = "~\n" if newline else "~"
     return sep.join(segs) + sep

@@ -1,0 +1,361 @@
+"""``scrubber expect``: compare what scrubber answers for files with what a manifest says it must.
+
+A manifest (JSON; ``manifest.schema.json`` ships beside this module and the
+README documents it) lists files by name or glob; per file, expected
+transaction sets (999 verdict, IK3/IK4 codes, IK5 codes) and claims (status,
+findings as rule + line, 277CA statuses), and optionally ``default_claim``
+for every claim not listed — ``{"status": "accepted"}`` says "all these
+claims must be accepted".  A field left out of an expectation is not checked.
+
+Observed values come from the real outputs: the report, and the 999 and
+277CA as written (parsed back), so ``expect`` tests the acknowledgments too.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from segments import read_segments
+
+from scrubber.acks import Acknowledgments
+from scrubber.report import FileResult
+
+SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
+CLAIM_FIELDS = {"claim_id", "st02", "status", "findings", "stc"}
+TRANSACTION_FIELDS = {"st02", "ack", "errors", "ik5", "defect"}
+FILE_FIELDS = {"path", "transactions", "claims", "default_claim", "extra_claims"}
+TOP_FIELDS = {"manifest_version", "generator", "now", "config", "files", "description"}
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be used: the message names the offending place."""
+
+
+@dataclass
+class Manifest:
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return list(self.data["files"])
+
+    @property
+    def now(self) -> str | None:
+        return self.data.get("now")
+
+    @property
+    def config(self) -> str | None:
+        """The config path, relative to the manifest's folder."""
+        config = self.data.get("config")
+        return str((self.path.parent / config).resolve()) if config else None
+
+    def entry_for(self, file_path: str) -> dict[str, Any] | None:
+        """The first file entry whose ``path`` (a name or glob) matches the file's name or path."""
+        name = Path(file_path).name
+        for entry in self.files:
+            pattern = entry["path"]
+            if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(file_path, pattern):
+                return entry
+        return None
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: not JSON: {exc}") from None
+    check_manifest(data, str(path))
+    return Manifest(path, data)
+
+
+def check_manifest(data: Any, where: str = "manifest") -> None:
+    """Validate the structure ``manifest.schema.json`` describes (kept in step by a test)."""
+    _object(data, where, TOP_FIELDS, required={"manifest_version", "files"})
+    if data["manifest_version"] != 1:
+        raise ManifestError(f"{where}: manifest_version {data['manifest_version']!r} is not 1")
+    for key in ("now", "config"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ManifestError(f"{where}: {key} must be a string or null")
+    if data.get("now"):
+        try:
+            datetime.strptime(data["now"], "%Y-%m-%dT%H:%M")
+        except ValueError:
+            raise ManifestError(f"{where}: now {data['now']!r} is not YYYY-MM-DDTHH:MM") from None
+    if not isinstance(data["files"], list) or not data["files"]:
+        raise ManifestError(f"{where}: files must be a non-empty list")
+    for i, entry in enumerate(data["files"]):
+        at = f"{where}: files[{i}]"
+        _object(entry, at, FILE_FIELDS, required={"path"})
+        if not isinstance(entry["path"], str) or not entry["path"]:
+            raise ManifestError(f"{at}.path must be a non-empty string")
+        if entry.get("extra_claims", "error") not in ("error", "allow"):
+            raise ManifestError(f"{at}.extra_claims must be 'error' or 'allow'")
+        for j, txn in enumerate(entry.get("transactions", [])):
+            _object(txn, f"{at}.transactions[{j}]", TRANSACTION_FIELDS, required={"st02"})
+            _choice(txn, "ack", ("A", "E", "R"), f"{at}.transactions[{j}]")
+            for k, err in enumerate(txn.get("errors", [])):
+                _object(err, f"{at}.transactions[{j}].errors[{k}]", {"segment", "code"}, required={"segment", "code"})
+        claims = entry.get("claims", [])
+        if not isinstance(claims, list):
+            raise ManifestError(f"{at}.claims must be a list")
+        for j, claim in enumerate(claims):
+            _claim(claim, f"{at}.claims[{j}]", required={"claim_id"})
+        if entry.get("default_claim") is not None:
+            _claim(entry["default_claim"], f"{at}.default_claim", required=set())
+
+
+def _claim(claim: Any, at: str, required: set[str]) -> None:
+    _object(claim, at, CLAIM_FIELDS, required=required)
+    _choice(claim, "status", ("accepted", "rejected"), at)
+    for k, finding in enumerate(claim.get("findings", [])):
+        _object(finding, f"{at}.findings[{k}]", {"rule", "line_number"}, required={"rule"})
+    stc = claim.get("stc", [])
+    if stc is not None and not (isinstance(stc, list) and all(isinstance(s, str) for s in stc)):
+        raise ManifestError(f"{at}.stc must be a list of strings or null")
+
+
+def _object(value: Any, at: str, allowed: set[str], required: set[str]) -> None:
+    if not isinstance(value, dict):
+        raise ManifestError(f"{at} must be an object")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ManifestError(f"{at}: unknown key {unknown[0]!r}")
+    missing = sorted(required - set(value))
+    if missing:
+        raise ManifestError(f"{at}: missing key {missing[0]!r}")
+
+
+def _choice(value: dict[str, Any], key: str, choices: tuple[str, ...], at: str) -> None:
+    if key in value and value[key] not in choices:
+        raise ManifestError(f"{at}.{key} must be one of {', '.join(choices)}")
+
+
+# -- what scrubber answered ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ObservedTransaction:
+    ack: str = ""
+    errors: set[tuple[str, str]] = field(default_factory=set)
+    ik5: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ObservedClaim:
+    claim_id: str
+    st02: str
+    status: str
+    findings: list[tuple[str, int | None]]
+    stc: list[str] | None
+
+
+def observe(result: FileResult, acks: Acknowledgments) -> tuple[dict[str, ObservedTransaction], list[ObservedClaim]]:
+    """Transactions (by ST02, read from the 999) and claims (in file order, STC read from the 277CA)."""
+    transactions = _read_999(acks.ack999)
+    statuses = _read_277(acks.ack277)
+    claims = []
+    for c in result.claims:
+        queue = statuses.get(c.claim.claim_id, [])
+        stc = sorted(queue.pop(0)) if queue and not c.transaction_rejected else None
+        claims.append(ObservedClaim(c.claim.claim_id, c.claim.st02, c.status,
+                                    [(f.rule, f.line_number) for f in c.findings], stc))
+    return transactions, claims
+
+
+def _read_999(text: str) -> dict[str, ObservedTransaction]:
+    out: dict[str, ObservedTransaction] = {}
+    current: ObservedTransaction | None = None
+    segment = ""
+    pending: tuple[str, str] | None = None
+    for seg in read_segments(text) if text else []:
+        if seg.id == "AK2":
+            current = out.setdefault(seg.get(2), ObservedTransaction())
+        elif seg.id == "IK3" and current is not None:
+            if pending:
+                current.errors.add(pending)
+            segment = seg.get(1)
+            pending = (segment, seg.get(4))
+        elif seg.id == "IK4" and current is not None:
+            pending = None
+            current.errors.add((segment, seg.get(3)))
+        elif seg.id == "IK5" and current is not None:
+            if pending:
+                current.errors.add(pending)
+            pending = None
+            current.ack = seg.get(1)
+            current.ik5 = [e for e in seg.elements[2:] if e]
+    return out
+
+
+def _read_277(text: str) -> dict[str, list[list[str]]]:
+    """CLM01 → the 2200D statuses (STC01, STC10, STC11) of each occurrence, in order."""
+    out: dict[str, list[list[str]]] = {}
+    current: list[str] | None = None  # the statuses of the 2200D being read
+    patient = False
+    for seg in read_segments(text) if text else []:
+        if seg.id == "HL":
+            current, patient = None, seg.get(3) == "PT"
+        elif seg.id == "TRN" and patient and current is None and seg.get(1) == "2":
+            current = []
+            out.setdefault(seg.get(2), []).append(current)
+        elif seg.id == "STC" and current is not None:
+            for n in (1, 10, 11):
+                value = seg.delimiters.component.join(seg.components(n)) if seg.get(n) else ""
+                if value and value not in current:
+                    current.append(value)
+        elif seg.id == "SVC":
+            current = None
+    return out
+
+
+# -- comparing -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FileVerdict:
+    """One input file: every item checked (a transaction set, a claim) and its problems (none: it matched)."""
+
+    path: str
+    checked: list[str] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, label: str, problem: str) -> None:
+        if label not in self.checked:
+            self.checked.append(label)
+        self.problems.setdefault(label, []).append(problem)
+
+    @property
+    def differences(self) -> list[str]:
+        return [f"{label}: {p}" for label in self.checked for p in self.problems.get(label, [])]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def compare(entry: dict[str, Any] | None, result: FileResult, acks: Acknowledgments) -> FileVerdict:
+    verdict = FileVerdict(result.path)
+    if entry is None:
+        verdict.note("file", "no expectation in the manifest names this file")
+        return verdict
+    if result.error is not None:
+        verdict.note("file", f"could not be scrubbed: {result.error[1]}")
+        return verdict
+    transactions, claims = observe(result, acks)
+    for txn in entry.get("transactions", []):
+        _compare_transaction(txn, transactions.get(txn["st02"]), verdict)
+    expected_claims = list(entry.get("claims", []))
+    default = entry.get("default_claim")
+    for observed in claims:
+        index = next((i for i, e in enumerate(expected_claims) if e["claim_id"] == observed.claim_id), None)
+        expectation = expected_claims.pop(index) if index is not None else default
+        label = f"claim {observed.claim_id} (ST {observed.st02})"
+        if label in verdict.checked:
+            label += f" #{sum(1 for x in verdict.checked if x.startswith(label)) + 1}"
+        if expectation is None:
+            if entry.get("extra_claims", "error") == "error":
+                verdict.note(label, "in the file but not in the manifest")
+            continue
+        verdict.checked.append(label)
+        for problem in _compare_claim(expectation, observed):
+            verdict.note(label, problem)
+    for missing in expected_claims:
+        verdict.note(f"claim {missing['claim_id']}", "in the manifest but not in the file")
+    return verdict
+
+
+def _compare_transaction(expected: dict[str, Any], observed: ObservedTransaction | None, verdict: FileVerdict) -> None:
+    label = f"transaction set {expected['st02']}"
+    verdict.checked.append(label)
+    if observed is None:
+        verdict.note(label, "not acknowledged in the 999")
+        return
+    if "ack" in expected and expected["ack"] != observed.ack:
+        verdict.note(label, f"999 IK5 expected {expected['ack']}, got {observed.ack}")
+    if "errors" in expected:
+        want = {(e["segment"], e["code"]) for e in expected["errors"]}
+        missing, extra = sorted(want - observed.errors), sorted(observed.errors - want)
+        if missing:
+            verdict.note(label, f"999 lacks {_pairs(missing)}")
+        if extra:
+            verdict.note(label, f"999 also reports {_pairs(extra)}")
+    if "ik5" in expected and list(expected["ik5"]) != observed.ik5:
+        verdict.note(label, f"IK5 codes expected {' '.join(expected['ik5']) or 'none'}, got {' '.join(observed.ik5) or 'none'}")
+
+
+def _compare_claim(expected: dict[str, Any], observed: ObservedClaim) -> list[str]:
+    problems = []
+    if "status" in expected and expected["status"] != observed.status:
+        problems.append(f"status expected {expected['status']}, got {observed.status}")
+    if "findings" in expected:
+        problems += _compare_findings(expected["findings"], observed.findings)
+    if "stc" in expected:
+        want = sorted(expected["stc"]) if expected["stc"] is not None else None
+        if want != observed.stc:
+            shown = "no 277CA entry" if observed.stc is None else " ".join(observed.stc)
+            problems.append(f"277CA STC expected {' '.join(want) if want else 'no 277CA entry'}, got {shown}")
+    return problems
+
+
+def _compare_findings(expected: list[dict[str, Any]], observed: list[tuple[str, int | None]]) -> list[str]:
+    """Multiset comparison; an expected finding without line_number matches any line."""
+    remaining = Counter(observed)
+    missing = []
+    for e in expected:
+        key = (e["rule"], e.get("line_number"))
+        if "line_number" in e:
+            if remaining[key] > 0:
+                remaining[key] -= 1
+                continue
+        else:
+            match = next((k for k in remaining if k[0] == e["rule"] and remaining[k] > 0), None)
+            if match is not None:
+                remaining[match] -= 1
+                continue
+        missing.append(key)
+    extra = sorted(remaining.elements(), key=lambda k: (k[0], k[1] or 0))
+    problems = []
+    if missing:
+        problems.append(f"missing finding {_findings(missing)}")
+    if extra:
+        problems.append(f"unexpected finding {_findings(extra)}")
+    return problems
+
+
+def _findings(keys: list[tuple[str, int | None]]) -> str:
+    return ", ".join(f"{rule}" + (f" (line {line})" if line is not None else "") for rule, line in keys)
+
+
+def _pairs(pairs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{segment} code {code}" for segment, code in pairs)
+
+
+# -- running -------------------------------------------------------------------------------------------------------
+
+
+def expect_files(manifest: Manifest, paths: list[str], ig_engine: str = "pyx12", config_path: str | None = None,
+                 now: datetime | None = None) -> list[FileVerdict]:
+    """Scrub ``paths`` as the manifest says (its ``now`` and ``config`` unless overridden) and compare."""
+    from scrubber.acks import ControlNumbers, acknowledge
+    from scrubber.config import load_config
+    from scrubber.engine import Options, expand_paths, scrub_file
+
+    when = now or (datetime.strptime(manifest.now, "%Y-%m-%dT%H:%M") if manifest.now else datetime.now())
+    config = load_config(config_path or manifest.config)
+    options = Options(config=config, today=when.date(), ig_engine=ig_engine)
+    verdicts = []
+    for path in expand_paths(paths):
+        result = scrub_file(path, options)
+        acks = acknowledge(result, ControlNumbers(1), when)
+        verdicts.append(compare(manifest.entry_for(path), result, acks))
+    return verdicts
