@@ -191,6 +191,75 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 
 
 @cli.command()
+@click.argument("inbox", required=False, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (see README).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Ledger (default OUT/ledger.sqlite).")
+@click.option("--once", "mode", flag_value="once", default=True, help="Process the inbox, then exit (default).")
+@click.option("--watch", "mode", flag_value="watch", help="Keep polling the inbox until SIGTERM.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between polls with --watch.")
+@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
+@click.option("--config", "config_path", type=click.Path(), help="TOML payer profiles and rule settings.")
+@click.option("--now", callback=_parse_now, metavar="YYYY-MM-DDTHH:MM", help="Processing time (default: the clock).")
+@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default="pyx12", show_default=True)
+@click.option("--html", is_flag=True, help="Also write an HTML report per file.")
+@click.option("--status", "show_status", is_flag=True, help="Print the ledger's totals and last failures, then exit.")
+def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
+           config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool) -> None:
+    """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
+    import signal
+    from pathlib import Path
+
+    from scrubber.ingest import Ingest, IngestOptions, Ledger
+
+    out = Path(out_dir)
+    db = Path(db_path) if db_path else out / "ledger.sqlite"
+    if show_status:
+        if not db.exists():
+            _fail(f"no ledger at {db}")
+        ledger = Ledger(db)
+        status = ledger.status()
+        ledger.close()
+        files, claims = status["files"], status["claims"]
+        assert isinstance(files, dict) and isinstance(claims, dict)
+        click.echo("files:  " + (", ".join(f"{k} {v}" for k, v in sorted(files.items())) or "none"))
+        click.echo("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(claims.items())) or "none")
+                   + f"; forwarded {status['forwarded']}")
+        click.echo(f"pending: {status['pending']} file(s) not finished")
+        for failure in status["last_failures"]:  # type: ignore[attr-defined]
+            click.echo(f"{failure['received_at']} {failure['outcome']}: {failure['name']}: {failure['reason']}")
+        return
+    if inbox is None or not Path(inbox).is_dir():
+        _fail(f"inbox {inbox!r} is not a folder")
+    assert inbox is not None
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        _fail(f"config: {exc}")
+    fixed_now = now if _now_given() else None
+    runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
+                                               html=html, jobs=jobs))
+    signal.signal(signal.SIGTERM, runner.request_stop)
+    progress = _progress if sys.stderr.isatty() else None
+    try:
+        totals = runner.watch(interval, progress) if mode == "watch" else runner.run_once(progress)
+    finally:
+        runner.close()
+    if progress:
+        click.echo("", err=True)
+    click.echo(totals.line(), err=True)
+
+
+def _now_given() -> bool:
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source("now") is click.core.ParameterSource.COMMANDLINE
+
+
+def _progress(totals: object, done: int, total: int) -> None:
+    line = totals.line()  # type: ignore[attr-defined]
+    click.echo(f"\r[{done}/{total}] {line}", nl=False, err=True)
+
+
+@cli.command()
 @click.argument("code", required=False)
 def rules(code: str | None) -> None:
     """List the rule catalogue, or show one rule's documentation."""

@@ -313,6 +313,7 @@ class GenerateOptions:
     defects: tuple[tuple[str, float], ...] = ()
     claims_per_st: int = 100
     isa13: int = 1
+    claim_prefix: str = "G"
     config_path: str | None = None
     now: str = "2026-11-27T10:00"
 
@@ -350,7 +351,7 @@ def generate(options: GenerateOptions, file_name: str = "batch.837") -> Batch:
     rule_shares = [(c, s) for c, s in options.defects if c in RULE_DEFECTS]
     ig_shares = [(c, s) for c, s in options.defects if c in IG_DEFECTS]
     for n in range(options.claims):
-        plan = _baseline(n, rng, options.payers, enabled)
+        plan = _baseline(f"{options.claim_prefix}{n + 1:07d}", rng, options.payers, enabled)
         defect = _pick(rng, rule_shares)
         if defect is not None:
             _inject(RULE_DEFECTS[defect], plan, rng, plans, options.payers)
@@ -405,7 +406,7 @@ def _inject(defect: RuleDefect, plan: Plan, rng: random.Random, earlier: list[Pl
     defect.mutate(plan, rng, earlier)
 
 
-def _baseline(n: int, rng: random.Random, payers: tuple[str, ...], enabled: dict[str, frozenset[str]]) -> Plan:
+def _baseline(claim_id: str, rng: random.Random, payers: tuple[str, ...], enabled: dict[str, frozenset[str]]) -> Plan:
     """A claim that passes every rule of its profile and pyx12."""
     profile = payers[rng.randrange(len(payers))]
     day = (FIRST_DATE + timedelta(days=rng.randrange(300))).strftime("%Y%m%d")
@@ -426,7 +427,7 @@ def _baseline(n: int, rng: random.Random, payers: tuple[str, ...], enabled: dict
                             note=FITTED)
     diagnoses = (rng.choice(DIAGNOSES),) if rng.random() < 0.6 else tuple(rng.sample(DIAGNOSES, 2))
     spec = ClaimSpec(
-        claim_id=f"G{n + 1:07d}",
+        claim_id=claim_id,
         diagnoses=diagnoses,
         lines=lines,
         subscriber_last=rng.choice(LAST_NAMES),

@@ -164,6 +164,8 @@ class FileResult:
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     interchanges: list[InterchangeResult] = field(default_factory=list, repr=False)
+    #: Where the file can be read again (HTML report), when ``path`` is only its display name.
+    source: str = ""
 
     def claim(self, claim_id: str) -> ClaimResult:
         """The (first) claim with this CLM01; KeyError naming the claims present otherwise."""

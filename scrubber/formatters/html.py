@@ -164,7 +164,7 @@ def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[i
     claims = iter(f.claims)
     current = next(claims, None)
     try:
-        for seg, loop in _segments_with_loops(f.path):
+        for seg, loop in _segments_with_loops(f.source or f.path):
             while current is not None and seg.index > current.claim.last_index:
                 current = next(claims, None)
             text = _display(seg, loop, redactor)

@@ -1,0 +1,450 @@
+"""``scrubber ingest``: inbox → acknowledgments, forward file, report; nothing lost, nothing twice.
+
+Folder layout under OUTDIR::
+
+    work/       files claimed from the inbox, being processed
+    .staging/   outputs written but not yet published (one folder per file)
+    acks/       NAME.ta1, NAME.999, NAME.277 for the submitter
+    forward/    NAME.837: the accepted claims, re-enveloped, for the payer
+    reports/    NAME.json (and NAME.html with --html)
+    archive/    the inbound files, once done
+    failed/     inbound files that could not be read, with NAME.reason.txt
+    ledger.sqlite, ingest.log
+
+Every file goes through these steps, in this order — the one place where the
+order of writes and commits is decided:
+
+1. **claim**: ``rename(INBOX/NAME, work/STAMP-NAME)``.  A rename is atomic, so
+   of two ingest processes on one inbox exactly one gets the file.
+2. **decide**: scrub it; ask the ledger whether the interchange or any claim
+   was seen before; build every output in memory.  Nothing is written.
+3. **stage**: write the outputs under ``.staging/STAMP-NAME/`` and fsync them.
+4. **commit**: one SQLite transaction records the file, its transaction sets,
+   its claims (with the forward file each accepted claim goes to) and the next
+   control number.  From here on the decisions are final.
+5. **publish**: rename each staged output into ``acks/``, ``forward/``,
+   ``reports/`` (a reader never sees half a file).
+6. **archive**: rename ``work/STAMP-NAME`` into ``archive/`` (or ``failed/``),
+   then mark the ledger row ``done``.
+
+Recovery (every run starts with it): a ``work/`` file whose ledger row is
+``committed`` resumes at step 5 from its staged outputs; any other ``work/``
+file starts again at step 2 (its staging is discarded: nothing of it was
+decided).  A committed row whose work file is already gone (killed between
+6's rename and its ledger update) is marked done.  So a kill at any point
+leaves every inbound file archived or failed exactly once and every claim
+forwarded at most once — exactly once when its file is finished.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from segments import X12InputError
+
+from scrubber.acks import ControlNumbers, acknowledge
+from scrubber.acks.envelope import ack_delimiters, open_interchange, render
+from scrubber.config import Config
+from scrubber.engine import Options, scrub_file
+from scrubber.findings import Finding, Severity
+from scrubber.formatters.html import render_html
+from scrubber.formatters.json_report import render_json
+from scrubber.ingest.forward import write_forward
+from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
+from scrubber.report import FileResult, Report
+
+DUPLICATE_CLAIM = "DUP001"
+DUPLICATE_INTERCHANGE_NOTE = "025"
+FOLDERS = ("work", ".staging", "acks", "forward", "reports", "archive", "failed")
+#: Test hook: ``SCRUBBER_KILL_AT=step:n`` makes the process SIGKILL itself at the n-th time it reaches ``step``.
+KILL_ENV = "SCRUBBER_KILL_AT"
+STEPS = ("claimed", "decided", "staged", "committed", "published", "archived")
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    out: Path
+    db: Path
+    config: Config
+    now: datetime | None = None
+    ig_engine: str = "pyx12"
+    html: bool = False
+    jobs: int = 1
+
+
+@dataclass
+class Totals:
+    files: int = 0
+    claims: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    forwarded: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self) -> str:
+        seconds = max(time.monotonic() - self.started, 1e-9)
+        return (f"ingest: {self.files} files, {self.claims} claims ({self.accepted} accepted, {self.rejected} rejected,"
+                f" {self.forwarded} forwarded), {self.duplicates} duplicate files, {self.failed} failed,"
+                f" {self.claims / seconds:.0f} claims/s")
+
+
+@dataclass
+class Decision:
+    """Everything step 2 decided for one file: outputs (name → text) and ledger rows."""
+
+    row: FileRow
+    outputs: dict[str, str]
+    transactions: list[tuple[str, str, str, str, int]]
+    claims: list[ClaimRow]
+    next_control: int
+    log: list[str]
+
+
+class Ingest:
+    """One ingest run over an inbox (call :meth:`run_once` or :meth:`watch`)."""
+
+    def __init__(self, inbox: Path, options: IngestOptions, log: Callable[[str], None] | None = None) -> None:
+        self.inbox = inbox
+        self.options = options
+        self.out = options.out
+        for name in FOLDERS:
+            (self.out / name).mkdir(parents=True, exist_ok=True)
+        self.ledger = Ledger(options.db)
+        self.totals = Totals()
+        self.stopping = False
+        self._log_file = open(self.out / "ingest.log", "a", encoding="utf-8")  # noqa: SIM115
+        self._echo = log
+        self._kill_at = _kill_point()
+
+    def close(self) -> None:
+        self.ledger.close()
+        self._log_file.close()
+
+    # -- the loop -------------------------------------------------------------------------------------------------
+
+    def run_once(self, progress: Callable[[Totals, int, int], None] | None = None) -> Totals:
+        """Recover, then process every file in the inbox (and orphans in work/) until none is left or SIGTERM."""
+        self.recover()
+        for path in sorted(self.inbox.iterdir()):
+            if self.stopping:
+                break
+            if path.is_file() and not path.name.startswith("."):
+                self._claim(path)
+        work = [p for p in sorted((self.out / "work").iterdir()) if _ours_or_orphaned(p)]
+        total = len(work)
+        if self.options.jobs > 1 and len(work) > 1:
+            self._parallel(work, progress, total)
+        else:
+            for done, path in enumerate(work, start=1):
+                if self.stopping:
+                    break
+                self._finish(path, self._scrub(path))
+                if progress:
+                    progress(self.totals, done, total)
+        return self.totals
+
+    def watch(self, interval: float, progress: Callable[[Totals, int, int], None] | None = None) -> Totals:
+        while not self.stopping:
+            self.run_once(progress)
+            for _ in range(max(1, int(interval * 10))):
+                if self.stopping:
+                    break
+                time.sleep(0.1)
+        return self.totals
+
+    def _parallel(self, work: list[Path], progress: Callable[[Totals, int, int], None] | None, total: int) -> None:
+        scrub_options = self._scrub_options()
+        with ProcessPoolExecutor(max_workers=self.options.jobs, initializer=_quiet_worker) as pool:
+            futures: list[tuple[Path, Future[FileResult | None]]] = [
+                (p, pool.submit(_scrub_in_worker, str(p), scrub_options)) for p in work]
+            for done, (path, future) in enumerate(futures, start=1):
+                if self.stopping:
+                    for _, f in futures[done - 1:]:
+                        f.cancel()
+                    break
+                self._finish(path, future.result())
+                if progress:
+                    progress(self.totals, done, total)
+
+    # -- steps ----------------------------------------------------------------------------------------------------
+
+    def _claim(self, path: Path) -> Path | None:
+        """Step 1: move the file into work/ under a unique name; None when another process took it."""
+        stamp = f"{time.time_ns():x}-{os.getpid()}"  # the PID tells recovery whether the owner still runs
+        target = self.out / "work" / f"{stamp}-{path.name}"
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return None
+        self._checkpoint("claimed")
+        return target
+
+    def _scrub_options(self) -> Options:
+        today = (self.options.now or datetime.now()).date()
+        return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine)
+
+    def _scrub(self, path: Path) -> FileResult | None:
+        return _scrub_in_worker(str(path), self._scrub_options())
+
+    def _finish(self, work_path: Path, result: FileResult | None) -> None:
+        """Steps 2–6 for one claimed file.
+
+        Steps 2–4 hold an exclusive lock on ``OUTDIR/ledger.lock``, so that two
+        ingest processes sharing the ledger never both forward one claim.
+        """
+        with open(self.out / "ledger.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self.ledger.file_state(work_path.name)
+            if state is not None:  # committed before a crash: resume at publish
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                self._publish(work_path.name, state[2])
+                self._archive(work_path, state[3])
+                return
+            decision = self._decide(work_path, result)
+            self._checkpoint("decided")
+            staging = self.out / ".staging" / work_path.name
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            for name, text in decision.outputs.items():
+                _write_synced(staging / Path(name).name, text)
+            _fsync_dir(staging)
+            self._checkpoint("staged")
+            self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
+                                    _stamp())
+            self._checkpoint("committed")
+        for line in decision.log:
+            self.log(line)
+        self._publish(work_path.name, decision.row.outputs)
+        self._archive(work_path, decision.row.final_path)
+        self._count(decision)
+
+    def _publish(self, work_name: str, outputs: list[str]) -> None:
+        """Step 5: rename each staged output into place (skipping those already moved)."""
+        staging = self.out / ".staging" / work_name
+        for relative in outputs:
+            staged = staging / Path(relative).name
+            if staged.exists():
+                os.replace(staged, self.out / relative)
+        _fsync_dir(self.out / "acks")
+        shutil.rmtree(staging, ignore_errors=True)
+        self._checkpoint("published")
+
+    def _archive(self, work_path: Path, final_path: str) -> None:
+        """Step 6: move the inbound file to archive/ or failed/, then mark the ledger row done."""
+        if work_path.exists():
+            os.replace(work_path, self.out / final_path)
+        self._checkpoint("archived")
+        self.ledger.mark_done(work_path.name, _stamp())
+
+    def recover(self) -> None:
+        """Finish what a killed run committed; forget what it had only staged."""
+        for work_name, outputs, final_path in self.ledger.committed_not_done():
+            work_path = self.out / "work" / work_name
+            self._publish(work_name, outputs)
+            self._archive(work_path, final_path)
+        for staging in (self.out / ".staging").iterdir():
+            if self.ledger.file_state(staging.name) is None:
+                shutil.rmtree(staging, ignore_errors=True)
+        for leftover in self.out.rglob(".*.tmp"):
+            leftover.unlink()
+
+    # -- step 2 -----------------------------------------------------------------------------------------------------
+
+    def _decide(self, work_path: Path, result: FileResult | None) -> Decision:
+        name = work_path.name.split("-", 2)[2]
+        data = work_path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        now = self.options.now or datetime.now().replace(second=0, microsecond=0)
+        controls = ControlNumbers(self.ledger.next_control())
+        seen = self.ledger.files_named(name)
+        base = name if not seen else f"{name}.{seen + 1}"
+        if result is None:
+            result = FileResult(str(work_path), error=("unreadable", "the file disappeared while being read"))
+        sender = result.interchanges[0].isa.get(6).strip() if result.interchanges else ""
+        isa13 = result.interchanges[0].isa.get(13) if result.interchanges else ""
+        row = dict(name=name, work_name=work_path.name, size=len(data), sha256=digest, sender=sender, isa13=isa13,
+                   received_at=_stamp())
+        if result.error is not None:
+            reason = f"{result.error[0]}: {result.error[1]}"
+            outputs = {f"failed/{base}.reason.txt": reason + "\n"}
+            return Decision(FileRow(**row, outcome="failed", reason=reason, claims=0, accepted=0, rejected=0,
+                                    outputs=list(outputs), final_path=f"failed/{base}"), outputs, [], [],
+                            controls.take(), [f"event=file-failed file={name} reason={result.error[0]}"])
+        earlier = self.ledger.duplicate_interchange(digest, sender, isa13)
+        if earlier is not None:
+            text = _duplicate_ta1(result, controls, now)
+            outputs = {f"acks/{base}.ta1": text}
+            claims = [ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
+                               c.claim.charge, "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None)
+                      for c in result.claims]
+            return Decision(FileRow(**row, outcome="duplicate", reason=f"duplicate of {earlier}",
+                                    claims=len(result.claims), accepted=0, rejected=len(result.claims),
+                                    outputs=list(outputs), final_path=f"archive/{base}"), outputs, [], claims,
+                            controls.take(),
+                            [f"event=file-duplicate file={name} isa13={isa13} sender={sender} duplicate_of={earlier}"])
+        self._reject_duplicates(result)
+        acks = acknowledge(result, controls, now)
+        outputs = {f"acks/{base}.{suffix}": text for suffix, text in acks.files().items()}
+        accepted = {c.claim.first_index for c in result.claims if c.accepted}
+        forward_name = f"forward/{base}" if accepted else None
+        if accepted:
+            buffer = io.StringIO()
+            write_forward(work_path, result, accepted, buffer, controls, now)
+            outputs[forward_name] = buffer.getvalue()  # type: ignore[index]
+        result.source, result.path = str(work_path), name
+        report = Report([result])
+        outputs[f"reports/{base}.json"] = render_json(report)
+        if self.options.html:
+            outputs[f"reports/{base}.html"] = render_html(report)
+        claims = [ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
+                           c.claim.charge, c.status, " ".join(c.rule_codes),
+                           forward_name if c.accepted else None) for c in result.claims]
+        transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
+        n_accepted = sum(c.accepted for c in result.claims)
+        outcome = result.status
+        log = [f"event=file-scrubbed file={name} isa13={isa13} sender={sender} claims={len(result.claims)}"
+               f" accepted={n_accepted} rejected={len(result.claims) - n_accepted} outcome={outcome}"]
+        log += [f"event=claim-rejected file={name} st02={c.claim.st02} claim={c.claim.claim_id}"
+                f" rules={','.join(f.rule for f in c.findings if f.severity is Severity.ERROR) or 'set-rejected'}"
+                for c in result.claims if not c.accepted]
+        return Decision(FileRow(**row, outcome=outcome, reason="", claims=len(result.claims), accepted=n_accepted,
+                                rejected=len(result.claims) - n_accepted, outputs=list(outputs),
+                                final_path=f"archive/{base}"), outputs, transactions, claims, controls.take(), log)
+
+    def _reject_duplicates(self, result: FileResult) -> None:
+        """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
+        for c in result.claims:
+            if not c.accepted:
+                continue
+            claim = c.claim
+            earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, claim.first_service_date(),
+                                                    claim.charge)
+            if earlier is not None:
+                c.findings.append(Finding(
+                    DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,
+                    f"claim {claim.claim_id} was already forwarded in {earlier}", None, "CLM", claim.loc.line,
+                    "CLM01", stc="A3:54"))
+
+    # -- bookkeeping ------------------------------------------------------------------------------------------------
+
+    def _count(self, decision: Decision) -> None:
+        row = decision.row
+        self.totals.files += 1
+        self.totals.claims += row.claims
+        self.totals.accepted += row.accepted
+        self.totals.rejected += row.rejected
+        self.totals.forwarded += sum(c.forward_file is not None for c in decision.claims)
+        self.totals.duplicates += row.outcome == "duplicate"
+        self.totals.failed += row.outcome == "failed"
+
+    def log(self, line: str) -> None:
+        """A structured log line: key=value pairs, claim IDs and control numbers only, never PHI."""
+        text = f"ts={_stamp()} {line}"
+        self._log_file.write(text + "\n")
+        self._log_file.flush()
+        if self._echo:
+            self._echo(text)
+
+    def _checkpoint(self, step: str) -> None:
+        if self._kill_at is None or self._kill_at[0] != step:
+            return
+        self._kill_at = (step, self._kill_at[1] - 1)
+        if self._kill_at[1] <= 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def request_stop(self, *_: object) -> None:
+        """SIGTERM: finish the current file, then stop."""
+        self.stopping = True
+
+
+def _ours_or_orphaned(path: Path) -> bool:
+    """A work/ file this process claimed, or one whose claiming process is gone (killed)."""
+    try:
+        pid = int(path.name.split("-", 2)[1])
+    except (IndexError, ValueError):
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _quiet_worker() -> None:
+    """Workers leave SIGTERM/SIGINT to the parent, which finishes the current file and stops."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _scrub_in_worker(path: str, options: Options) -> FileResult | None:
+    try:
+        return scrub_file(path, options)
+    except FileNotFoundError:
+        return None
+    except X12InputError as exc:
+        return FileResult(path, error=(exc.code, exc.message))
+
+
+def _duplicate_ta1(result: FileResult, controls: ControlNumbers, now: datetime) -> str:
+    """TA1 R 025 for each interchange of a file seen before."""
+    text = []
+    for received in result.interchanges:
+        isa, number = open_interchange(received.isa, controls, now)
+        ta1 = ["TA1", received.isa.get(13), received.isa.get(9), received.isa.get(10), "R", DUPLICATE_INTERCHANGE_NOTE]
+        text.append(render([isa, ta1, ["IEA", "0", number]], ack_delimiters(received.isa.delimiters)))
+    return "".join(text)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stamp() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _kill_point() -> tuple[str, int] | None:
+    value = os.environ.get(KILL_ENV, "")
+    step, _, count = value.partition(":")
+    if step in STEPS:
+        return step, int(count or "1")
+    return None
+
+
+def iter_outputs(out: Path) -> Iterator[Path]:
+    for folder in ("acks", "forward", "reports", "archive", "failed"):
+        yield from sorted((out / folder).iterdir())
+
+
+__all__ = ["Ingest", "IngestOptions", "Totals", "iter_outputs"]
