@@ -59,8 +59,11 @@ def cli() -> None:
 @click.option("--control-start", type=click.IntRange(1, 999_999_999), metavar="N",
               help="First acknowledgment control number (default: YYDDDHHMM of --now).")
 @click.option("--redact", is_flag=True, help="Replace patient and subscriber PHI in the report with placeholders.")
+@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes for implementation-guide validation (a file is split at transaction sets).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
-          now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool) -> None:
+          now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool,
+          jobs: int) -> None:
     """Scrub PATHS (files, or directories of files) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -70,7 +73,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         config = load_config(config_path, profile)
     except ConfigError as exc:
         _fail(f"config: {exc}")
-    report = scrub_paths(paths, Options(config=config, today=now.date(), ig_engine=ig_engine))
+    report = scrub_paths(paths, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs))
     if ack_dir:
         controls = ControlNumbers(control_start or default_control_start(now))
         taken: set[str] = set()

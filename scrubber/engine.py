@@ -54,6 +54,7 @@ class Options:
     config: Config
     today: date
     ig_engine: str = "pyx12"
+    jobs: int = 1
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -117,7 +118,7 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     if options.ig_engine == "pyx12":
         if version == ig.SUPPORTED_VERSION:
             try:
-                ig_errors = ig.validate(path)
+                ig_errors = ig.validate(path, options.jobs)
                 ig_checked = True
             except ig.IgUnavailable as exc:
                 result.notices.append(f"implementation-guide validation not done: {exc}")

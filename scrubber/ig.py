@@ -72,27 +72,101 @@ class IgUnavailable(Exception):
     """pyx12 could not judge the file (no map for its version, engine failure)."""
 
 
-def validate(path: str | os.PathLike[str]) -> list[IgError]:
-    """Run pyx12 over ``path``; errors sorted by file segment ordinal."""
+def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
+    """Run pyx12 over ``path``; errors sorted by file segment ordinal.
+
+    With ``jobs`` > 1 the file is cut at transaction-set boundaries into
+    ``jobs`` interchanges of about equal size (each with the ISA and GS of its
+    sets, and a GE/IEA counting what it holds), validated in worker processes;
+    the errors found inside the sets are mapped back to file ordinals.  pyx12
+    validates each set on its own, so the errors are the same as with one job.
+    """
+    if jobs <= 1:
+        with open_x12(path) as stream:
+            return _run(_normalised(stream))
+    with open_x12(path) as stream:
+        total = sum(1 for _ in stream)
+    from concurrent.futures import ProcessPoolExecutor
+
+    errors: list[IgError] = []
+    with open_x12(path) as stream, ProcessPoolExecutor(max_workers=jobs) as pool:
+        chunks = [(pool.submit(_run_lines, lines), ordinals) for lines, ordinals in _chunks(stream, total // jobs + 1)]
+        for future, ordinals in chunks:
+            for e in future.result():
+                if 1 <= e.index <= len(ordinals) and ordinals[e.index - 1]:
+                    errors.append(replace(e, index=ordinals[e.index - 1]))
+    return sorted(errors, key=lambda e: (e.index, e.position))
+
+
+def _run(lines: Iterator[str]) -> list[IgError]:
     import pyx12.errors
     import pyx12.params
     import pyx12.x12n_document
 
     params = pyx12.params.params()
     out = io.StringIO()
-    with open_x12(path) as stream:
-        source = _TextSource(_normalised(stream))
-        try:
-            pyx12.x12n_document.x12n_document(params, source, None, None, fd_json=out)
-        except pyx12.errors.EngineError as exc:
-            raise IgUnavailable(str(exc)) from None
-        except Exception as exc:  # pyx12 bugs must not reach the user as a traceback
-            raise IgUnavailable(f"pyx12 failed: {type(exc).__name__}: {exc}") from None
+    try:
+        pyx12.x12n_document.x12n_document(params, _TextSource(lines), None, None, fd_json=out)
+    except pyx12.errors.EngineError as exc:
+        raise IgUnavailable(str(exc)) from None
+    except Exception as exc:  # pyx12 bugs must not reach the user as a traceback
+        raise IgUnavailable(f"pyx12 failed: {type(exc).__name__}: {exc}") from None
     try:
         tree = json.loads(out.getvalue() or '{"interchanges": []}')
     except json.JSONDecodeError as exc:
         raise IgUnavailable(f"pyx12 produced no readable result: {exc}") from None
     return sorted(_errors(tree), key=lambda e: (e.index, e.position))
+
+
+def _run_lines(lines: list[str]) -> list[IgError]:
+    return _run(iter(lines))
+
+
+def _chunks(segments: Iterator[Segment] | object, size: int) -> Iterator[tuple[list[str], list[int]]]:
+    """Interchanges of whole transaction sets, about ``size`` segments each: (lines, file ordinal per line or 0)."""
+    isa: Segment | None = None
+    gs: Segment | None = None
+    lines: list[str] = []
+    ordinals: list[int] = []
+    sets = 0
+
+    def close() -> Iterator[tuple[list[str], list[int]]]:
+        nonlocal lines, ordinals, sets
+        if sets and isa is not None and gs is not None:
+            d = gs.delimiters
+            end = d.segment if d.segment == "\n" else d.segment + "\n"
+            lines += [d.element.join(["GE", str(sets), gs.get(6)]) + end,
+                      d.element.join(["IEA", "1", isa.get(13)]) + end]
+            yield lines, ordinals + [0, 0]
+        lines, ordinals, sets = [], [], 0
+
+    in_set = False
+    for seg in segments:  # type: ignore[attr-defined]
+        sid = seg.id
+        if sid == "ISA":
+            yield from close()
+            isa, gs, in_set = seg, None, False
+        elif sid == "GS":
+            yield from close()
+            gs, in_set = seg, False
+        elif sid in ("GE", "IEA"):
+            in_set = False
+        elif sid == "ST":
+            if isa is None or gs is None:
+                continue
+            if len(lines) >= size:
+                yield from close()
+            if not lines:
+                lines = [_line(isa), _line(gs)]
+                ordinals = [0, 0]
+            sets += 1
+            in_set = True
+        if in_set:
+            lines.append(_line(seg))
+            ordinals.append(seg.index)
+            if sid == "SE":
+                in_set = False
+    yield from close()
 
 
 def is_false_positive(error: IgError, seg: Segment) -> bool:
@@ -175,15 +249,18 @@ def _errors(tree: dict[str, object]) -> Iterator[IgError]:
 def _normalised(segments: Iterator[Segment] | object) -> Iterator[str]:
     """The input as pyx12 reads best: one segment per line, fixed-width ISA."""
     for seg in segments:  # type: ignore[attr-defined]
-        d = seg.delimiters
-        end = d.segment if d.segment == "\n" else d.segment + "\n"
-        if seg.id == "ISA" and len(seg.elements) == 17:
-            fields = [seg.elements[0]]
-            fields += [v[:w].ljust(w) for v, w in zip(seg.elements[1:16], _ISA_WIDTHS, strict=True)]
-            fields.append(seg.elements[16][:1] or d.component)
-            yield d.element.join(fields) + end
-        else:
-            yield seg.text() + end
+        yield _line(seg)
+
+
+def _line(seg: Segment) -> str:
+    d = seg.delimiters
+    end = d.segment if d.segment == "\n" else d.segment + "\n"
+    if seg.id == "ISA" and len(seg.elements) == 17:
+        fields = [seg.elements[0]]
+        fields += [v[:w].ljust(w) for v, w in zip(seg.elements[1:16], _ISA_WIDTHS, strict=True)]
+        fields.append(seg.elements[16][:1] or d.component)
+        return d.element.join(fields) + end
+    return seg.text() + end
 
 
 class _TextSource(io.TextIOBase):

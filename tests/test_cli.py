@@ -154,3 +154,20 @@ def test_python_m_scrubber_runs() -> None:
 
     done = subprocess.run([sys.executable, "-m", "scrubber", "rules", "WB001"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("WB001 side-missing")
+
+
+def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path) -> None:
+    from scrubber.generate import GenerateOptions, generate
+
+    defects = (("IG-BAD-DATE", 0.2), ("IG-TOO-LONG", 0.2), ("IG-MISSING-SEGMENT", 0.2), ("IG-SE-COUNT", 0.1),
+               ("WB001", 0.1))
+    path = tmp_path / "many.837"
+    path.write_text(generate(GenerateOptions(claims=120, seed=8, defects=defects, claims_per_st=6)).text)
+    outputs = []
+    for jobs in ("1", "2", "3"):
+        acks = tmp_path / f"acks{jobs}"
+        code, out, _ = run_cli("check", "--format", "json", "--now", NOW, "--control-start", "1", "--jobs", jobs,
+                               "--ack-dir", str(acks), str(path))
+        outputs.append((code, out, (acks / "many.837.999").read_text(), (acks / "many.837.277").read_text()))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "IK5*R" in outputs[0][2]

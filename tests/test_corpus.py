@@ -39,6 +39,12 @@ def _clm_count(path: Path) -> int:
     return sum(1 for seg in text.split(_terminator(text)) if seg.strip().startswith("CLM" + element))
 
 
+def _st_count(path: Path) -> int:
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    element = text.lstrip().lstrip("\ufeff")[3:4] or "*"
+    return sum(1 for seg in text.split(_terminator(text)) if seg.strip().startswith("ST" + element))
+
+
 def _terminator(text: str) -> str:
     isa = text.lstrip()
     sep = isa[3]
@@ -110,3 +116,18 @@ def test_acknowledgments_of_the_whole_corpus_pass_pyx12(tmp_path: Path) -> None:
     for ack in written:
         if ack.suffix in (".999", ".277"):
             assert ig.validate(ack) == [], ack.name
+
+
+def test_jobs_2_gives_the_same_report_as_jobs_1(tmp_path: Path) -> None:
+    """--jobs splits each file at transaction sets for pyx12; the verdicts must not change."""
+    from helpers import NOW, run_cli
+
+    multi = [str(CORPUS / r[0]) for r in P5010 if r[0] not in REFUSED and _st_count(CORPUS / r[0]) > 1
+             and (CORPUS / r[0]).stat().st_size < 50_000]
+    assert len(multi) >= 3
+    reports = []
+    for jobs in ("1", "2"):
+        code, out, err = run_cli("check", "--format", "json", "--now", NOW, "--jobs", jobs, *multi)
+        assert "Traceback" not in err
+        reports.append((code, out))
+    assert reports[0] == reports[1]
