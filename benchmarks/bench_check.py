@@ -1,17 +1,19 @@
-"""Benchmark ``scrubber check --format json``: wall time, claims per second, peak memory.
+"""Benchmark ``scrubber check --format json --ack-dir``: wall time, claims per second, peak memory; and x12valid.
 
-Generates deterministic synthetic 837P batches (1-4 lines a claim, about a third
-of the lines L4386, PWK and REF*G1 on part of them, 100 claims per ST) and times
-the installed ``scrubber`` under GNU ``/usr/bin/time -v``, with and without the
-pyx12 implementation-guide stage.
+Generates deterministic batches with ``scrubber.generate`` (1-4 lines a claim, about a third L4386,
+bilateral pairs, other boot and office codes, PWK and REF*G1 where the payer wants them, a few rule
+and IG defects, 100 claims per ST), then times under GNU ``/usr/bin/time -v``, one run after another:
 
-Run:  python benchmarks/bench_check.py [--claims 1000,10000] [--no-pyx12-above N]
+* ``scrubber check --format json --ack-dir`` (implementation guide + rules + 999 + 277CA + report)
+  with the pyx12 stage (``--jobs 1`` and ``--jobs 2``) and without it (``--ig-engine none``);
+* pyx12's own ``x12valid`` on the same file (for the ratio).
+
+Run:  python benchmarks/bench_check.py [--claims 1000,10000,100000] [--pyx12-up-to 10000] [--x12valid-up-to 10000]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import shutil
 import subprocess
@@ -19,40 +21,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scrubber.synth import ClaimSpec, LineSpec, build_837
+from scrubber.generate import GenerateOptions, generate
 
-OTHER_CODES = ["99213", "L4387", "L1902", "A9283", "97760"]
-
-
-def generate(claims: int, seed: int = 4386, per_st: int = 100) -> str:
-    rng = random.Random(seed)
-    specs: list[ClaimSpec] = []
-    for n in range(claims):
-        lines = []
-        for _ in range(rng.randint(1, 4)):
-            if rng.random() < 0.34:
-                lines.append(LineSpec(modifiers=("KX", rng.choice(("RT", "LT"))),
-                                      pwks=["PO*FX***AC*D%06d" % n] if rng.random() < 0.3 else []))
-            else:
-                lines.append(LineSpec(procedure=rng.choice(OTHER_CODES), modifiers=(), charge="95.00",
-                                      ordering_npi=None))
-        medicare = rng.random() < 0.6
-        specs.append(ClaimSpec(
-            claim_id=f"B{n:08d}", filing_indicator="MB" if medicare else "CI",
-            payer_id="DMEMAC01" if medicare else "SYNHP01",
-            prior_auth=None if medicare or rng.random() < 0.2 else f"PA{n:08d}",
-            lines=lines))
-    chunks = [specs[i:i + per_st] for i in range(0, len(specs), per_st)]
-    return build_837(chunks)
+DEFECTS = (("WB001", 0.02), ("KX001", 0.02), ("DOC001", 0.02), ("CLM004", 0.01), ("IG-BAD-DATE", 0.01))
 
 
-def measure(path: Path, engine: str) -> tuple[float, int]:
+def batch(claims: int) -> str:
+    return generate(GenerateOptions(claims=claims, seed=4386, defects=DEFECTS, claims_per_st=100)).text
+
+
+def measure(cmd: list[str]) -> tuple[float, int]:
     """(wall seconds, peak RSS KiB) of one run."""
-    cmd = ["/usr/bin/time", "-v", shutil.which("scrubber") or "scrubber", "check", "--format", "json",
-           "--now", "2026-11-27T10:00", "--ig-engine", engine, "-o", str(path) + ".json", str(path)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
     if done.returncode not in (0, 1):
-        sys.exit(f"scrubber failed: {done.stderr[-2000:]}")
+        sys.exit(f"{cmd[0]} failed: {done.stderr[-2000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     assert wall and rss, done.stderr
@@ -63,19 +45,31 @@ def measure(path: Path, engine: str) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", default="1000,10000")
-    parser.add_argument("--no-pyx12-above", type=int, default=10000,
-                        help="skip the pyx12 stage for batches larger than this")
+    parser.add_argument("--pyx12-up-to", type=int, default=10000, help="run the pyx12 stage up to this many claims")
+    parser.add_argument("--x12valid-up-to", type=int, default=10000, help="run x12valid up to this many claims")
     args = parser.parse_args()
-    print(f"{'claims':>8} {'engine':>7} {'wall s':>8} {'claims/s':>9} {'peak MiB':>9}")
+    scrubber = shutil.which("scrubber") or sys.exit("install scrubber first (pip install .)")
+    x12valid = shutil.which("x12valid")
+    print("| claims | run | wall s | claims/s | peak MiB | vs x12valid |\n|---:|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.claims.split(",")):
             path = Path(tmp) / f"batch-{n}.837"
-            path.write_text(generate(n))
-            for engine in ("none", "pyx12"):
-                if engine == "pyx12" and n > args.no_pyx12_above:
-                    continue
-                wall, rss = measure(path, engine)
-                print(f"{n:>8} {engine:>7} {wall:>8.2f} {n / wall:>9.0f} {rss / 1024:>9.1f}", flush=True)
+            path.write_text(batch(n))
+            runs: list[tuple[str, list[str]]] = []
+            if x12valid and n <= args.x12valid_up_to:
+                runs.append(("x12valid", [x12valid, "--quiet", str(path)]))
+            base = [scrubber, "check", "--format", "json", "--now", "2026-11-27T10:00", "--control-start", "1",
+                    "--ack-dir", str(Path(tmp) / "acks"), "-o", str(path) + ".json", str(path)]
+            if n <= args.pyx12_up_to:
+                runs += [("check, pyx12, --jobs 1", base), ("check, pyx12, --jobs 2", [*base, "--jobs", "2"])]
+            runs.append(("check, --ig-engine none", [*base, "--ig-engine", "none"]))
+            reference = None
+            for name, cmd in runs:
+                wall, rss = measure(cmd)
+                if name == "x12valid":
+                    reference = wall
+                ratio = f"{reference / wall:.2f}×" if reference and name != "x12valid" else ""
+                print(f"| {n:,} | {name} | {wall:.2f} | {n / wall:,.0f} | {rss / 1024:.0f} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from scrubber import __version__
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.config import ConfigError, load_config
 from scrubber.engine import IG_ENGINES, Options, scrub_paths
-from scrubber.formatters import FORMATTERS
+from scrubber.formatters import FORMATTERS, write_report
 from scrubber.report import ERROR, Report
 from scrubber.rules import REGISTRY
 
@@ -87,7 +87,14 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
         for notice in f.notices:
             click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
-    _write(FORMATTERS[fmt](report, redact), output)
+    try:
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                write_report(fmt, report, fh, redact)
+        else:
+            write_report(fmt, report, sys.stdout, redact)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}")
     sys.exit(exit_code(report))
 
 

@@ -145,9 +145,7 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
         if claim is None or current is None:
             return
         current.claim_count += 1
-        judged = judge_claim(claim, options, earlier)
-        result.claims.append(judged)
-        current.claims.append(judged)
+        result.claims.append(judge_claim(claim, options, earlier))
         earlier.add((claim.billing_npi, claim.claim_id))
 
     with open_x12(path) as stream:

@@ -32,7 +32,6 @@ class TransactionResult:
     claim_count: int = 0
     submitter: Party = field(default_factory=Party)
     receiver: Party = field(default_factory=Party)
-    claims: list[ClaimResult] = field(default_factory=list, repr=False)
 
     @property
     def accepted(self) -> bool:
@@ -186,7 +185,8 @@ class FileResult:
             return REJECTED
         return PARTIAL
 
-    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+    def to_dict(self, redactor: Redactor | None = None, claims: bool = True) -> dict[str, object]:
+        """The file as the JSON report shows it (``claims=False`` leaves the claims list empty)."""
         r = redactor or Redactor(False)
         return {
             "path": self.path,
@@ -195,7 +195,7 @@ class FileResult:
             "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
             "notices": [r.text(n) for n in self.notices],
             "transactions": [t.to_dict(r) for t in self.transactions],
-            "claims": [c.to_dict(r) for c in self.claims],
+            "claims": [c.to_dict(r) for c in self.claims] if claims else [],
         }
 
 
@@ -204,13 +204,18 @@ class Report:
     files: list[FileResult] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        claims = [c for f in self.files for c in f.claims]
-        severities = Counter(f.severity.value for c in claims for f in c.findings)
+        """Counts over every claim (one pass; claims are not kept)."""
+        severities: Counter[str] = Counter()
+        statuses: Counter[str] = Counter()
+        for f in self.files:
+            for c in f.claims:
+                statuses[c.status] += 1
+                severities.update(x.severity.value for x in c.findings)
         return {
             "files": len(self.files),
-            "claims": len(claims),
-            "accepted": sum(c.status == ACCEPTED for c in claims),
-            "rejected": sum(c.status == REJECTED for c in claims),
+            "claims": sum(statuses.values()),
+            "accepted": statuses[ACCEPTED],
+            "rejected": statuses[REJECTED],
             "findings": {s.value: severities.get(s.value, 0) for s in Severity},
         }
 

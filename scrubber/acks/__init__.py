@@ -31,7 +31,7 @@ from scrubber.acks.envelope import (
     render,
     transaction,
 )
-from scrubber.report import FileResult, InterchangeResult
+from scrubber.report import ClaimResult, FileResult, InterchangeResult, TransactionResult
 
 __all__ = ["Acknowledgments", "ControlNumbers", "acknowledge", "default_control_start", "write_acknowledgments"]
 
@@ -55,6 +55,7 @@ def acknowledge(result: FileResult, controls: ControlNumbers, now: datetime) -> 
     ta1_text: list[str] = []
     text999: list[str] = []
     text277: list[str] = []
+    claims = _ClaimsInOrder(result)
     for received in result.interchanges:
         if ta1.needed(received):
             ta1_text.append(_interchange(received, controls, now, lambda: [ta1.segment(received)]))
@@ -63,7 +64,7 @@ def acknowledge(result: FileResult, controls: ControlNumbers, now: datetime) -> 
         if received.groups:
             text999.append(_interchange(received, controls, now, lambda: _groups999(received, controls, now)))
         if any(t.accepted for g in received.groups for t in g.transactions):
-            text277.append(_interchange(received, controls, now, lambda: _groups277(received, controls, now)))
+            text277.append(_interchange(received, controls, now, lambda: _groups277(received, claims, controls, now)))
     return Acknowledgments("".join(ta1_text), "".join(text999), "".join(text277))
 
 
@@ -86,6 +87,35 @@ def write_acknowledgments(result: FileResult, ack_dir: str | os.PathLike[str], c
         os.replace(temporary, target)
         written.append(target)
     return written
+
+
+class _ClaimsInOrder:
+    """Hands out each transaction set's claims, reading the file's claims once, in order.
+
+    Claims come in the order of their transaction sets, and sets are asked for
+    in that order too, so the claims of sets never asked for (rejected ones)
+    are passed over.  Only one set's claims are held at a time.
+    """
+
+    def __init__(self, result: FileResult) -> None:
+        self._claims = iter(result.claims)
+        self._next: ClaimResult | None = next(self._claims, None)
+
+    def of(self, txn: TransactionResult) -> list[ClaimResult]:
+        if txn.claim_count == 0:
+            return []
+        key = (txn.isa13, txn.gs06, txn.st02)
+        while self._next is not None and _key(self._next) != key:
+            self._next = next(self._claims, None)
+        out = []
+        while self._next is not None and _key(self._next) == key and len(out) < txn.claim_count:
+            out.append(self._next)
+            self._next = next(self._claims, None)
+        return out
+
+
+def _key(claim: ClaimResult) -> tuple[str, str, str]:
+    return claim.claim.isa13, claim.claim.gs06, claim.claim.st02
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -116,7 +146,8 @@ def _groups999(received: InterchangeResult, controls: ControlNumbers, now: datet
     return out
 
 
-def _groups277(received: InterchangeResult, controls: ControlNumbers, now: datetime) -> list[Elements]:
+def _groups277(received: InterchangeResult, claims: _ClaimsInOrder, controls: ControlNumbers,
+               now: datetime) -> list[Elements]:
     delimiters = ack_delimiters(received.isa.delimiters)
     out: list[Elements] = []
     for g in received.groups:
@@ -124,7 +155,8 @@ def _groups277(received: InterchangeResult, controls: ControlNumbers, now: datet
         if not accepted:
             continue
         number = str(controls.take())
-        sets = [transaction("277", i, ack277.VERSION, ack277.body(t, f"{number}{i:04d}", now, delimiters))
+        sets = [transaction("277", i, ack277.VERSION,
+                            ack277.body(t, claims.of(t), f"{number}{i:04d}", now, delimiters))
                 for i, t in enumerate(accepted, start=1)]
         out += group("HN", g.gs, ack277.VERSION, number, sets, now)
     return out

@@ -37,10 +37,10 @@ ANNOTATION_LIMIT = 264
 WALKING_BOOT = "L4386"
 
 
-def body(txn: TransactionResult, reference: str, now: datetime, delimiters: Delimiters) -> list[Elements]:
-    """The segments between ST and SE of the 277CA answering ``txn``."""
+def body(txn: TransactionResult, claims: list[ClaimResult], reference: str, now: datetime,
+         delimiters: Delimiters) -> list[Elements]:
+    """The segments between ST and SE of the 277CA answering ``txn`` (whose claims are ``claims``)."""
     day = now.strftime("%Y%m%d")
-    claims = txn.claims
     hl = _Counter()
     source = hl.next()
     out: list[Elements] = [

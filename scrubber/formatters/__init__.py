@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TextIO
 
 from scrubber.formatters.html import render_html
-from scrubber.formatters.json_report import render_json
+from scrubber.formatters.json_report import render_json, write_json
 from scrubber.formatters.junit import render_junit
 from scrubber.formatters.text import render_text
 from scrubber.report import Report
@@ -16,3 +17,11 @@ FORMATTERS: dict[str, Callable[[Report, bool], str]] = {
     "html": render_html,
     "junit": render_junit,
 }
+
+
+def write_report(name: str, report: Report, out: TextIO, redact: bool = False) -> None:
+    """Write the report in format ``name`` to ``out`` (JSON is streamed claim by claim)."""
+    if name == "json":
+        write_json(report, out, redact)
+    else:
+        out.write(FORMATTERS[name](report, redact))

@@ -96,7 +96,7 @@ def _file_section(f: FileResult, redactor: Redactor) -> etree._Element:
                                                                "code", "error")]), *rows))
     segments = _claim_segments(f, redactor)
     for claim in f.claims:
-        section.append(_claim_details(f, claim, segments.get(id(claim), []), redactor))
+        section.append(_claim_details(f, claim, segments.get(claim.claim.first_index, []), redactor))
     return section
 
 
@@ -148,7 +148,7 @@ def _ig_by_index(f: FileResult, result: ClaimResult) -> dict[int, list[IgError]]
 
 
 def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[int, Segment, str, bool]]]:
-    """Per claim (by id): (file line, segment, display text, is context) for its segments.
+    """Per claim (by its CLM's file ordinal): (file line, segment, display text, is context) for its segments.
 
     A claim's own segments run from its CLM to its last segment.  Before them,
     as context: its subscriber and patient loops (HL 22/23 up to the CLM),
@@ -178,12 +178,12 @@ def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[i
             if inside:
                 assert current is not None
                 if seg.index == current.claim.first_index:
-                    out[id(current)].extend(people)
-                out[id(current)].append((seg.line, seg, text, False))
+                    out[current.claim.first_index].extend(people)
+                out[current.claim.first_index].append((seg.line, seg, text, False))
             for claim in wanted.get((seg.line, seg.id), []):
                 c = claim.claim
                 if not c.first_index <= seg.index <= c.last_index:
-                    out[id(claim)].insert(0, (seg.line, seg, text, True))
+                    out[claim.claim.first_index].insert(0, (seg.line, seg, text, True))
     except X12InputError:  # the file changed since it was scrubbed: show what was read
         pass
     return out

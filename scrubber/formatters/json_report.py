@@ -1,11 +1,60 @@
-"""The JSON report of contract section 4."""
+"""The JSON report of contract section 4, written as it is produced.
+
+The layout is exactly ``json.dumps(report, indent=2)``, but claims are
+serialised one at a time straight to the output, so a file of any size is
+reported with one claim in memory: the document is dumped with a placeholder
+where the list of files (and, per file, of claims) goes, and the items are
+written in its place.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+from typing import TextIO
 
-from scrubber.report import Report
+from scrubber import __version__
+from scrubber.redact import Redactor
+from scrubber.report import FileResult, Report
+
+_PLACEHOLDER = "\x00scrubber-items\x00"
+_TOKEN = json.dumps(_PLACEHOLDER)
 
 
 def render_json(report: Report, redact: bool = False) -> str:
-    return json.dumps(report.to_dict(report.redactor(redact)), indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    write_json(report, buffer, redact)
+    return buffer.getvalue()
+
+
+def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
+    redactor = report.redactor(redact)
+    root = {"scrubber_version": __version__, "files": [_PLACEHOLDER] if report.files else [],
+            "summary": report.summary()}
+    _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)  # type: ignore[misc]
+                                  for f in report.files), 4, out)
+    out.write("\n")
+
+
+def _write_file(f: FileResult, redactor: Redactor, out: TextIO, indent: int) -> None:
+    data = f.to_dict(redactor, claims=False)
+    data["claims"] = [_PLACEHOLDER] if f.claims else []
+    _write_items(_dump(data, indent), (lambda o, ind, c=c: o.write(_dump(c.to_dict(redactor), ind))  # type: ignore[misc]
+                                       for c in f.claims), indent + 4, out)
+
+
+def _write_items(text: str, items, indent: int, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    """``text`` with its placeholder replaced by the items, each written by its callable."""
+    head, found, tail = text.partition(_TOKEN)
+    out.write(head)
+    if found:
+        for i, write in enumerate(items):
+            if i:
+                out.write(",\n" + " " * indent)
+            write(out, indent)
+    out.write(tail)
+
+
+def _dump(value: object, indent: int) -> str:
+    """``json.dumps(value, indent=2)`` as it reads when nested ``indent`` spaces deep."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * indent)

@@ -45,7 +45,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -442,9 +442,4 @@ def _kill_point() -> tuple[str, int] | None:
     return None
 
 
-def iter_outputs(out: Path) -> Iterator[Path]:
-    for folder in ("acks", "forward", "reports", "archive", "failed"):
-        yield from sorted((out / folder).iterdir())
-
-
-__all__ = ["Ingest", "IngestOptions", "Totals", "iter_outputs"]
+__all__ = ["Ingest", "IngestOptions", "Totals"]
