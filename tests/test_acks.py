@@ -26,6 +26,13 @@ def scrub_with_acks(tmp_path: Path, *inputs: Path, extra: tuple[str, ...] = ()) 
     return code, acks
 
 
+def write_and_ack(tmp_path: Path, name: str, text: str, extra: tuple[str, ...] = ()) -> tuple[int, Path]:
+    """Write ``text`` as ``name`` and scrub it with --ack-dir; (exit code, ack folder)."""
+    path = tmp_path / name
+    path.write_text(text)
+    return scrub_with_acks(tmp_path, path, extra=extra)
+
+
 def pyx12_errors(path: Path) -> list[str]:
     """pyx12's validation of an acknowledgment file against its own X231A1 / X214 map."""
     return [f"{e.segment}@{e.position} {e.element} {e.code}: {e.message}" for e in ig.validate(path)]
@@ -93,9 +100,7 @@ def test_every_rule_code_reaches_a_valid_277ca(tmp_path: Path) -> None:
 def test_rejected_l4386_line_gets_a_2220d_with_ref_fj(tmp_path: Path) -> None:
     c = ClaimSpec("LINE-1", lines=[LineSpec(modifiers=("KX",), line_control="LC0001"),
                                    LineSpec(modifiers=("KX", "LT"), line_control="LC0002")])
-    path = tmp_path / "line.837"
-    path.write_text(build_837([c]))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "line.837", build_837([c]))
     ack = acks / "line.837.277"
     assert pyx12_errors(ack) == []
     text = ack.read_text()
@@ -106,9 +111,7 @@ def test_rejected_l4386_line_gets_a_2220d_with_ref_fj(tmp_path: Path) -> None:
 def test_totals_count_and_sum_claims(tmp_path: Path) -> None:
     claims = [ClaimSpec("T-1"), ClaimSpec("T-2", lines=[LineSpec(modifiers=("KX",), charge="99.50")]),
               ClaimSpec("T-3", lines=[LineSpec(), LineSpec(modifiers=("KX", "LT"))])]
-    path = tmp_path / "totals.837"
-    path.write_text(build_837(claims))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "totals.837", build_837(claims))
     ack = acks / "totals.837.277"
     assert ids(ack, "QTY") == [["QTY", "90", "2"], ["QTY", "AA", "1"], ["QTY", "QA", "2"], ["QTY", "QC", "1"]]
     assert ids(ack, "AMT") == [["AMT", "YU", "750"], ["AMT", "YY", "99.5"]] * 2
@@ -117,9 +120,7 @@ def test_totals_count_and_sum_claims(tmp_path: Path) -> None:
 
 
 def test_trace_number_is_echoed(tmp_path: Path) -> None:
-    path = tmp_path / "trace.837"
-    path.write_text(build_837([ClaimSpec("TR-1", trace="CHTRACE77")], isa13="000000077"))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "trace.837", build_837([ClaimSpec("TR-1", trace="CHTRACE77")], isa13="000000077"))
     ack = acks / "trace.837.277"
     assert ["REF", "D9", "CHTRACE77"] in ids(ack, "REF")
     assert ["TRN", "2", "BATCH007701"] in ids(ack, "TRN"), "2200B TRN02 is the 837 BHT03"
@@ -132,9 +133,7 @@ def test_trace_number_is_echoed(tmp_path: Path) -> None:
 def test_999_reports_ig_errors_with_claim_context(tmp_path: Path) -> None:
     bad = ClaimSpec("BAD-1", lines=[LineSpec(modifiers=("KXX", "RT"))])
     good = ClaimSpec("GOOD-1")
-    path = tmp_path / "ig.837"
-    path.write_text(build_837([[bad], [good]]))
-    code, acks = scrub_with_acks(tmp_path, path)
+    code, acks = write_and_ack(tmp_path, "ig.837", build_837([[bad], [good]]))
     assert code == 1
     ack999 = acks / "ig.837.999"
     assert pyx12_errors(ack999) == []
@@ -155,17 +154,13 @@ def test_999_reports_ig_errors_with_claim_context(tmp_path: Path) -> None:
 
 
 def test_all_sets_rejected_gives_ak9_r_and_no_277(tmp_path: Path) -> None:
-    path = tmp_path / "allbad.837"
-    path.write_text(build_837([ClaimSpec("BAD-1", lines=[LineSpec(date="2026010")])]))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "allbad.837", build_837([ClaimSpec("BAD-1", lines=[LineSpec(date="2026010")])]))
     assert ids(acks / "allbad.837.999", "AK9") == [["AK9", "R", "1", "1", "0"]]
     assert not (acks / "allbad.837.277").exists()
 
 
 def test_group_count_error_goes_to_ak905(tmp_path: Path) -> None:
-    path = tmp_path / "ge.837"
-    path.write_text(build_837([ClaimSpec("G-1")]).replace("GE*1*1~", "GE*3*1~"))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "ge.837", build_837([ClaimSpec("G-1")]).replace("GE*1*1~", "GE*3*1~"))
     assert pyx12_errors(acks / "ge.837.999") == []
     assert ids(acks / "ge.837.999", "AK9") == [["AK9", "R", "3", "1", "0", "5"]]
     assert not (acks / "ge.837.277").exists()
@@ -173,9 +168,7 @@ def test_group_count_error_goes_to_ak905(tmp_path: Path) -> None:
 
 def test_situational_trigger_context(tmp_path: Path) -> None:
     c = ClaimSpec("SIT-1", lines=[LineSpec(extra=["NM1*DK*1*ORTIZ*SAMPLE****XX"], ordering_npi=None)])
-    path = tmp_path / "sit.837"
-    path.write_text(build_837([c]))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "sit.837", build_837([c]))
     ack = acks / "sit.837.999"
     assert pyx12_errors(ack) == []
     text = ack.read_text()
@@ -192,9 +185,7 @@ def test_situational_trigger_context(tmp_path: Path) -> None:
     (lambda t: t.rsplit("IEA", 1)[0], "023"),
 ])
 def test_broken_interchange_gets_ta1_r_and_nothing_else(tmp_path: Path, mutate, note: str) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "env.837"
-    path.write_text(mutate(build_837([ClaimSpec("E-1")])))
-    code, acks = scrub_with_acks(tmp_path, path)
+    code, acks = write_and_ack(tmp_path, "env.837", mutate(build_837([ClaimSpec("E-1")])))
     assert code == 1
     ta1 = ids(acks / "env.837.ta1", "TA1")
     assert len(ta1) == 1 and ta1[0][4:] == ["R", note]
@@ -202,9 +193,7 @@ def test_broken_interchange_gets_ta1_r_and_nothing_else(tmp_path: Path, mutate, 
 
 
 def test_ta1_accept_when_isa14_asks(tmp_path: Path) -> None:
-    path = tmp_path / "ask.837"
-    path.write_text(build_837([ClaimSpec("A-1")]).replace("*0*T*:", "*1*T*:", 1))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "ask.837", build_837([ClaimSpec("A-1")]).replace("*0*T*:", "*1*T*:", 1))
     assert ids(acks / "ask.837.ta1", "TA1") == [["TA1", "000000001", "260110", "1200", "A", "000"]]
     assert (acks / "ask.837.999").exists() and (acks / "ask.837.277").exists()
 
@@ -213,9 +202,7 @@ def test_ta1_accept_when_isa14_asks(tmp_path: Path) -> None:
 
 
 def test_acks_swap_sender_and_receiver_and_use_the_clock(tmp_path: Path) -> None:
-    path = tmp_path / "env.837"
-    path.write_text(build_837([ClaimSpec("S-1")]))
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "env.837", build_837([ClaimSpec("S-1")]))
     isa = segs(acks / "env.837.999")[0]
     assert (isa.get(6).strip(), isa.get(8).strip(), isa.get(9), isa.get(10)) == ("RECV01", "SUBMIT01", "261127", "1000")
     gs = ids(acks / "env.837.277", "GS")[0]
@@ -240,9 +227,7 @@ def test_same_input_same_bytes_and_no_control_number_repeats(tmp_path: Path) -> 
 
 
 def test_control_start_is_used(tmp_path: Path) -> None:
-    path = tmp_path / "cs.837"
-    path.write_text(build_837([ClaimSpec("C-1")]))
-    _, acks = scrub_with_acks(tmp_path, path, extra=("--control-start", "500"))
+    _, acks = write_and_ack(tmp_path, "cs.837", build_837([ClaimSpec("C-1")]), extra=("--control-start", "500"))
     assert segs(acks / "cs.837.999")[0].get(13) == "000000500"
     assert segs(acks / "cs.837.277")[0].get(13) == "000000502"
 
@@ -268,8 +253,6 @@ def test_unreadable_input_gets_no_ack_but_others_do(tmp_path: Path) -> None:
 def test_echoed_values_never_break_the_ack(tmp_path: Path) -> None:
     """A file with other delimiters: the ack reuses them, so an echoed CLM01 holding '*' stays one element."""
     text = build_837([ClaimSpec("A*B-1")]).replace("*", "|").replace("A|B-1", "A*B-1")
-    path = tmp_path / "pipes.837"
-    path.write_text(text)
-    _, acks = scrub_with_acks(tmp_path, path)
+    _, acks = write_and_ack(tmp_path, "pipes.837", text)
     assert pyx12_errors(acks / "pipes.837.277") == []
     assert ["TRN", "2", "A*B-1"] in ids(acks / "pipes.837.277", "TRN")
