@@ -214,12 +214,7 @@ def _settle(result: FileResult, opened: list[tuple[TransactionResult, Transactio
         txn.ack = "R" if (txn.ig_errors or broken) else "A"
         result.transactions.append(txn)
         groups[id(envelope.group)].transactions.append(txn)
-    rejected = {(t.isa13, t.gs06, t.st02) for t in result.transactions if t.ack == "R"}
-    for claim_result in result.claims:
-        c = claim_result.claim
-        if (c.isa13, c.gs06, c.st02) in rejected:
-            claim_result.transaction_rejected = True
-            claim_result.findings = []
+    result.claims.reject_sets({(t.isa13, t.gs06, t.st02) for t in result.transactions if t.ack == "R"})
 
 
 def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]]) -> ClaimResult:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from segments import EnvelopeError, Segment
 
 from scrubber import __version__
+from scrubber.claimstore import ClaimStore
 from scrubber.findings import Finding, Severity
 from scrubber.ig import IgError
 from scrubber.model import Claim, Party
@@ -159,7 +160,7 @@ class FileResult:
     path: str
     error: tuple[str, str] | None = None
     transactions: list[TransactionResult] = field(default_factory=list)
-    claims: list[ClaimResult] = field(default_factory=list)
+    claims: ClaimStore = field(default_factory=ClaimStore)
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     interchanges: list[InterchangeResult] = field(default_factory=list, repr=False)
@@ -178,7 +179,7 @@ class FileResult:
         if self.error is not None:
             return ERROR
         rejected_sets = any(t.ack == "R" for t in self.transactions) or bool(self.envelope_errors)
-        statuses = {c.status for c in self.claims}
+        statuses = {status for status, n in self.claims.statuses().items() if n}
         if REJECTED not in statuses and not rejected_sets:
             return ACCEPTED
         if ACCEPTED not in statuses:
@@ -204,13 +205,12 @@ class Report:
     files: list[FileResult] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        """Counts over every claim (one pass; claims are not kept)."""
+        """Counts over every claim (kept per transaction set by the claim store: no claim is read)."""
         severities: Counter[str] = Counter()
         statuses: Counter[str] = Counter()
         for f in self.files:
-            for c in f.claims:
-                statuses[c.status] += 1
-                severities.update(x.severity.value for x in c.findings)
+            statuses.update(f.claims.statuses())
+            severities.update(f.claims.severities())
         return {
             "files": len(self.files),
             "claims": sum(statuses.values()),

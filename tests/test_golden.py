@@ -50,3 +50,21 @@ def test_the_scenarios_cover_every_acknowledgment_kind() -> None:
     for piece in ("IK5*R*5~", "IK5*R*4~", "IK5*A~", "AK9*P*3*3*1~", "CTX*CLM01:", "CTX*SITUATIONAL TRIGGER*"):
         assert piece in rejected_999
     assert "TA1*000000401*260110*1200*R*001~" in (GOLDEN / "broken-envelope.837.ta1").read_text()
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_spilled_claims_give_the_same_bytes(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big files keep their claims on disk (flat memory); every output must be unchanged, HTML included."""
+    from click.testing import CliRunner
+
+    import scrubber.claimstore
+    from scrubber.cli import cli
+
+    monkeypatch.chdir(path.parent)
+    html_args = ["check", "--now", make_golden.NOW, "--format", "html", path.name]
+    in_memory = CliRunner().invoke(cli, html_args).stdout
+    monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 1)
+    make_golden.render(path, tmp_path)
+    for name in sorted(p.name for p in tmp_path.iterdir()):
+        assert (tmp_path / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs when spilled"
+    assert CliRunner().invoke(cli, html_args).stdout == in_memory

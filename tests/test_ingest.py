@@ -299,3 +299,35 @@ def test_killed_at_a_random_moment_a_rerun_finishes_the_work(seed: int, tmp_path
     assert ingest(inbox, out, "--ig-engine", "none").returncode == 0
     assert check_consistent(out, inputs) == reference
     shutil.rmtree(tmp_path)
+
+
+def test_spilled_claims_ingest_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Claims kept on disk (big files) give the same ledger, acknowledgments and forward files."""
+    from datetime import datetime
+
+    import scrubber.claimstore
+    from scrubber.config import load_config
+    from scrubber.ingest import Ingest, IngestOptions
+
+    outcomes = []
+    for spill in (1_000_000, 1):
+        monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", spill)
+        inbox, out = tmp_path / f"in{spill}", tmp_path / f"out{spill}"
+        mixed_inbox(inbox)
+        (inbox / "g-repeat.837").write_text(build_837([ClaimSpec("DEMO-001", subscriber_last="RIVERA",
+                                                                 subscriber_first="ALEX", member_id="1AA0AA0AA01",
+                                                                 lines=[LineSpec(note="X"), LineSpec(
+                                                                     modifiers=("KX", "LT"), note="X")])],
+                                                       isa13="000000888"))
+        runner = Ingest(inbox, IngestOptions(out=out, db=out / "ledger.sqlite", config=load_config(),
+                                             now=datetime(2026, 11, 27, 10, 0), ig_engine="none"))
+        runner.run_once()
+        runner.close()
+        outcomes.append((
+            ledger_rows(out, "SELECT name, outcome, claims, accepted FROM files ORDER BY name"),
+            ledger_rows(out, "SELECT claim_id, status, rules, forward_file FROM claims ORDER BY file_id, id"),
+            {p.name: p.read_bytes() for folder in ("acks", "forward") for p in sorted((out / folder).iterdir())},
+        ))
+    assert outcomes[0] == outcomes[1]
+    last = [r for r in outcomes[1][1] if r[0] == "DEMO-001"][-1]
+    assert last[1] == "rejected" and "DUP001" in last[2].split() and last[3] is None, last

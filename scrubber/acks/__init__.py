@@ -14,11 +14,13 @@ interchange before its groups, so a run never repeats one and a fixed
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from scrubber.acks import ack277, ack999, ta1
 from scrubber.acks.envelope import (
@@ -27,11 +29,12 @@ from scrubber.acks.envelope import (
     ack_delimiters,
     default_control_start,
     group,
+    group_header,
     open_interchange,
     render,
     transaction,
 )
-from scrubber.report import ClaimResult, FileResult, InterchangeResult, TransactionResult
+from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, TransactionResult
 
 __all__ = ["Acknowledgments", "ControlNumbers", "acknowledge", "default_control_start", "write_acknowledgments"]
 
@@ -52,41 +55,59 @@ class Acknowledgments:
 
 def acknowledge(result: FileResult, controls: ControlNumbers, now: datetime) -> Acknowledgments:
     """The acknowledgments answering every interchange of ``result`` (none for an unreadable file)."""
-    ta1_text: list[str] = []
-    text999: list[str] = []
-    text277: list[str] = []
-    claims = _ClaimsInOrder(result)
-    for received in result.interchanges:
-        if ta1.needed(received):
-            ta1_text.append(_interchange(received, controls, now, lambda: [ta1.segment(received)]))
-        if received.rejected:
-            continue
-        if received.groups:
-            text999.append(_interchange(received, controls, now, lambda: _groups999(received, controls, now)))
-        if any(t.accepted for g in received.groups for t in g.transactions):
-            text277.append(_interchange(received, controls, now, lambda: _groups277(received, claims, controls, now)))
-    return Acknowledgments("".join(ta1_text), "".join(text999), "".join(text277))
+    buffers = {suffix: io.StringIO() for suffix in ("ta1", "999", "277")}
+    write_each(result, controls, now, lambda suffix: buffers[suffix])
+    return Acknowledgments(*(buffers[s].getvalue() for s in ("ta1", "999", "277")))
 
 
 def write_acknowledgments(result: FileResult, ack_dir: str | os.PathLike[str], controls: ControlNumbers,
                           now: datetime, taken: set[str] | None = None) -> list[Path]:
     """Write ``<input-name>.ta1/.999/.277`` into ``ack_dir`` (atomically); the paths written.
 
+    Each acknowledgment is written as it is made, one transaction set at a
+    time, to a temporary name that is renamed into place when it is complete.
     ``taken`` holds the names already used in this run: a second input with
     the same name gets ``<name>-2``, ``-3``… instead of overwriting.
     """
-    acks = acknowledge(result, controls, now)
     directory = Path(ack_dir)
     directory.mkdir(parents=True, exist_ok=True)
     name = _unique(Path(result.path).name, taken if taken is not None else set())
+    handles: dict[str, TextIO] = {}
+
+    def open_ack(suffix: str) -> TextIO:
+        if suffix not in handles:
+            handles[suffix] = open(directory / f".{name}.{suffix}.tmp", "w", encoding="utf-8", newline="")  # noqa: SIM115
+        return handles[suffix]
+
+    try:
+        write_each(result, controls, now, open_ack)
+    finally:
+        for handle in handles.values():
+            handle.close()
     written = []
-    for suffix, text in acks.files().items():
-        target = directory / f"{name}.{suffix}"
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_text(text, encoding="utf-8", newline="")
-        os.replace(temporary, target)
-        written.append(target)
+    for suffix in ("ta1", "999", "277"):
+        if suffix in handles:
+            target = directory / f"{name}.{suffix}"
+            os.replace(directory / f".{name}.{suffix}.tmp", target)
+            written.append(target)
     return written
+
+
+def write_each(result: FileResult, controls: ControlNumbers, now: datetime, out: Callable[[str], TextIO]) -> None:
+    """Write the TA1, 999 and 277CA of ``result`` to ``out(suffix)`` (asked for only when there is one)."""
+    claims = _ClaimsInOrder(result)
+    for received in result.interchanges:
+        if ta1.needed(received):
+            _interchange(received, controls, now, out("ta1"), 0, lambda w: w([ta1.segment(received)]))
+        if received.rejected:
+            continue
+        if received.groups:
+            _interchange(received, controls, now, out("999"), len(received.groups),
+                         lambda w: _groups999(received, controls, now, w))
+        accepting = [g for g in received.groups if any(t.accepted for t in g.transactions)]
+        if accepting:
+            _interchange(received, controls, now, out("277"), len(accepting),
+                         lambda w: _groups277(accepting, claims, controls, now, w))
 
 
 class _ClaimsInOrder:
@@ -127,36 +148,40 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _interchange(received: InterchangeResult, controls: ControlNumbers, now: datetime,
-                 build: Callable[[], list[Elements]]) -> str:
-    """ISA, what ``build`` makes (called after the ISA took its control number), IEA."""
+Writer = Callable[[list[Elements]], None]
+
+
+def _interchange(received: InterchangeResult, controls: ControlNumbers, now: datetime, out: TextIO, groups: int,
+                 body: Callable[[Writer], None]) -> None:
+    """ISA, what ``body`` writes (its numbers taken after the ISA's), IEA with ``groups``."""
+    delimiters = ack_delimiters(received.isa.delimiters)
+
+    def write(segments: list[Elements]) -> None:
+        out.write(render(segments, delimiters))
+
     isa, number = open_interchange(received.isa, controls, now)
-    body = build()
-    groups = sum(1 for seg in body if seg[0] == "GS")
-    return render([isa, *body, ["IEA", str(groups), number]], ack_delimiters(received.isa.delimiters))
+    write([isa])
+    body(write)
+    write([["IEA", str(groups), number]])
 
 
-def _groups999(received: InterchangeResult, controls: ControlNumbers, now: datetime) -> list[Elements]:
+def _groups999(received: InterchangeResult, controls: ControlNumbers, now: datetime, write: Writer) -> None:
     delimiters = ack_delimiters(received.isa.delimiters)
-    out: list[Elements] = []
     for g in received.groups:
         number = str(controls.take())
-        st = transaction("999", 1, ack999.VERSION, ack999.body(g, delimiters))
-        out += group("FA", g.gs, ack999.VERSION, number, [st], now)
-    return out
+        write(group("FA", g.gs, ack999.VERSION, number, [transaction("999", 1, ack999.VERSION,
+                                                                    ack999.body(g, delimiters))], now))
 
 
-def _groups277(received: InterchangeResult, claims: _ClaimsInOrder, controls: ControlNumbers,
-               now: datetime) -> list[Elements]:
-    delimiters = ack_delimiters(received.isa.delimiters)
-    out: list[Elements] = []
-    for g in received.groups:
+def _groups277(groups: list[GroupResult], claims: _ClaimsInOrder, controls: ControlNumbers, now: datetime,
+               write: Writer) -> None:
+    """One GS per group with accepted sets; each 277CA written as soon as it is made."""
+    for g in groups:
+        delimiters = ack_delimiters(g.gs.delimiters)
         accepted = [t for t in g.transactions if t.accepted]
-        if not accepted:
-            continue
         number = str(controls.take())
-        sets = [transaction("277", i, ack277.VERSION,
-                            ack277.body(t, claims.of(t), f"{number}{i:04d}", now, delimiters))
-                for i, t in enumerate(accepted, start=1)]
-        out += group("HN", g.gs, ack277.VERSION, number, sets, now)
-    return out
+        write([group_header("HN", g.gs, ack277.VERSION, number, now)])
+        for i, t in enumerate(accepted, start=1):
+            write(transaction("277", i, ack277.VERSION, ack277.body(t, claims.of(t), f"{number}{i:04d}", now,
+                                                                     delimiters)))
+        write([["GE", str(len(accepted)), number]])

@@ -70,12 +70,17 @@ def open_interchange(received_isa: Segment, controls: ControlNumbers, now: datet
 def group(functional_id: str, received_gs: Segment, version: str, number: str,
           transactions: Sequence[list[Elements]], now: datetime) -> list[Elements]:
     """GS + transaction sets + GE; the received GS02/GS03 are swapped."""
-    out: list[Elements] = [["GS", functional_id, received_gs.get(3), received_gs.get(2), now.strftime("%Y%m%d"),
-                            now.strftime("%H%M"), number, "X", version]]
+    out = [group_header(functional_id, received_gs, version, number, now)]
     for txn in transactions:
         out.extend(txn)
     out.append(["GE", str(len(transactions)), number])
     return out
+
+
+def group_header(functional_id: str, received_gs: Segment, version: str, number: str, now: datetime) -> Elements:
+    """The GS answering ``received_gs`` (its GS02/GS03 swapped)."""
+    return ["GS", functional_id, received_gs.get(3), received_gs.get(2), now.strftime("%Y%m%d"), now.strftime("%H%M"),
+            number, "X", version]
 
 
 def transaction(set_id: str, control: int, version: str, body: Sequence[Elements]) -> list[Elements]:

@@ -326,6 +326,7 @@ class Ingest:
 
     def _reject_duplicates(self, result: FileResult) -> None:
         """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
+        result.claims.load()
         for c in result.claims:
             if not c.accepted:
                 continue
@@ -337,6 +338,7 @@ class Ingest:
                     DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,
                     f"claim {claim.claim_id} was already forwarded in {earlier}", None, "CLM", claim.loc.line,
                     "CLM01", stc="A3:54"))
+        result.claims.refresh()
 
     # -- bookkeeping ------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,229 @@
+"""A file's judged claims, in file order, with memory that does not grow with the file.
+
+Up to :data:`SPILL_AFTER` claims are kept as they are.  Past that, each claim
+is reduced to plain tuples — what the reports and acknowledgments read after
+judging: identifiers, charge, payer, billing provider, trace, persons, line
+summaries, findings — and pickled to a temporary file; every iteration reads
+them back one at a time.  The rules' inputs that nothing reads after judging
+(diagnoses, PWKs, notes, authorizations, line providers) are not kept.
+
+Verdicts that arrive after a claim was stored (its transaction set rejected by
+the 999) are applied as claims are read, and the counts the summary needs are
+kept per transaction set, so statuses are known without reading the claims.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import weakref
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from scrubber.findings import Finding, Severity
+from scrubber.model import Claim, Loc, Npi, Party, Person, Ref, ServiceLine
+
+if TYPE_CHECKING:
+    from scrubber.report import ClaimResult
+
+#: Claims kept in memory before the store spills to disk.
+SPILL_AFTER = 2000
+
+Key = tuple[str, str, str]
+
+
+class ClaimStore:
+    def __init__(self) -> None:
+        self._items: list[ClaimResult] = []
+        self._spill: BinaryIO | None = None
+        self._path = ""
+        self._count = 0
+        self._rejected: frozenset[Key] = frozenset()
+        self._tallies: dict[Key, list[int]] = {}  # key -> [claims, rejected by findings, error, warning, info]
+
+    # -- writing ------------------------------------------------------------------------------------------------------
+
+    def append(self, result: ClaimResult) -> None:
+        self._count += 1
+        self._tally(result)
+        if self._spill is None:
+            self._items.append(result)
+            if len(self._items) > SPILL_AFTER:
+                self._start_spill()
+        else:
+            pickle.dump(_encode(result), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _tally(self, result: ClaimResult) -> None:
+        tally = self._tallies.setdefault(_key(result), [0, 0, 0, 0, 0])
+        severities = Counter(f.severity for f in result.findings)
+        tally[0] += 1
+        tally[1] += result.status == "rejected"
+        tally[2] += severities[Severity.ERROR]
+        tally[3] += severities[Severity.WARNING]
+        tally[4] += severities[Severity.INFO]
+
+    def refresh(self) -> None:
+        """Count again after claims held in memory were changed (see :meth:`load`)."""
+        self.load()
+        self._tallies = {}
+        for result in self._items:
+            self._tally(result)
+
+    def _start_spill(self) -> None:
+        fd, self._path = tempfile.mkstemp(prefix="scrubber-claims-")
+        self._spill = os.fdopen(fd, "wb")
+        weakref.finalize(self, _remove, self._path, self._spill)
+        for result in self._items:
+            pickle.dump(_encode(result), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
+        self._items = []
+
+    def reject_sets(self, keys: set[Key]) -> None:
+        """Claims of these (ISA13, GS06, ST02) sets read as rejected, without business findings."""
+        self._rejected = frozenset(keys)
+        for result in self._items:
+            self._settle(result)
+
+    def load(self) -> None:
+        """Bring a spilled store back into memory, so that claims can be changed for good."""
+        if self._spill is not None:
+            self._items = list(self)
+            _remove(self._path, self._spill)
+            self._spill = None
+
+    # -- reading ------------------------------------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[ClaimResult]:
+        if self._spill is None:
+            yield from self._items
+            return
+        self._spill.flush()
+        with open(self._path, "rb") as reader:
+            for _ in range(self._count):
+                yield self._settle(_decode(pickle.load(reader)))
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __getitem__(self, index: int) -> ClaimResult:
+        if self._spill is None:
+            return self._items[index]
+        index = index + self._count if index < 0 else index
+        for i, result in enumerate(self):
+            if i == index:
+                return result
+        raise IndexError(index)
+
+    @property
+    def spilled(self) -> bool:
+        return self._spill is not None
+
+    def statuses(self) -> Counter[str]:
+        """accepted / rejected counts, without reading the claims."""
+        out: Counter[str] = Counter()
+        for key, (n, rejected, *_) in self._tallies.items():
+            bad = n if key in self._rejected else rejected
+            out["rejected"] += bad
+            out["accepted"] += n - bad
+        return out
+
+    def severities(self) -> Counter[str]:
+        """Finding counts by severity (claims of rejected sets have none), without reading the claims."""
+        out: Counter[str] = Counter()
+        for key, (_, _, error, warning, info) in self._tallies.items():
+            if key not in self._rejected:
+                out.update({"error": error, "warning": warning, "info": info})
+        return out
+
+    def _settle(self, result: ClaimResult) -> ClaimResult:
+        if _key(result) in self._rejected:
+            result.transaction_rejected = True
+            result.findings = []
+        return result
+
+
+def _key(result: ClaimResult) -> Key:
+    c = result.claim
+    return c.isa13, c.gs06, c.st02
+
+
+def _remove(path: str, handle: BinaryIO | None) -> None:
+    if handle is not None and not handle.closed:
+        handle.close()
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# -- the reduced form -----------------------------------------------------------------------------------------------
+
+
+def _loc(loc: Loc | None) -> tuple[Any, ...] | None:
+    return None if loc is None else (loc.segment, loc.position, loc.line, loc.loop)
+
+
+def _unloc(t: tuple[Any, ...] | None) -> Loc | None:
+    return None if t is None else Loc(*t)
+
+
+def _person(p: Person | None) -> tuple[Any, ...] | None:
+    return None if p is None else (p.last_name, p.first_name, p.member_id, p.birth_date, p.address)
+
+
+def _unperson(t: tuple[Any, ...] | None) -> Person | None:
+    return None if t is None else Person(*t)
+
+
+def _encode(result: ClaimResult) -> tuple[Any, ...]:
+    c = result.claim
+    billing = None if c.billing is None else (c.billing.entity, c.billing.qualifier, c.billing.value, _loc(c.billing.loc))
+    name = None if c.billing_name is None else (c.billing_name.entity_type, c.billing_name.last_name,
+                                                 c.billing_name.first_name, c.billing_name.id_qualifier,
+                                                 c.billing_name.identifier)
+    trace = None if c.trace is None else (c.trace.qualifier, c.trace.value, _loc(c.trace.loc))
+    lines = tuple((ln.line_number, _loc(ln.loc), ln.qualifier, ln.procedure, ln.modifiers, ln.charge, ln.unit_basis,
+                   ln.units, ln.place_of_service, ln.pointers, ln.service_date, ln.date_format, _loc(ln.sv1),
+                   None if ln.line_control is None else (ln.line_control.qualifier, ln.line_control.value,
+                                                         _loc(ln.line_control.loc)))
+                  for ln in c.lines)
+    claim = (c.claim_id, _loc(c.loc), c.st02, c.isa13, c.gs06, c.bht03, c.charge, c.place_of_service,
+             c.facility_qualifier, c.frequency, c.filing_indicator, c.payer_name, c.payer_id, billing, name, trace,
+             lines, _person(c.subscriber), _person(c.patient), c.first_index, c.last_index)
+    findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,
+                      f.stc, f.stc10) for f in result.findings)
+    return claim, result.profile, findings, result.transaction_rejected
+
+
+def _decode(data: tuple[Any, ...]) -> ClaimResult:
+    from scrubber.report import ClaimResult
+
+    claim, profile, findings, transaction_rejected = data
+    (claim_id, loc, st02, isa13, gs06, bht03, charge, pos, facility, frequency, filing, payer_name, payer_id, billing,
+     name, trace, lines, subscriber, patient, first_index, last_index) = claim
+    model = Claim(
+        claim_id=claim_id, loc=_unloc(loc), st02=st02, isa13=isa13, gs06=gs06, bht03=bht03,  # type: ignore[arg-type]
+        charge=charge, place_of_service=pos, facility_qualifier=facility, frequency=frequency,
+        filing_indicator=filing, payer_name=payer_name, payer_id=payer_id,
+        billing=None if billing is None else Npi(billing[0], billing[1], billing[2], _unloc(billing[3])),  # type: ignore[arg-type]
+        billing_name=None if name is None else Party(*name),
+        trace=None if trace is None else Ref(trace[0], trace[1], _unloc(trace[2])),  # type: ignore[arg-type]
+        subscriber=_unperson(subscriber) or Person(), patient=_unperson(patient),
+        first_index=first_index, last_index=last_index,
+    )
+    for (number, lloc, qualifier, procedure, modifiers, lcharge, basis, units, lpos, pointers, date, date_format, sv1,
+         control) in lines:
+        model.lines.append(ServiceLine(
+            line_number=number, loc=_unloc(lloc), qualifier=qualifier, procedure=procedure,  # type: ignore[arg-type]
+            modifiers=modifiers, charge=lcharge, unit_basis=basis, units=units, place_of_service=lpos,
+            pointers=pointers, service_date=date, date_format=date_format, sv1=_unloc(sv1),
+            line_control=None if control is None else Ref(control[0], control[1], _unloc(control[2])),  # type: ignore[arg-type]
+        ))
+    return ClaimResult(model, profile, [Finding(rule, fname, Severity(sev), message, line, segment, file_line, element,
+                                                stc, stc10)
+                                        for rule, fname, sev, message, line, segment, file_line, element, stc, stc10
+                                        in findings], transaction_rejected)

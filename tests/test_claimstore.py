@@ -1,0 +1,53 @@
+"""The claim store: claims past the spill threshold go to disk and read back the same."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import scrubber.claimstore
+from scrubber.config import load_config
+from scrubber.engine import Options, scrub_file
+from scrubber.synth import ClaimSpec, LineSpec, build_837
+
+
+def scrub(path: Path):  # type: ignore[no-untyped-def]
+    return scrub_file(path, Options(load_config(), date(2026, 11, 27), "pyx12"))
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    path = tmp_path / "mixed.837"
+    claims = [ClaimSpec(f"S-{n}", trace=f"T{n}", lines=[LineSpec(modifiers=("KX",) if n % 3 == 0 else ("KX", "RT"),
+                                                                  line_control=f"L{n}")]) for n in range(12)]
+    sets = [claims[:4], claims[4:8], claims[8:]]
+    sets[1][0] = ClaimSpec("BAD-1", lines=[LineSpec(date="2026013")])  # an IG error rejects the second set
+    path.write_text(build_837(sets))
+    return path
+
+
+def test_spilled_store_reads_back_what_was_stored(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = scrub(mixed)
+    monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 2)
+    spilled = scrub(mixed)
+    assert spilled.claims.spilled and not kept.claims.spilled
+    assert len(spilled.claims) == len(kept.claims) == 12
+    assert [c.to_dict() for c in spilled.claims] == [c.to_dict() for c in kept.claims]
+    assert spilled.claims.statuses() == kept.claims.statuses() == {"accepted": 5, "rejected": 7}
+    assert spilled.claims.severities() == kept.claims.severities()
+    assert spilled.claims[5].transaction_rejected and spilled.claims[-1].claim.claim_id == "S-11"
+    assert [c.claim.lines[0].line_control.value for c in list(spilled.claims)[:2]] == ["L0", "L1"]
+
+
+def test_load_brings_claims_back_for_changes(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 2)
+    result = scrub(mixed)
+    result.claims.load()
+    assert not result.claims.spilled
+    first = result.claims[1]
+    first.transaction_rejected = True
+    result.claims.refresh()
+    assert result.claims[1].transaction_rejected
+    assert result.claims.statuses() == {"accepted": 4, "rejected": 8}
