@@ -41,6 +41,7 @@ class ClaimStore:
         self._path = ""
         self._count = 0
         self._rejected: frozenset[Key] = frozenset()
+        self._extra: dict[int, list[Finding]] = {}
         self._tallies: dict[Key, list[int]] = {}  # key -> [claims, rejected by findings, error, warning, info]
 
     # -- writing ------------------------------------------------------------------------------------------------------
@@ -84,6 +85,31 @@ class ClaimStore:
         self._rejected = frozenset(keys)
         for result in self._items:
             self._settle(result)
+
+    def add_findings(self, findings: dict[int, list[Finding]], accepted_before: set[int]) -> None:
+        """Findings decided after judging (ingest's duplicate check), by the claim's CLM ordinal.
+
+        They are added as claims are read; ``accepted_before`` names the claims
+        among them that were accepted, which the error findings now reject.
+        """
+        self._extra.update(findings)
+        for result in self._items:
+            self._settle(result)
+        for result_key, ordinals in self._keys_of(set(findings)).items():
+            tally = self._tallies[result_key]
+            for ordinal in ordinals:
+                added = Counter(f.severity for f in findings[ordinal])
+                tally[1] += ordinal in accepted_before and bool(added[Severity.ERROR])
+                tally[2] += added[Severity.ERROR]
+                tally[3] += added[Severity.WARNING]
+                tally[4] += added[Severity.INFO]
+
+    def _keys_of(self, ordinals: set[int]) -> dict[Key, list[int]]:
+        out: dict[Key, list[int]] = {}
+        for result in self:
+            if result.claim.first_index in ordinals:
+                out.setdefault(_key(result), []).append(result.claim.first_index)
+        return out
 
     def load(self) -> None:
         """Bring a spilled store back into memory, so that claims can be changed for good."""
@@ -143,6 +169,9 @@ class ClaimStore:
         if _key(result) in self._rejected:
             result.transaction_rejected = True
             result.findings = []
+        extra = self._extra.get(result.claim.first_index)
+        if extra and not any(f is extra[0] for f in result.findings):
+            result.findings = [*result.findings, *extra]
         return result
 
 

@@ -250,16 +250,19 @@ class Ingest:
         self.ledger.mark_done(work_path.name, _stamp())
 
     def recover(self) -> None:
-        """Finish what a killed run committed; forget what it had only staged."""
+        """Finish what a killed run committed; forget what it had only staged.
+
+        Only files of this process or of a process that is gone are touched:
+        another ingest process still running on the same OUTDIR owns its own.
+        """
         for work_name, outputs, final_path in self.ledger.committed_not_done():
             work_path = self.out / "work" / work_name
-            self._publish(work_name, outputs)
-            self._archive(work_path, final_path)
+            if _ours_or_orphaned(work_path):
+                self._publish(work_name, outputs)
+                self._archive(work_path, final_path)
         for staging in (self.out / ".staging").iterdir():
-            if self.ledger.file_state(staging.name) is None:
+            if _ours_or_orphaned(staging) and self.ledger.file_state(staging.name) is None:
                 shutil.rmtree(staging, ignore_errors=True)
-        for leftover in self.out.rglob(".*.tmp"):
-            leftover.unlink()
 
     # -- step 2 -----------------------------------------------------------------------------------------------------
 
@@ -326,7 +329,7 @@ class Ingest:
 
     def _reject_duplicates(self, result: FileResult) -> None:
         """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
-        result.claims.load()
+        found: dict[int, list[Finding]] = {}
         for c in result.claims:
             if not c.accepted:
                 continue
@@ -334,11 +337,12 @@ class Ingest:
             earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, claim.first_service_date(),
                                                     claim.charge)
             if earlier is not None:
-                c.findings.append(Finding(
+                found[claim.first_index] = [Finding(
                     DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,
                     f"claim {claim.claim_id} was already forwarded in {earlier}", None, "CLM", claim.loc.line,
-                    "CLM01", stc="A3:54"))
-        result.claims.refresh()
+                    "CLM01", stc="A3:54")]
+        if found:
+            result.claims.add_findings(found, set(found))
 
     # -- bookkeeping ------------------------------------------------------------------------------------------------
 
