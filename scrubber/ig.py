@@ -24,6 +24,8 @@ from segments import Segment, open_x12
 from scrubber.model import CMN_INDICATOR_CODES
 
 SUPPORTED_VERSION = "005010X222A1"
+#: Segments per chunk handed to a pyx12 worker with ``--jobs`` (about 800 claims).
+CHUNK_SEGMENTS = 20_000
 #: pyx12 segment codes that are not 999 IK304 codes, mapped to "segment has data element errors".
 _NONSTANDARD_SEGMENT_CODES = {"SEG1": "8", "HL1": "8", "HL2": "8", "LX": "8"}
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
@@ -76,25 +78,34 @@ def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
     """Run pyx12 over ``path``; errors sorted by file segment ordinal.
 
     With ``jobs`` > 1 the file is cut at transaction-set boundaries into
-    ``jobs`` interchanges of about equal size (each with the ISA and GS of its
-    sets, and a GE/IEA counting what it holds), validated in worker processes;
-    the errors found inside the sets are mapped back to file ordinals.  pyx12
-    validates each set on its own, so the errors are the same as with one job.
+    interchanges of about :data:`CHUNK_SEGMENTS` segments (each with the ISA
+    and GS of its sets, and a GE/IEA counting what it holds), validated in
+    worker processes, at most two chunks a worker in flight; the errors found
+    inside the sets are mapped back to file ordinals.  pyx12 validates each
+    set on its own, so the errors are the same as with one job.
     """
     if jobs <= 1:
         with open_x12(path) as stream:
             return _run(_normalised(stream))
-    with open_x12(path) as stream:
-        total = sum(1 for _ in stream)
-    from concurrent.futures import ProcessPoolExecutor
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     errors: list[IgError] = []
+    pending: deque[tuple[Future[list[IgError]], list[int]]] = deque()
+
+    def collect() -> None:
+        future, ordinals = pending.popleft()
+        for e in future.result():
+            if 1 <= e.index <= len(ordinals) and ordinals[e.index - 1]:
+                errors.append(replace(e, index=ordinals[e.index - 1]))
+
     with open_x12(path) as stream, ProcessPoolExecutor(max_workers=jobs) as pool:
-        chunks = [(pool.submit(_run_lines, lines), ordinals) for lines, ordinals in _chunks(stream, total // jobs + 1)]
-        for future, ordinals in chunks:
-            for e in future.result():
-                if 1 <= e.index <= len(ordinals) and ordinals[e.index - 1]:
-                    errors.append(replace(e, index=ordinals[e.index - 1]))
+        for lines, ordinals in _chunks(stream, CHUNK_SEGMENTS):
+            pending.append((pool.submit(_run_lines, lines), ordinals))
+            if len(pending) >= 2 * jobs:  # bounded: memory does not grow with the file
+                collect()
+        while pending:
+            collect()
     return sorted(errors, key=lambda e: (e.index, e.position))
 
 

@@ -156,8 +156,12 @@ def test_python_m_scrubber_runs() -> None:
     assert done.returncode == 0 and done.stdout.startswith("WB001 side-missing")
 
 
-def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path) -> None:
+def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrubber import ig
     from scrubber.generate import GenerateOptions, generate
+
+    monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 60)  # a chunk of one or two sets
 
     defects = (("IG-BAD-DATE", 0.2), ("IG-TOO-LONG", 0.2), ("IG-MISSING-SEGMENT", 0.2), ("IG-SE-COUNT", 0.1),
                ("WB001", 0.1))
