@@ -93,13 +93,12 @@ class ClaimBuilder:
     def feed(self, seg: Segment) -> Claim | None:
         loop = self.loops.see(seg)
         sid = seg.id
-        loc = Loc(sid, seg.position, seg.line, loop)
         done: Claim | None = None
         if sid in ("HL", "CLM", "SE"):
             done = self.finish()
-        handler = getattr(self, "_" + sid.lower(), None) if sid.isalnum() else None
+        handler = _HANDLERS.get(sid)
         if handler is not None:
-            handler(seg, loc, loop)
+            handler(self, seg, Loc(sid, seg.position, seg.line, loop), loop)
         if self._claim is not None:
             self._claim.last_index = seg.index
         return done
@@ -262,3 +261,8 @@ class ClaimBuilder:
             self._line.date_format = seg.get(2)
             self._line.service_date = seg.get(3)
             self._line.dtp = loc
+
+
+#: Segment ID → ClaimBuilder method that reads it (segments without one are only counted).
+_HANDLERS = {name[1:].upper(): method for name, method in vars(ClaimBuilder).items()
+             if name.startswith("_") and not name.startswith("__") and name[1:].isalnum() and callable(method)}

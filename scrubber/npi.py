@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def luhn_check_digit(payload: str) -> int:
     """Check digit for the digits in ``payload`` (the digit itself not included)."""
@@ -16,6 +18,7 @@ def luhn_check_digit(payload: str) -> int:
     return (10 - total % 10) % 10
 
 
+@lru_cache(maxsize=65536)  # a batch repeats a few NPIs on every claim
 def is_valid_npi(npi: str) -> bool:
     """True for a 10-digit NPI whose last digit is the Luhn digit of 80840 + first nine."""
     if len(npi) != 10 or not npi.isdigit():
