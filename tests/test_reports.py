@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from helpers import NOW, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree, html
 
 from scrubber.synth import ClaimSpec, LineSpec, build_837
@@ -178,3 +180,19 @@ def test_acknowledgments_are_not_redacted(phi_file: Path, tmp_path: Path) -> Non
     acks = tmp_path / "acks"
     run_cli("check", "--now", NOW, "--control-start", "1", "--redact", "--ack-dir", str(acks), str(phi_file))
     assert "NM1*QC*1*ZEBULON*QUIXOTE****MI*9ZZ9ZZ9ZZ99~" in (acks / "phi.837.277").read_text()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25)
+
+
+@given(value=json_values, indent=st.integers(0, 12))
+def test_json_writer_matches_the_standard_library(value: object, indent: int) -> None:
+    import json
+
+    from scrubber.formatters.json_report import _dump
+
+    expected = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * indent)
+    assert _dump(value, indent) == expected

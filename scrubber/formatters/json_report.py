@@ -56,5 +56,30 @@ def _write_items(text: str, items, indent: int, out: TextIO) -> None:  # type: i
 
 
 def _dump(value: object, indent: int) -> str:
-    """``json.dumps(value, indent=2)`` as it reads when nested ``indent`` spaces deep."""
-    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * indent)
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` as it reads when nested ``indent`` spaces deep.
+
+    The standard library pretty-prints in pure Python through generators; this
+    direct version gives the same text about twice as fast (a property test
+    holds it to ``json.dumps``).
+    """
+    return _pretty(value, "\n" + " " * indent)
+
+
+def _pretty(value: object, newline: str) -> str:
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        return "{" + ",".join(f"{inner}{_string(str(k))}: {_pretty(v, inner)}" for k, v in value.items()) \
+            + newline + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        return "[" + ",".join(inner + _pretty(v, inner) for v in value) + newline + "]"
+    return json.dumps(value)
+
+
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
