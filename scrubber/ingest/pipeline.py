@@ -40,26 +40,28 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
+import itertools
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from segments import X12InputError
 
-from scrubber.acks import ControlNumbers, acknowledge
+from scrubber.acks import ControlNumbers, write_each
 from scrubber.acks.envelope import ack_delimiters, open_interchange, render
 from scrubber.config import Config
 from scrubber.engine import Options, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import render_html
-from scrubber.formatters.json_report import render_json
+from scrubber.formatters.json_report import write_json
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
 from scrubber.report import FileResult, Report
@@ -103,14 +105,18 @@ class Totals:
 
 @dataclass
 class Decision:
-    """Everything step 2 decided for one file: outputs (name → text) and ledger rows."""
+    """Everything step 2 decided for one file: the outputs it wrote to staging, and the ledger rows.
+
+    ``claims`` and ``log`` are read once each, claim by claim (a big file's
+    claims are not held in memory).
+    """
 
     row: FileRow
-    outputs: dict[str, str]
     transactions: list[tuple[str, str, str, str, int]]
-    claims: list[ClaimRow]
+    claims: Iterable[ClaimRow]
     next_control: int
-    log: list[str]
+    log: Iterable[str]
+    forwarded: int = 0
 
 
 class Ingest:
@@ -213,13 +219,11 @@ class Ingest:
                 self._publish(work_path.name, state[2])
                 self._archive(work_path, state[3])
                 return
-            decision = self._decide(work_path, result)
-            self._checkpoint("decided")
             staging = self.out / ".staging" / work_path.name
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
-            for name, text in decision.outputs.items():
-                _write_synced(staging / Path(name).name, text)
+            decision = self._decide(work_path, result, _Staging(staging))
+            self._checkpoint("decided")
             _fsync_dir(staging)
             self._checkpoint("staged")
             self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
@@ -266,10 +270,10 @@ class Ingest:
 
     # -- step 2 -----------------------------------------------------------------------------------------------------
 
-    def _decide(self, work_path: Path, result: FileResult | None) -> Decision:
+    def _decide(self, work_path: Path, result: FileResult | None, staging: _Staging) -> Decision:
+        """Step 2: decide the file's fate and write its outputs into staging (nothing is published yet)."""
         name = work_path.name.split("-", 2)[2]
-        data = work_path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        size, digest = _size_and_digest(work_path)
         now = self.options.now or datetime.now().replace(second=0, microsecond=0)
         controls = ControlNumbers(self.ledger.next_control())
         seen = self.ledger.files_named(name)
@@ -278,54 +282,58 @@ class Ingest:
             result = FileResult(str(work_path), error=("unreadable", "the file disappeared while being read"))
         sender = result.interchanges[0].isa.get(6).strip() if result.interchanges else ""
         isa13 = result.interchanges[0].isa.get(13) if result.interchanges else ""
-        row = dict(name=name, work_name=work_path.name, size=len(data), sha256=digest, sender=sender, isa13=isa13,
+        row = dict(name=name, work_name=work_path.name, size=size, sha256=digest, sender=sender, isa13=isa13,
                    received_at=_stamp())
         if result.error is not None:
             reason = f"{result.error[0]}: {result.error[1]}"
-            outputs = {f"failed/{base}.reason.txt": reason + "\n"}
+            with staging.open(f"failed/{base}.reason.txt") as out:
+                out.write(reason + "\n")
             return Decision(FileRow(**row, outcome="failed", reason=reason, claims=0, accepted=0, rejected=0,
-                                    outputs=list(outputs), final_path=f"failed/{base}"), outputs, [], [],
+                                    outputs=staging.names, final_path=f"failed/{base}"), [], [],
                             controls.take(), [f"event=file-failed file={name} reason={result.error[0]}"])
         earlier = self.ledger.duplicate_interchange(digest, sender, isa13)
         if earlier is not None:
-            text = _duplicate_ta1(result, controls, now)
-            outputs = {f"acks/{base}.ta1": text}
-            claims = [ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
+            with staging.open(f"acks/{base}.ta1") as out:
+                out.write(_duplicate_ta1(result, controls, now))
+            claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
                                c.claim.charge, "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None)
-                      for c in result.claims]
+                      for c in result.claims)
             return Decision(FileRow(**row, outcome="duplicate", reason=f"duplicate of {earlier}",
                                     claims=len(result.claims), accepted=0, rejected=len(result.claims),
-                                    outputs=list(outputs), final_path=f"archive/{base}"), outputs, [], claims,
+                                    outputs=staging.names, final_path=f"archive/{base}"), [], claims,
                             controls.take(),
                             [f"event=file-duplicate file={name} isa13={isa13} sender={sender} duplicate_of={earlier}"])
         self._reject_duplicates(result)
-        acks = acknowledge(result, controls, now)
-        outputs = {f"acks/{base}.{suffix}": text for suffix, text in acks.files().items()}
+        write_each(result, controls, now, lambda suffix: staging.open_lazily(f"acks/{base}.{suffix}"))
+        staging.close_lazy()
         accepted = {c.claim.first_index for c in result.claims if c.accepted}
         forward_name = f"forward/{base}" if accepted else None
-        if accepted:
-            buffer = io.StringIO()
-            write_forward(work_path, result, accepted, buffer, controls, now)
-            outputs[forward_name] = buffer.getvalue()  # type: ignore[index]
+        if forward_name:
+            with staging.open(forward_name) as out:
+                write_forward(work_path, result, accepted, out, controls, now)
         result.source, result.path = str(work_path), name
         report = Report([result])
-        outputs[f"reports/{base}.json"] = render_json(report)
+        with staging.open(f"reports/{base}.json") as out:
+            write_json(report, out)
         if self.options.html:
-            outputs[f"reports/{base}.html"] = render_html(report)
-        claims = [ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
+            with staging.open(f"reports/{base}.html") as out:
+                out.write(render_html(report))
+        statuses = result.claims.statuses()
+        n_accepted, n_rejected = statuses["accepted"], statuses["rejected"]
+        claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
                            c.claim.charge, c.status, " ".join(c.rule_codes),
-                           forward_name if c.accepted else None) for c in result.claims]
+                           forward_name if c.accepted else None) for c in result.claims)
         transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
-        n_accepted = sum(c.accepted for c in result.claims)
-        outcome = result.status
-        log = [f"event=file-scrubbed file={name} isa13={isa13} sender={sender} claims={len(result.claims)}"
-               f" accepted={n_accepted} rejected={len(result.claims) - n_accepted} outcome={outcome}"]
-        log += [f"event=claim-rejected file={name} st02={c.claim.st02} claim={c.claim.claim_id}"
-                f" rules={','.join(f.rule for f in c.findings if f.severity is Severity.ERROR) or 'set-rejected'}"
-                for c in result.claims if not c.accepted]
-        return Decision(FileRow(**row, outcome=outcome, reason="", claims=len(result.claims), accepted=n_accepted,
-                                rejected=len(result.claims) - n_accepted, outputs=list(outputs),
-                                final_path=f"archive/{base}"), outputs, transactions, claims, controls.take(), log)
+        log = itertools.chain(
+            [f"event=file-scrubbed file={name} isa13={isa13} sender={sender} claims={len(result.claims)}"
+             f" accepted={n_accepted} rejected={n_rejected} outcome={result.status}"],
+            (f"event=claim-rejected file={name} st02={c.claim.st02} claim={c.claim.claim_id}"
+             f" rules={','.join(f.rule for f in c.findings if f.severity is Severity.ERROR) or 'set-rejected'}"
+             for c in result.claims if not c.accepted))
+        return Decision(FileRow(**row, outcome=result.status, reason="", claims=len(result.claims),
+                                accepted=n_accepted, rejected=n_rejected, outputs=staging.names,
+                                final_path=f"archive/{base}"), transactions, claims, controls.take(), log,
+                        forwarded=n_accepted)
 
     def _reject_duplicates(self, result: FileResult) -> None:
         """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
@@ -352,7 +360,7 @@ class Ingest:
         self.totals.claims += row.claims
         self.totals.accepted += row.accepted
         self.totals.rejected += row.rejected
-        self.totals.forwarded += sum(c.forward_file is not None for c in decision.claims)
+        self.totals.forwarded += decision.forwarded
         self.totals.duplicates += row.outcome == "duplicate"
         self.totals.failed += row.outcome == "failed"
 
@@ -418,11 +426,52 @@ def _duplicate_ta1(result: FileResult, controls: ControlNumbers, now: datetime) 
     return "".join(text)
 
 
-def _write_synced(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+class _Staging:
+    """The staging folder of one file: outputs are written here, flushed to disk, and named for the ledger."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.names: list[str] = []
+        self._lazy: dict[str, TextIO] = {}
+
+    @contextmanager
+    def open(self, relative: str) -> Iterator[TextIO]:
+        handle = self._open(relative)
+        try:
+            yield handle
+        finally:
+            _close_synced(handle)
+
+    def open_lazily(self, relative: str) -> TextIO:
+        """A handle kept open until :meth:`close_lazy` (for writers that ask for a file only when needed)."""
+        if relative not in self._lazy:
+            self._lazy[relative] = self._open(relative)
+        return self._lazy[relative]
+
+    def close_lazy(self) -> None:
+        for handle in self._lazy.values():
+            _close_synced(handle)
+        self._lazy = {}
+
+    def _open(self, relative: str) -> TextIO:
+        self.names.append(relative)
+        return open(self.folder / Path(relative).name, "w", encoding="utf-8", newline="")  # noqa: SIM115
+
+
+def _close_synced(handle: TextIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+
+
+def _size_and_digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
