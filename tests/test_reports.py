@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from helpers import NOW, run_cli
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
@@ -188,6 +188,7 @@ json_values = st.recursive(
     max_leaves=25)
 
 
+@settings(deadline=None)
 @given(value=json_values, indent=st.integers(0, 12))
 def test_json_writer_matches_the_standard_library(value: object, indent: int) -> None:
     import json
