@@ -219,7 +219,7 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     import signal
     from pathlib import Path
 
-    from scrubber.ingest import Ingest, IngestOptions, Ledger
+    from scrubber.ingest import Ingest, IngestAborted, IngestOptions, Ledger
 
     out = Path(out_dir)
     db = Path(db_path) if db_path else out / "ledger.sqlite"
@@ -252,6 +252,9 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     progress = _progress if sys.stderr.isatty() else None
     try:
         totals = runner.watch(interval, progress) if mode == "watch" else runner.run_once(progress)
+    except IngestAborted as exc:
+        click.echo(runner.totals.line(), err=True)
+        _fail(f"ingest stopped: {exc}")
     finally:
         runner.close()
     if progress:

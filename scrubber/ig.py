@@ -89,6 +89,7 @@ def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
             return _run(_normalised(stream))
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     errors: list[IgError] = []
     pending: deque[tuple[Future[list[IgError]], list[int]]] = deque()
@@ -99,13 +100,16 @@ def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
             if 1 <= e.index <= len(ordinals) and ordinals[e.index - 1]:
                 errors.append(replace(e, index=ordinals[e.index - 1]))
 
-    with open_x12(path) as stream, ProcessPoolExecutor(max_workers=jobs) as pool:
-        for lines, ordinals in _chunks(stream, CHUNK_SEGMENTS):
-            pending.append((pool.submit(_run_lines, lines), ordinals))
-            if len(pending) >= 2 * jobs:  # bounded: memory does not grow with the file
+    try:
+        with open_x12(path) as stream, ProcessPoolExecutor(max_workers=jobs) as pool:
+            for lines, ordinals in _chunks(stream, CHUNK_SEGMENTS):
+                pending.append((pool.submit(_run_lines, lines), ordinals))
+                if len(pending) >= 2 * jobs:  # bounded: memory does not grow with the file
+                    collect()
+            while pending:
                 collect()
-        while pending:
-            collect()
+    except BrokenProcessPool as exc:  # a worker was killed (out of memory, signal)
+        raise IgUnavailable(f"a pyx12 worker process died: {exc}") from None
     return sorted(errors, key=lambda e: (e.index, e.position))
 
 

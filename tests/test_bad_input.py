@@ -134,3 +134,21 @@ def test_input_stays_read_only_and_no_ack_file_is_written(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert path.read_text() == GOOD
 
+
+
+def _die(lines: list[str]) -> list[object]:
+    import os
+
+    os._exit(3)
+
+
+def test_a_dying_pyx12_worker_is_a_note_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrubber import ig
+
+    monkeypatch.setattr(ig, "_run_lines", _die)
+    path = tmp_path / "ok.837"
+    path.write_text(build_837([ClaimSpec("W-1")]))
+    code, report, err = check_json(path, extra=("--jobs", "2"))
+    assert "Traceback" not in err
+    assert "implementation-guide validation not done: a pyx12 worker process died" in err
+    assert report["files"][0]["claims"][0]["claim_id"] == "W-1"

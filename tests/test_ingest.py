@@ -331,3 +331,26 @@ def test_spilled_claims_ingest_the_same(tmp_path: Path, monkeypatch: pytest.Monk
     assert outcomes[0] == outcomes[1]
     last = [r for r in outcomes[1][1] if r[0] == "DEMO-001"][-1]
     assert last[1] == "rejected" and "DUP001" in last[2].split() and last[3] is None, last
+
+
+def _die(path: str, options: object) -> None:
+    os._exit(3)
+
+
+def test_a_dying_worker_stops_cleanly_and_a_rerun_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scrubber.ingest.pipeline as pipeline
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    mixed_inbox(inbox)
+    monkeypatch.setattr(pipeline, "_scrub_in_worker", _die)
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--jobs", "2", "--ig-engine", "none",
+                           "--now", NOW)
+    assert code == 2 and "ingest stopped: a worker process died" in err and "Traceback" not in err
+    assert list((out / "work").iterdir()), "the claimed files wait in work/"
+    monkeypatch.undo()
+    # the rerun is this same process (the files' PID is ours); a real rerun is a new process after this one died
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--ig-engine", "none", "--now", NOW)
+    assert code == 0, err
+    assert list((out / "work").iterdir()) == []
+    assert len(list((out / "archive").iterdir())) + len([p for p in (out / "failed").iterdir()
+                                                         if not p.name.endswith(".reason.txt")]) == 6

@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +73,10 @@ FOLDERS = ("work", ".staging", "acks", "forward", "reports", "archive", "failed"
 #: Test hook: ``SCRUBBER_KILL_AT=step:n`` makes the process SIGKILL itself at the n-th time it reaches ``step``.
 KILL_ENV = "SCRUBBER_KILL_AT"
 STEPS = ("claimed", "decided", "staged", "committed", "published", "archived")
+
+
+class IngestAborted(Exception):
+    """The run had to stop before the inbox was done (nothing is lost: a rerun resumes)."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,13 @@ class Ingest:
                     for _, f in futures[done - 1:]:
                         f.cancel()
                     break
-                self._finish(path, future.result())
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:  # a worker was killed: stop; a rerun finishes the files left
+                    self.log(f"event=worker-died file={path.name.split('-', 2)[-1]} error={type(exc).__name__}")
+                    raise IngestAborted("a worker process died; the files not finished stay in work/ and a rerun"
+                                        " processes them") from None
+                self._finish(path, result)
                 if progress:
                     progress(self.totals, done, total)
 
@@ -497,4 +508,4 @@ def _kill_point() -> tuple[str, int] | None:
     return None
 
 
-__all__ = ["Ingest", "IngestOptions", "Totals"]
+__all__ = ["Ingest", "IngestAborted", "IngestOptions", "Totals"]
