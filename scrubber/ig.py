@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from segments import Segment, open_x12
+from segments import Segment, open_x12, pad_isa_fields, terminated
 
 from scrubber.model import CMN_INDICATOR_CODES
 
@@ -28,7 +28,6 @@ SUPPORTED_VERSION = "005010X222A1"
 CHUNK_SEGMENTS = 20_000
 #: pyx12 segment codes that are not 999 IK304 codes, mapped to "segment has data element errors".
 _NONSTANDARD_SEGMENT_CODES = {"SEG1": "8", "HL1": "8", "HL2": "8", "LX": "8"}
-_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
 
 logging.getLogger("pyx12").addHandler(logging.NullHandler())
 logging.getLogger("pyx12").propagate = False
@@ -149,9 +148,8 @@ def _chunks(segments: Iterator[Segment] | object, size: int) -> Iterator[tuple[l
         nonlocal lines, ordinals, sets
         if sets and isa is not None and gs is not None:
             d = gs.delimiters
-            end = d.segment if d.segment == "\n" else d.segment + "\n"
-            lines += [d.element.join(["GE", str(sets), gs.get(6)]) + end,
-                      d.element.join(["IEA", "1", isa.get(13)]) + end]
+            lines += [terminated(d.element.join(["GE", str(sets), gs.get(6)]), d),
+                      terminated(d.element.join(["IEA", "1", isa.get(13)]), d)]
             yield lines, ordinals + [0, 0]
         lines, ordinals, sets = [], [], 0
 
@@ -269,13 +267,10 @@ def _normalised(segments: Iterator[Segment] | object) -> Iterator[str]:
 
 def _line(seg: Segment) -> str:
     d = seg.delimiters
-    end = d.segment if d.segment == "\n" else d.segment + "\n"
     if seg.id == "ISA" and len(seg.elements) == 17:
-        fields = [seg.elements[0]]
-        fields += [v[:w].ljust(w) for v, w in zip(seg.elements[1:16], _ISA_WIDTHS, strict=True)]
-        fields.append(seg.elements[16][:1] or d.component)
-        return d.element.join(fields) + end
-    return seg.text() + end
+        fields = [seg.elements[0], *pad_isa_fields(seg.elements[1:16]), seg.elements[16][:1] or d.component]
+        return terminated(d.element.join(fields), d)
+    return terminated(seg.text(), d)
 
 
 class _TextSource(io.TextIOBase):

@@ -5,12 +5,12 @@ It knows nothing of claims; ``scrubber`` builds on it.
 
 from __future__ import annotations
 
-from segments.delimiters import Delimiters
+from segments.delimiters import Delimiters, pad_isa_fields
 from segments.envelope import EnvelopeError, EnvelopeWalker, Group, Interchange, Transaction
 from segments.errors import X12InputError
 from segments.reader import X12Stream, open_x12, read_segments
 from segments.segment import Segment
-from segments.writer import format_segment, format_segments
+from segments.writer import format_segment, format_segments, terminated
 
 __all__ = [
     "Delimiters",
@@ -24,6 +24,8 @@ __all__ = [
     "X12Stream",
     "format_segment",
     "format_segments",
+    "pad_isa_fields",
     "open_x12",
     "read_segments",
+    "terminated",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from segments.errors import X12InputError
@@ -9,6 +10,13 @@ from segments.errors import X12InputError
 #: Offsets of the 16 element separators in a fixed-width (106-character) ISA.
 ISA_SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 ISA_LENGTH = 106
+#: Widths of ISA01–ISA15 (ISA16, the component separator, is one character).
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
+
+
+def pad_isa_fields(values: Sequence[str]) -> list[str]:
+    """ISA01–ISA15 cut or padded with spaces to their fixed widths."""
+    return [v[:w].ljust(w) for v, w in zip(values, ISA_WIDTHS, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

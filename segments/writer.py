@@ -15,6 +15,11 @@ def format_segment(elements: Sequence[str], delimiters: Delimiters) -> str:
     return delimiters.element.join(elements[:end]) + delimiters.segment
 
 
+def terminated(text: str, delimiters: Delimiters) -> str:
+    """A segment's text with its terminator and, unless the terminator is a newline, a newline."""
+    return text + delimiters.segment + ("" if delimiters.segment == "\n" else "\n")
+
+
 def format_segments(
     segments: Iterable[Sequence[str]], delimiters: Delimiters, newline: bool = True
 ) -> str:

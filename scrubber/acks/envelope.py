@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from segments import Delimiters, Segment, format_segments
+from segments import Delimiters, Segment, format_segments, pad_isa_fields
 
 #: One segment: its ID, then elements; a tuple is a composite, joined with the component separator.
 Elements = list["str | tuple[str, ...]"]
-_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
 
 
 @dataclass
@@ -61,10 +60,7 @@ def open_interchange(received_isa: Segment, controls: ControlNumbers, now: datet
         now.strftime("%y%m%d"), now.strftime("%H%M"), delimiters.repetition or "^", "00501", number, "0",
         received_isa.get(15) if received_isa.get(15) in ("P", "T") else "P",
     ]
-    isa: Elements = ["ISA"]
-    isa += [value.strip()[:width].ljust(width) for value, width in zip(fields, _ISA_WIDTHS, strict=True)]
-    isa.append(delimiters.component)
-    return isa, number
+    return ["ISA", *pad_isa_fields([value.strip() for value in fields]), delimiters.component], number
 
 
 def group(functional_id: str, received_gs: Segment, version: str, number: str,

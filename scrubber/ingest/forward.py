@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from segments import Delimiters, Segment, open_x12
+from segments import Delimiters, Segment, open_x12, pad_isa_fields, terminated
 
 from scrubber.acks.envelope import ControlNumbers
 from scrubber.report import FileResult
 
-_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
 
 
 @dataclass
@@ -80,12 +79,11 @@ class _Writer:
 
     def emit(self, elements: list[str]) -> None:
         assert self.delimiters is not None
-        d = self.delimiters
-        self.out.write(d.element.join(elements) + d.segment + ("\n" if d.segment != "\n" else ""))
+        self.emit_text(self.delimiters.element.join(elements))
 
     def emit_text(self, text: str) -> None:
         assert self.delimiters is not None
-        self.out.write(text + self.delimiters.segment + ("\n" if self.delimiters.segment != "\n" else ""))
+        self.out.write(terminated(text, self.delimiters))
 
     def open(self) -> None:
         """ISA (and GS) before the first transaction set written."""
@@ -95,9 +93,9 @@ class _Writer:
             self.isa13 = f"{self.controls.take():09d}"
             fields = [*self.isa.elements[1:9], self.now.strftime("%y%m%d"), self.now.strftime("%H%M"),
                       *self.isa.elements[11:13], self.isa13, "0", self.isa.get(15)]
-            isa = ["ISA"] + [v.strip()[:w].ljust(w) if i not in (1, 3) else v.ljust(w)[:w]
-                             for i, (v, w) in enumerate(zip(fields, _ISA_WIDTHS, strict=True))]
-            self.emit([*isa, self.isa.get(16)[:1] or self.delimiters.component])
+            # ISA02/ISA04 (authorization and security information) keep their spaces
+            isa = pad_isa_fields([v if i in (1, 3) else v.strip() for i, v in enumerate(fields)])
+            self.emit(["ISA", *isa, self.isa.get(16)[:1] or self.delimiters.component])
         if not self.group_number:
             self.group_number = str(self.controls.take())
             self.groups += 1
