@@ -58,19 +58,9 @@ class ClaimStore:
 
     def _tally(self, result: ClaimResult) -> None:
         tally = self._tallies.setdefault(_key(result), [0, 0, 0, 0, 0])
-        severities = Counter(f.severity for f in result.findings)
         tally[0] += 1
         tally[1] += result.status == "rejected"
-        tally[2] += severities[Severity.ERROR]
-        tally[3] += severities[Severity.WARNING]
-        tally[4] += severities[Severity.INFO]
-
-    def refresh(self) -> None:
-        """Count again after claims held in memory were changed (see :meth:`load`)."""
-        self.load()
-        self._tallies = {}
-        for result in self._items:
-            self._tally(result)
+        _count_severities(tally, result.findings)
 
     def _start_spill(self) -> None:
         fd, self._path = tempfile.mkstemp(prefix="scrubber-claims-")
@@ -86,37 +76,18 @@ class ClaimStore:
         for result in self._items:
             self._settle(result)
 
-    def add_findings(self, findings: dict[int, list[Finding]], accepted_before: set[int]) -> None:
-        """Findings decided after judging (ingest's duplicate check), by the claim's CLM ordinal.
+    def add_findings(self, findings: dict[int, list[Finding]]) -> None:
+        """Error findings decided after judging for accepted claims (ingest's duplicate check), by CLM ordinal.
 
-        They are added as claims are read; ``accepted_before`` names the claims
-        among them that were accepted, which the error findings now reject.
+        They are added as claims are read, and each such claim now counts as rejected.
         """
+        keys = {r.claim.first_index: _key(r) for r in self if r.claim.first_index in findings}
         self._extra.update(findings)
         for result in self._items:
             self._settle(result)
-        for result_key, ordinals in self._keys_of(set(findings)).items():
-            tally = self._tallies[result_key]
-            for ordinal in ordinals:
-                added = Counter(f.severity for f in findings[ordinal])
-                tally[1] += ordinal in accepted_before and bool(added[Severity.ERROR])
-                tally[2] += added[Severity.ERROR]
-                tally[3] += added[Severity.WARNING]
-                tally[4] += added[Severity.INFO]
-
-    def _keys_of(self, ordinals: set[int]) -> dict[Key, list[int]]:
-        out: dict[Key, list[int]] = {}
-        for result in self:
-            if result.claim.first_index in ordinals:
-                out.setdefault(_key(result), []).append(result.claim.first_index)
-        return out
-
-    def load(self) -> None:
-        """Bring a spilled store back into memory, so that claims can be changed for good."""
-        if self._spill is not None:
-            self._items = list(self)
-            _remove(self._path, self._spill)
-            self._spill = None
+        for ordinal, key in keys.items():
+            self._tallies[key][1] += 1
+            _count_severities(self._tallies[key], findings[ordinal])
 
     # -- reading ------------------------------------------------------------------------------------------------------
 
@@ -173,6 +144,13 @@ class ClaimStore:
         if extra and not any(f is extra[0] for f in result.findings):
             result.findings = [*result.findings, *extra]
         return result
+
+
+def _count_severities(tally: list[int], findings: list[Finding]) -> None:
+    severities = Counter(f.severity for f in findings)
+    tally[2] += severities[Severity.ERROR]
+    tally[3] += severities[Severity.WARNING]
+    tally[4] += severities[Severity.INFO]
 
 
 def _key(result: ClaimResult) -> Key:

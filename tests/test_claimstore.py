@@ -41,13 +41,17 @@ def test_spilled_store_reads_back_what_was_stored(mixed: Path, monkeypatch: pyte
     assert [c.claim.lines[0].line_control.value for c in list(spilled.claims)[:2]] == ["L0", "L1"]
 
 
-def test_load_brings_claims_back_for_changes(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest's duplicate check adds an error after judging; a spilled store applies it as claims are read."""
+    from scrubber.findings import Finding, Severity
+
     monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 2)
     result = scrub(mixed)
-    result.claims.load()
-    assert not result.claims.spilled
-    first = result.claims[1]
-    first.transaction_rejected = True
-    result.claims.refresh()
-    assert result.claims[1].transaction_rejected
+    assert result.claims.spilled and result.claims[1].accepted
+    errors_before = result.claims.severities()["error"]
+    late = Finding("DUP001", "already-forwarded", Severity.ERROR, "seen before", None, "CLM", 0, "CLM01", stc="A3:54")
+    result.claims.add_findings({result.claims[1].claim.first_index: [late]})
+    assert result.claims[1].rejected and result.claims[1].findings[-1] == late
+    assert sum("DUP001" in c.rule_codes for c in result.claims) == 1
     assert result.claims.statuses() == {"accepted": 4, "rejected": 8}
+    assert result.claims.severities()["error"] == errors_before + 1

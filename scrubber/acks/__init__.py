@@ -36,7 +36,8 @@ from scrubber.acks.envelope import (
 )
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, TransactionResult
 
-__all__ = ["Acknowledgments", "ControlNumbers", "acknowledge", "default_control_start", "write_acknowledgments"]
+__all__ = ["Acknowledgments", "ControlNumbers", "acknowledge", "default_control_start", "write_acknowledgments",
+           "write_each", "write_rejection_ta1"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,6 @@ class Acknowledgments:
     ta1: str = ""
     ack999: str = ""
     ack277: str = ""
-
-    def files(self) -> dict[str, str]:
-        """File suffix → text, for the acknowledgments that exist."""
-        named = {"ta1": self.ta1, "999": self.ack999, "277": self.ack277}
-        return {suffix: text for suffix, text in named.items() if text}
 
 
 def acknowledge(result: FileResult, controls: ControlNumbers, now: datetime) -> Acknowledgments:
@@ -108,6 +104,12 @@ def write_each(result: FileResult, controls: ControlNumbers, now: datetime, out:
         if accepting:
             _interchange(received, controls, now, out("277"), len(accepting),
                          lambda w: _groups277(accepting, claims, controls, now, w))
+
+
+def write_rejection_ta1(result: FileResult, note: str, controls: ControlNumbers, now: datetime, out: TextIO) -> None:
+    """A TA1 ``R`` with I18 ``note`` for each interchange of ``result`` (ingest: a duplicate interchange, 025)."""
+    for received in result.interchanges:
+        _interchange(received, controls, now, out, 0, lambda w: w([ta1.segment(received, note)]))
 
 
 class _ClaimsInOrder:

@@ -19,8 +19,11 @@ def needed(received: InterchangeResult) -> bool:
     return received.rejected or received.isa.get(14) == "1"
 
 
-def segment(received: InterchangeResult) -> Elements:
+def segment(received: InterchangeResult, note: str | None = None) -> Elements:
+    """The TA1 for ``received``: ``R`` with ``note`` when given (e.g. ingest's duplicate 025), else by its errors."""
     isa = received.isa
+    if note is not None:
+        return ["TA1", isa.get(13), isa.get(9), isa.get(10), "R", note]
     if received.rejected:
         return ["TA1", isa.get(13), isa.get(9), isa.get(10), "R", received.errors[0].code]
     return ["TA1", isa.get(13), isa.get(9), isa.get(10), "A", NO_ERROR]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from scrubber.redact import Redactor
 from scrubber.report import FileResult, Report
 
 

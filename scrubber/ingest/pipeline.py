@@ -56,8 +56,7 @@ from typing import TextIO
 
 from segments import X12InputError
 
-from scrubber.acks import ControlNumbers, write_each
-from scrubber.acks.envelope import ack_delimiters, open_interchange, render
+from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
 from scrubber.engine import Options, scrub_file
 from scrubber.findings import Finding, Severity
@@ -305,7 +304,7 @@ class Ingest:
         earlier = self.ledger.duplicate_interchange(digest, sender, isa13)
         if earlier is not None:
             with staging.open(f"acks/{base}.ta1") as out:
-                out.write(_duplicate_ta1(result, controls, now))
+                write_rejection_ta1(result, DUPLICATE_INTERCHANGE_NOTE, controls, now, out)
             claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
                                c.claim.charge, "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None)
                       for c in result.claims)
@@ -361,7 +360,7 @@ class Ingest:
                     f"claim {claim.claim_id} was already forwarded in {earlier}", None, "CLM", claim.loc.line,
                     "CLM01", stc="A3:54")]
         if found:
-            result.claims.add_findings(found, set(found))
+            result.claims.add_findings(found)
 
     # -- bookkeeping ------------------------------------------------------------------------------------------------
 
@@ -425,16 +424,6 @@ def _scrub_in_worker(path: str, options: Options) -> FileResult | None:
         return None
     except X12InputError as exc:
         return FileResult(path, error=(exc.code, exc.message))
-
-
-def _duplicate_ta1(result: FileResult, controls: ControlNumbers, now: datetime) -> str:
-    """TA1 R 025 for each interchange of a file seen before."""
-    text = []
-    for received in result.interchanges:
-        isa, number = open_interchange(received.isa, controls, now)
-        ta1 = ["TA1", received.isa.get(13), received.isa.get(9), received.isa.get(10), "R", DUPLICATE_INTERCHANGE_NOTE]
-        text.append(render([isa, ta1, ["IEA", "0", number]], ack_delimiters(received.isa.delimiters)))
-    return "".join(text)
 
 
 class _Staging:
