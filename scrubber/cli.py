@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
+from typing import TextIO
 
 import click
 
@@ -87,27 +89,20 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
         for notice in f.notices:
             click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
-    try:
-        if output:
-            with open(output, "w", encoding="utf-8") as fh:
-                write_report(fmt, report, fh, redact)
-        else:
-            write_report(fmt, report, sys.stdout, redact)
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror}")
+    _write(lambda out: write_report(fmt, report, out, redact), output)
     sys.exit(exit_code(report))
 
 
-def _write(text: str, output: str | None) -> None:
-    """The report to ``output``, or stdout."""
-    if output:
-        try:
+def _write(write: Callable[[TextIO], object], output: str | None) -> None:
+    """Let ``write`` write the report to ``output``, or to stdout."""
+    try:
+        if output:
             with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror}")
-    else:
-        click.echo(text, nl=False)
+                write(fh)
+        else:
+            write(sys.stdout)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}")
 
 
 def _parse_defect(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
@@ -195,7 +190,7 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
     except ValueError:
         _fail(f"--now {now!r} is not YYYY-MM-DDTHH:MM")
     text = (render_expect_junit if fmt == "junit" else render_expect_text)(verdicts)
-    _write(text, output)
+    _write(lambda out: out.write(text), output)
     unreadable = any(v.problems.get("file", [""])[0].startswith("could not be scrubbed") for v in verdicts)
     sys.exit(EXIT_ERROR if unreadable else EXIT_OK if all(v.ok for v in verdicts) else EXIT_REJECTED)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from itertools import groupby
+from itertools import count, groupby
 
 from segments import Delimiters
 
@@ -41,8 +41,8 @@ def body(txn: TransactionResult, claims: list[ClaimResult], reference: str, now:
          delimiters: Delimiters) -> list[Elements]:
     """The segments between ST and SE of the 277CA answering ``txn`` (whose claims are ``claims``)."""
     day = now.strftime("%Y%m%d")
-    hl = _Counter()
-    source = hl.next()
+    hl = map(str, count(1))
+    source = next(hl)
     out: list[Elements] = [
         ["BHT", "0085", "08", reference, day, now.strftime("%H%M"), "TH"],
         ["HL", source, "", "20", "1"],
@@ -51,7 +51,7 @@ def body(txn: TransactionResult, claims: list[ClaimResult], reference: str, now:
         ["DTP", "050", "D8", day],
         ["DTP", "009", "D8", day],
     ]
-    receiver = hl.next()
+    receiver = next(hl)
     out += [
         ["HL", receiver, source, "21", "1" if claims else "0"],
         _nm1("41", txn.submitter, "46", "SUBMITTER"),
@@ -61,7 +61,7 @@ def body(txn: TransactionResult, claims: list[ClaimResult], reference: str, now:
     ]
     for _, provider_claims in groupby(claims, key=lambda c: (c.claim.billing_npi, c.claim.billing_name)):
         batch = list(provider_claims)
-        provider = hl.next()
+        provider = next(hl)
         billing = batch[0].claim
         out += [
             ["HL", provider, receiver, "19", "1"],
@@ -71,7 +71,7 @@ def body(txn: TransactionResult, claims: list[ClaimResult], reference: str, now:
             *_totals(batch, ("QTY", "QA"), ("QTY", "QC")),
         ]
         for result in batch:
-            out += _patient_loop(result, hl.next(), provider, day, delimiters)
+            out += _patient_loop(result, next(hl), provider, day, delimiters)
     return out
 
 
@@ -90,11 +90,7 @@ def _patient_loop(result: ClaimResult, hl: str, parent: str, day: str, delimiter
         out.append(["STC", ACCEPTED_STATUS, day, "WQ", charge])
     else:
         for i, statuses in enumerate(_stc_groups(_statuses(errors))):
-            stc: Elements = ["STC", statuses[0], day, "U", charge, "", "", "", "", "",
-                             statuses[1] if len(statuses) > 1 else "", statuses[2] if len(statuses) > 2 else ""]
-            if i == 0:
-                stc.append(annotation(errors, delimiters))
-            out.append(stc)
+            out.append(_rejected_stc(statuses, day, charge) + ([annotation(errors, delimiters)] if i == 0 else []))
     if claim.trace is not None:
         out.append(["REF", "D9", claim.trace.value])
     out.append(_dtp(*_claim_dates(claim, day)))
@@ -115,8 +111,7 @@ def _line_loops(claim: Claim, errors: list[Finding], day: str) -> list[Elements]
         statuses = _stc_groups(_statuses(line_errors))[0]
         out.append(["SVC", (line.qualifier or "HC", line.procedure, *line.modifiers), _amount([_decimal(line.charge)]),
                     "", "", "", "", line.units])
-        out.append(["STC", statuses[0], day, "U", "", "", "", "", "", "",
-                    statuses[1] if len(statuses) > 1 else "", statuses[2] if len(statuses) > 2 else ""])
+        out.append(_rejected_stc(statuses, day, ""))
         if line.line_control is not None:
             out.append(["REF", "FJ", line.line_control.value])
         if line.service_date:
@@ -139,6 +134,12 @@ def annotation(errors: Iterable[Finding], delimiters: Delimiters) -> str:
     if len(text) > ANNOTATION_LIMIT:
         text = text[: ANNOTATION_LIMIT + 1].rsplit(" ", 1)[0]
     return text
+
+
+def _rejected_stc(statuses: list[tuple[str, ...]], day: str, charge: str) -> Elements:
+    """STC with ``U``: the first status in STC01, the next two in STC10 and STC11."""
+    more = [*statuses[1:3], "", ""][:2]
+    return ["STC", statuses[0], day, "U", charge, "", "", "", "", "", *more]
 
 
 def _statuses(errors: Iterable[Finding]) -> list[tuple[str, ...]]:
@@ -215,12 +216,4 @@ def _amount(values: Iterable[Decimal]) -> str:
     text = f"{sum(values, Decimal(0)):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
-
-class _Counter:
-    def __init__(self) -> None:
-        self._n = 0
-
-    def next(self) -> str:
-        self._n += 1
-        return str(self._n)
 
