@@ -209,8 +209,7 @@ def _read_277(text: str) -> dict[str, list[list[str]]]:
             current = []
             out.setdefault(seg.get(2), []).append(current)
         elif seg.id == "STC" and current is not None:
-            for n in (1, 10, 11):
-                value = seg.delimiters.component.join(seg.components(n)) if seg.get(n) else ""
+            for value in (seg.get(1), seg.get(10), seg.get(11)):  # composites as written, e.g. A7:562:85
                 if value and value not in current:
                     current.append(value)
         elif seg.id == "SVC":
