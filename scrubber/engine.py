@@ -31,7 +31,8 @@ from scrubber.model import Claim
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
 
-IG_ENGINES = ("pyx12", "none")
+IG_ENGINES = ig.ENGINES
+DEFAULT_IG_ENGINE = ig.DEFAULT_ENGINE
 _CATALOGUE = {code: i for i, code in enumerate(REGISTRY)}
 _OTHER_837 = {
     "005010X223": "an 837I (institutional) file",
@@ -53,7 +54,7 @@ class Unsupported(Exception):
 class Options:
     config: Config
     today: date
-    ig_engine: str = "pyx12"
+    ig_engine: str = DEFAULT_IG_ENGINE
     jobs: int = 1
 
 
@@ -115,10 +116,10 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
         return result
     ig_errors: list[ig.IgError] = []
     ig_checked = False
-    if options.ig_engine == "pyx12":
+    if options.ig_engine != "none":
         if version == ig.SUPPORTED_VERSION:
             try:
-                ig_errors = ig.validate(path, options.jobs)
+                ig_errors = ig.validate(path, options.jobs, options.ig_engine)
                 ig_checked = True
             except ig.IgUnavailable as exc:
                 result.notices.append(f"implementation-guide validation not done: {exc}")

@@ -24,6 +24,7 @@ from typing import Any
 from segments import read_segments
 
 from scrubber.acks import Acknowledgments
+from scrubber.ig import DEFAULT_ENGINE
 from scrubber.report import FileResult
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
@@ -342,7 +343,7 @@ def _pairs(pairs: list[tuple[str, str]]) -> str:
 # -- running -------------------------------------------------------------------------------------------------------
 
 
-def expect_files(manifest: Manifest, paths: list[str], ig_engine: str = "pyx12", config_path: str | None = None,
+def expect_files(manifest: Manifest, paths: list[str], ig_engine: str = DEFAULT_ENGINE, config_path: str | None = None,
                  now: datetime | None = None) -> list[FileVerdict]:
     """Scrub ``paths`` as the manifest says (its ``now`` and ``config`` unless overridden) and compare."""
     from scrubber.acks import ControlNumbers, acknowledge

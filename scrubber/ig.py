@@ -1,6 +1,8 @@
-"""Implementation-guide validation through pyx12's 005010X222A1 map.
+"""Implementation-guide validation against pyx12's 005010X222A1 map.
 
-pyx12 is given a normalised copy of the input streamed from our own segment
+Two engines give the same errors: ``compiled`` (the default, :mod:`scrubber.igc`:
+pyx12's map compiled into tables and walked in one pass) and ``pyx12`` (pyx12
+itself, the reference).  pyx12 is given a normalised copy of the input streamed from our own segment
 reader — one segment per line, the ISA padded to its fixed width — never the
 file path, so it cannot trip on a byte-order mark, UTF-16 or non-ASCII bytes,
 and it writes no ``.997`` beside the input.  Its error tree is read back
@@ -24,6 +26,9 @@ from segments import Segment, open_x12, pad_isa_fields, terminated
 from scrubber.model import CMN_INDICATOR_CODES
 
 SUPPORTED_VERSION = "005010X222A1"
+#: ``compiled``: pyx12's map compiled into tables (:mod:`scrubber.igc`); ``pyx12``: pyx12 itself.
+ENGINES = ("compiled", "pyx12", "none")
+DEFAULT_ENGINE = "compiled"
 #: Segments per chunk handed to a pyx12 worker with ``--jobs`` (about 800 claims).
 CHUNK_SEGMENTS = 20_000
 #: pyx12 segment codes that are not 999 IK304 codes, mapped to "segment has data element errors".
@@ -70,11 +75,15 @@ class IgError:
 
 
 class IgUnavailable(Exception):
-    """pyx12 could not judge the file (no map for its version, engine failure)."""
+    """The file could not be judged (no map for its version, engine failure)."""
 
 
-def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
-    """Run pyx12 over ``path``; errors sorted by file segment ordinal.
+def validate(path: str | os.PathLike[str], jobs: int = 1, engine: str = DEFAULT_ENGINE) -> list[IgError]:
+    """Validate ``path`` against 005010X222A1; errors sorted by file segment ordinal.
+
+    ``engine`` ``compiled`` runs :mod:`scrubber.igc` and hands the file to
+    pyx12 only where the compiled tables do not reach (a group of another
+    guide); ``pyx12`` runs pyx12.  Both give the same errors.
 
     With ``jobs`` > 1 the file is cut at transaction-set boundaries into
     interchanges of about :data:`CHUNK_SEGMENTS` segments (each with the ISA
@@ -84,6 +93,8 @@ def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
     set on its own, so the errors are the same as with one job.
     """
     if jobs <= 1:
+        if engine == "compiled":
+            return _run_compiled(path)
         with open_x12(path) as stream:
             return _run(_normalised(stream))
     from collections import deque
@@ -102,13 +113,14 @@ def validate(path: str | os.PathLike[str], jobs: int = 1) -> list[IgError]:
     try:
         with open_x12(path) as stream, ProcessPoolExecutor(max_workers=jobs) as pool:
             for lines, ordinals in _chunks(stream, CHUNK_SEGMENTS):
-                pending.append((pool.submit(_run_lines, lines), ordinals))
+                work = _run_lines_compiled if engine == "compiled" else _run_lines
+                pending.append((pool.submit(work, lines), ordinals))
                 if len(pending) >= 2 * jobs:  # bounded: memory does not grow with the file
                     collect()
             while pending:
                 collect()
     except BrokenProcessPool as exc:  # a worker was killed (out of memory, signal)
-        raise IgUnavailable(f"a pyx12 worker process died: {exc}") from None
+        raise IgUnavailable(f"a validator worker process died: {exc}") from None
     return sorted(errors, key=lambda e: (e.index, e.position))
 
 
@@ -134,6 +146,27 @@ def _run(lines: Iterator[str]) -> list[IgError]:
 
 def _run_lines(lines: list[str]) -> list[IgError]:
     return _run(iter(lines))
+
+
+def _run_compiled(path: str | os.PathLike[str]) -> list[IgError]:
+    from scrubber import igc
+
+    try:
+        return igc.validate(path)
+    except igc.NotCompiled:
+        with open_x12(path) as stream:
+            return _run(_normalised(stream))
+
+
+def _run_lines_compiled(lines: list[str]) -> list[IgError]:
+    from segments import read_segments
+
+    from scrubber import igc
+
+    try:
+        return igc.validate_segments(iter(read_segments("".join(lines))))
+    except igc.NotCompiled:
+        return _run(iter(lines))
 
 
 def _chunks(segments: Iterator[Segment] | object, size: int) -> Iterator[tuple[list[str], list[int]]]:
@@ -238,25 +271,28 @@ def _errors(tree: dict[str, object]) -> Iterator[IgError]:
         for gs in isa["groups"]:
             for st in gs["transactions"]:
                 for seg in st["segments"]:
-                    base = IgError(seg["seg_id"], seg["seg_count"] or 0, seg["cur_line"] or 0, "", "")
-                    for err in seg["errors"]:
-                        code = _NONSTANDARD_SEGMENT_CODES.get(err["err_cde"], err["err_cde"])
-                        yield replace(base, code=code, message=err["err_str"], value=err["err_val"])
-                    for ele in seg["elements"]:
-                        element = f"{seg['seg_id']}{ele['ele_pos']:02d}"
-                        if ele["subele_pos"]:
-                            element += f"-{ele['subele_pos']}"
-                        for err in ele["errors"]:
-                            yield replace(
-                                base,
-                                code=err["err_cde"],
-                                message=err["err_str"],
-                                value=err["err_val"],
-                                element=element,
-                                element_position=ele["ele_pos"],
-                                component_position=ele["subele_pos"],
-                                data_element=ele["ele_ref_num"] or "",
-                            )
+                    yield from segment_errors(
+                        seg["seg_id"], seg["seg_count"], seg["cur_line"],
+                        [(e["err_cde"], e["err_str"], e["err_val"]) for e in seg["errors"]],
+                        [(ele["ele_pos"], ele["subele_pos"], ele["ele_ref_num"],
+                          [(e["err_cde"], e["err_str"], e["err_val"]) for e in ele["errors"]])
+                         for ele in seg["elements"]])
+
+
+Problem = tuple[str, str, str | None]
+
+
+def segment_errors(seg_id: str, seg_count: int | None, cur_line: int | None, errors: list[Problem],
+                   elements: list[tuple[int, int | None, str | None, list[Problem]]]) -> Iterator[IgError]:
+    """One of pyx12's error-tree segments (its own errors, then its elements') as :class:`IgError` records."""
+    base = IgError(seg_id, seg_count or 0, cur_line or 0, "", "")
+    for code, message, value in errors:
+        yield replace(base, code=_NONSTANDARD_SEGMENT_CODES.get(code, code), message=message, value=value)
+    for ele_pos, subele_pos, data_ele, problems in elements:
+        element = f"{seg_id}{ele_pos:02d}" + (f"-{subele_pos}" if subele_pos else "")
+        for code, message, value in problems:
+            yield replace(base, code=code, message=message, value=value, element=element,
+                          element_position=ele_pos, component_position=subele_pos, data_element=data_ele or "")
 
 
 def _normalised(segments: Iterator[Segment] | object) -> Iterator[str]:

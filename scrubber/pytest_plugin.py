@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from scrubber.config import load_config
-from scrubber.engine import Options, scrub_file
+from scrubber.engine import DEFAULT_IG_ENGINE, Options, scrub_file
 from scrubber.expect import FileVerdict, expect_files, load_manifest
 from scrubber.report import FileResult
 
@@ -35,10 +35,10 @@ MANIFEST_SUFFIX = ".scrub.json"
 
 @pytest.fixture
 def scrub(tmp_path: Path) -> Callable[..., FileResult]:
-    """``scrub(path_or_text, *, config=None, profile=None, now=None, ig_engine="pyx12") -> FileResult``."""
+    """``scrub(path_or_text, *, config=None, profile=None, now=None, ig_engine="compiled") -> FileResult``."""
 
     def run(source: str | os.PathLike[str], *, config: str | None = None, profile: str | None = None,
-            now: str | None = None, ig_engine: str = "pyx12") -> FileResult:
+            now: str | None = None, ig_engine: str = DEFAULT_IG_ENGINE) -> FileResult:
         text = str(source)
         if text.lstrip().startswith("ISA"):
             path = tmp_path / f"scrub-{len(list(tmp_path.iterdir()))}.837"

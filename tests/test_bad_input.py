@@ -142,13 +142,16 @@ def _die(lines: list[str]) -> list[object]:
     os._exit(3)
 
 
-def test_a_dying_pyx12_worker_is_a_note_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("engine", ["compiled", "pyx12"])
+def test_a_dying_validator_worker_is_a_note_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            engine: str) -> None:
     from scrubber import ig
 
     monkeypatch.setattr(ig, "_run_lines", _die)
+    monkeypatch.setattr(ig, "_run_lines_compiled", _die)
     path = tmp_path / "ok.837"
     path.write_text(build_837([ClaimSpec("W-1")]))
-    code, report, err = check_json(path, extra=("--jobs", "2"))
+    code, report, err = check_json(path, extra=("--jobs", "2", "--ig-engine", engine))
     assert "Traceback" not in err
-    assert "implementation-guide validation not done: a pyx12 worker process died" in err
+    assert "implementation-guide validation not done: a validator worker process died" in err
     assert report["files"][0]["claims"][0]["claim_id"] == "W-1"

@@ -58,7 +58,7 @@ from segments import X12InputError
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
-from scrubber.engine import Options, scrub_file
+from scrubber.engine import DEFAULT_IG_ENGINE, Options, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import render_html
 from scrubber.formatters.json_report import write_json
@@ -84,7 +84,7 @@ class IngestOptions:
     db: Path
     config: Config
     now: datetime | None = None
-    ig_engine: str = "pyx12"
+    ig_engine: str = DEFAULT_IG_ENGINE
     html: bool = False
     jobs: int = 1
 

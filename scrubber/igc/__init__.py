@@ -1,0 +1,95 @@
+"""The compiled implementation-guide validator (``--ig-engine compiled``).
+
+pyx12's 005010X222A1 map, compiled into plain tables once
+(:mod:`scrubber.igc.tables`), walked in one pass over our own segment stream
+(:mod:`scrubber.igc.walker`), with pyx12's element checks
+(:mod:`scrubber.igc.fields`).  It returns what :func:`scrubber.ig.validate`
+returns for the same file — the same segments, positions, 999 codes and
+messages — about thirty times faster; ``tests/test_ig_engine.py`` holds the
+two to that on the corpus and on thousands of mutated files, and
+``docs/ig-engine.md`` lists where they differ on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+
+from segments import Segment, open_x12
+
+from scrubber.ig import IgError, IgUnavailable, _line, segment_errors
+from scrubber.igc.fields import PyxCrash
+from scrubber.igc.tables import Elem, Tables, load
+from scrubber.igc.walker import MapNotFound, NotCompiled, run
+
+__all__ = ["NotCompiled", "validate", "validate_segments"]
+
+
+@lru_cache(maxsize=1)
+def tables() -> Tables:
+    return load()
+
+
+def validate(path: str | os.PathLike[str]) -> list[IgError]:
+    """The implementation-guide errors of ``path``, sorted by file segment ordinal.
+
+    Raises :class:`NotCompiled` for input only pyx12 can judge (a group of
+    another implementation guide, a first ISA pyx12 would read differently)
+    and :class:`IgUnavailable` where pyx12 would fail.
+    """
+    with open_x12(path) as stream:
+        return validate_segments(stream)
+
+
+def validate_segments(stream: object) -> list[IgError]:
+    segments: Iterator[Segment] = iter(stream)  # type: ignore[call-overload]
+    first = next(segments, None)
+    if first is None:
+        return []
+    d = first.delimiters
+    head = _line(first)
+    # pyx12 takes its delimiters and version from the first 106 characters
+    if len(head) < 106 or head[:3] != "ISA" or head[3] != d.element or head[104] != d.component \
+            or head[105] != d.segment:
+        raise NotCompiled("the first ISA is not in the fixed 106-character layout")
+    if head[84:89] not in ("00401", "00501"):
+        return []  # pyx12 declines the file without a word
+    if head[84:89] != "00501":
+        raise NotCompiled("a 4010 interchange")
+
+    def stream_with_first() -> Iterator[Segment]:
+        yield first
+        yield from segments
+
+    try:
+        entries = run(tables(), _normalised_isa(stream_with_first()), d.element, d.component, d.segment)
+    except MapNotFound as exc:
+        raise IgUnavailable(str(exc)) from None
+    except PyxCrash as exc:
+        raise IgUnavailable(f"pyx12 would fail here: {exc}") from None
+    errors: list[IgError] = []
+    for entry in entries:
+        errors.extend(segment_errors(entry.seg_id, entry.seg_count, entry.cur_line, entry.errors,
+                                     [_element_place(node, problems) for node, problems in entry.elements]))
+    return sorted(errors, key=lambda e: (e.index, e.position))
+
+
+def _element_place(node: object, problems: list[tuple[str, str, str | None]]
+                   ) -> tuple[int, int | None, str | None, list[tuple[str, str, str | None]]]:
+    assert isinstance(node, Elem)
+    if node.composite:
+        return node.parent.seq, node.seq, node.data_ele, problems  # type: ignore[union-attr]
+    return node.seq, None, node.data_ele, problems
+
+
+def _normalised_isa(segments: Iterator[Segment]) -> Iterator[Segment]:
+    """Each ISA as pyx12 reads it from :func:`scrubber.ig._line` (fixed widths); other segments as they are."""
+    for seg in segments:
+        if seg.id == "ISA" and len(seg.elements) == 17:
+            text = _line(seg)
+            d = seg.delimiters
+            body = text[:text.index(d.segment, 105)] if d.segment in text[105:] else text.rstrip("\n")
+            yield Segment(body.split(d.element), seg.index, seg.line, d, seg.position)
+        else:
+            yield seg

@@ -1,0 +1,580 @@
+"""The compiled implementation-guide validator: one pass over the segments.
+
+A port of what pyx12's ``x12n_document`` does with its map, on the tables of
+:mod:`scrubber.igc.tables`:
+
+* the reader's own checks (trailing separators, empty segments, bad segment
+  IDs, HL numbering and parents, LX numbering);
+* the map walk (``map_walker.walk_tree``): which map segment each segment
+  is, counting loops and segments, and the "mandatory segment/loop missing"
+  errors it holds back until the walk has moved past them;
+* the segment, composite and element checks (:mod:`scrubber.igc.fields`);
+* where pyx12's error handler files each error, including its quirks
+  (an error found while no segment node is open is dropped, as pyx12 drops
+  it), so that :func:`validate_segments` returns the errors of
+  :func:`scrubber.ig.validate` for the same input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from segments import Segment
+
+from scrubber.igc import fields
+from scrubber.igc.fields import PyxCrash
+from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
+
+_SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
+_ENVELOPE = ("ISA", "IEA", "GS", "GE", "ST", "SE")
+
+
+class NotCompiled(Exception):
+    """Input the compiled tables do not cover (another map); pyx12 must judge it."""
+
+
+class MapNotFound(Exception):
+    """pyx12 has no map for the group's version (its ``EngineError``)."""
+
+
+class _Entry:
+    """One of pyx12's ``err_seg`` nodes: a segment with errors."""
+
+    __slots__ = ("seg_id", "seg_count", "cur_line", "errors", "elements")
+
+    def __init__(self, seg_id: str, seg_count: int, cur_line: int) -> None:
+        self.seg_id = seg_id
+        self.seg_count = seg_count
+        self.cur_line = cur_line
+        self.errors: list[tuple[str, str, str | None]] = []
+        self.elements: list[tuple[object, list[tuple[str, str, str | None]]]] = []
+
+
+_LOST = object()  # an ISA, GS or ST node: pyx12 keeps no segment errors there
+_NO_MATCH = object()  # the scan of a loop found nothing (a match may still resolve to no segment)
+
+
+class _Handler:
+    """pyx12's ``err_handler`` cursor rules, keeping only what reaches a transaction's segments."""
+
+    def __init__(self) -> None:
+        self.entries: list[_Entry] = []
+        self.cursor: object = None
+        self.added = False
+        self.in_st = False
+        self.in_gs = False
+        self.element: tuple[object, list[tuple[str, str, str | None]]] | None = None
+        self.element_added = False
+
+    def envelope(self) -> None:
+        self.cursor, self.added = _LOST, True
+
+    def add_seg(self, seg_id: str, seg_count: int, cur_line: int) -> None:
+        self.cursor, self.added = (seg_id, seg_count, cur_line), False  # an _Entry once it has an error
+
+    def _attach(self) -> bool:
+        if not self.added:
+            if not self.in_st:
+                return False
+            if isinstance(self.cursor, tuple):
+                self.cursor = _Entry(*self.cursor)
+            self.entries.append(self.cursor)  # type: ignore[arg-type]
+            self.added = True
+        return True
+
+    def seg_error(self, code: str, message: str, value: str | None) -> None:
+        if self.cursor is _LOST or self.cursor is None or not self._attach():
+            return  # pyx12 swallows the exception this raises
+        self.cursor.errors.append((code, message, value))  # type: ignore[attr-defined]
+
+    def add_ele(self, node: object) -> None:
+        self.element, self.element_added = (node, []), False
+
+    def ele_error(self, code: str, message: str, value: str | None) -> None:
+        if self.cursor is not _LOST:
+            if not self._attach():
+                raise PyxCrash("element error with no transaction set open")
+            if not self.element_added:
+                self.cursor.elements.append(self.element)  # type: ignore[attr-defined]
+                self.element_added = True
+        assert self.element is not None
+        self.element[1].append((code, message, value))
+
+    def reader_errors(self, errors: list[tuple[str, str, str, str | None]]) -> None:
+        for kind, code, message, value in errors:
+            if kind == "seg":
+                self.seg_error(code, message, value)
+            elif kind == "st" and not self.in_st:
+                raise PyxCrash("ST error with no transaction set open")
+            elif kind == "gs" and not self.in_gs:
+                raise PyxCrash("GS error with no group open")
+
+
+class _Missing:
+    __slots__ = ("node", "seg_count", "cur_line", "message")
+
+    def __init__(self, node: Seg, seg_count: int, cur_line: int, message: str) -> None:
+        self.node, self.seg_count, self.cur_line, self.message = node, seg_count, cur_line, message
+
+
+def _parent_loop(node: Node) -> Loop:
+    parent = node.parent
+    while not isinstance(parent, Loop):
+        assert parent is not None
+        parent = parent.parent
+    return parent
+
+
+def _matches(seg: Seg, elements: list[str], sep: str) -> bool:
+    """pyx12's ``segment_if.is_match``: same ID and, where the map has one, a qualifier code."""
+    if elements[0] != seg.id:
+        return False
+    if seg.match_at is None:
+        return True
+    return _qualifier(elements, *seg.match_at, sep) in seg.match_codes
+
+
+# The steps of a walk.  Which map nodes a walk visits and where it stops depend only on the
+# segment's ID and qualifier; the counts decide only which "missing" errors it raises and
+# whether a repeat is over its maximum.  So a walk is planned once per (start node, segment
+# ID, qualifier) as a list of steps, and each later walk replays the steps on the counts.
+_SEG_MISSING = 0  # (step, required segment passed over)
+_LOOP_MISSING = 1  # (step, required loop passed over, its first segment)
+_MATCH = 2  # (step, segment found in the current loop)
+_ENTER = 3  # (step, loop entered, its first segment)
+_NOT_FOUND = 4  # (step,)
+_NOTHING = 5  # (step,) a loop matched but held no segment to enter: pyx12 returns no node, silently
+
+
+class Walker:
+    """Loop and segment counts and the walk from one map segment to the next (pyx12's ``walk_tree``)."""
+
+    def __init__(self, tables: Tables, component_sep: str) -> None:
+        self.counts = [0] * tables.slots
+        self.sep = component_sep
+        self.qualifiers = _qualifier_positions(tables)
+        self.plans: dict[tuple[object, ...], list[tuple[object, ...]]] = {}
+        self.missing: list[_Missing] = []
+        self.pending: list[tuple[Node | None, str, str, str, str | None, int, int]] = []
+
+    def force_loop_start(self, loop: Loop, first: Seg) -> None:
+        self.clear(loop)
+        self.counts[loop.slot] += 1
+        self.counts[first.slot] += 1
+
+    def clear(self, loop: Loop) -> None:
+        counts = self.counts
+        for lo, hi in loop.clear:
+            counts[lo:hi] = [0] * (hi - lo)
+
+    def walk(self, node: Seg, elements: list[str], seg_count: int, cur_line: int) -> Seg | None:
+        """The map segment for ``elements`` starting from ``node``; errors go to :attr:`pending`."""
+        sid = elements[0]
+        key: tuple[object, ...] = (id(node), sid)
+        for position, component in self.qualifiers.get(sid, ()):
+            key += (_qualifier(elements, position, component, self.sep),)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = self._plan(node, elements)
+        return self._run(plan, node, elements, seg_count, cur_line)
+
+    # -- planning: pure, no counts ------------------------------------------------------------------
+    def _plan(self, orig: Seg, elements: list[str]) -> list[tuple[object, ...]]:
+        steps: list[tuple[object, ...]] = []
+        position = orig.pos
+        loop = _parent_loop(orig)
+        while not self._scan(loop, position, elements, steps):
+            if loop.is_root:
+                steps.append((_NOT_FOUND,))
+                break
+            position = loop.pos
+            loop = _parent_loop(loop)
+        return steps
+
+    def _scan(self, loop: Loop, position: int, elements: list[str], steps: list[tuple[object, ...]]) -> bool:
+        for pos, group in loop.groups:
+            if pos < position:
+                continue
+            for child in group:
+                if isinstance(child, Seg):
+                    if _matches(child, elements, self.sep):
+                        if not loop.is_root and self._loop_matches(loop, elements, steps):
+                            self._enter(loop, elements, steps)  # the loop repeats
+                        else:
+                            steps.append((_MATCH, child))
+                        return True
+                    if child.usage == "R":
+                        steps.append((_SEG_MISSING, child))
+                elif isinstance(child, Loop) and self._loop_matches(child, elements, steps):
+                    self._enter(child, elements, steps)
+                    return True
+        return False
+
+    def _loop_matches(self, loop: Loop, elements: list[str], steps: list[tuple[object, ...]]) -> bool:
+        first = loop.first
+        if first is None:
+            return False
+        if isinstance(first, Loop):
+            return any(isinstance(child, Loop) and self._loop_matches(child, elements, steps)
+                       for child in loop.children())
+        assert isinstance(first, Seg)
+        if _matches(first, elements, self.sep):
+            return True
+        if loop.usage == "R":
+            steps.append((_LOOP_MISSING, loop, first))
+        return False
+
+    def _enter(self, loop: Loop, elements: list[str], steps: list[tuple[object, ...]]) -> None:
+        found = self._find_entry(loop, elements)
+        steps.append((_ENTER, *found) if found is not None else (_NOTHING,))
+
+    def _find_entry(self, loop: Loop, elements: list[str]) -> tuple[Loop, Seg] | None:
+        first = loop.first
+        if isinstance(first, Seg) and _matches(first, elements, self.sep):
+            return loop, first
+        for child in loop.children():
+            if isinstance(child, Loop):
+                found = self._find_entry(child, elements)
+                if found is not None:
+                    return found
+        return None
+
+    # -- running a plan on the counts -------------------------------------------------------------
+    def _run(self, plan: list[tuple[object, ...]], orig: Seg, elements: list[str], seg_count: int,
+             cur_line: int) -> Seg | None:
+        counts = self.counts
+        missing: list[_Missing] = []
+        pending: list[tuple[Node | None, str, str, str, str | None, int, int]] = []
+        self.pending = pending
+        for step in plan:
+            kind = step[0]
+            if kind == _SEG_MISSING:
+                child: Seg = step[1]  # type: ignore[assignment]
+                if counts[child.slot] < 1:
+                    missing.append(_Missing(child, seg_count, cur_line,
+                                            f'Mandatory segment "{child.name}" ({child.id}) missing'))
+            elif kind == _LOOP_MISSING:
+                loop: Loop = step[1]  # type: ignore[assignment]
+                if counts[loop.slot] < 1:
+                    missing.append(_Missing(step[2], seg_count, cur_line,  # type: ignore[arg-type]
+                                            f'Mandatory loop "{loop.name}" ({loop.id}) missing'))
+            elif kind == _MATCH:
+                child = step[1]  # type: ignore[assignment]
+                counts[child.slot] += 1
+                self._check_segment_usage(child, elements, seg_count, cur_line)
+                key = child.key()
+                missing = [m for m in missing if m.node.key() != key]
+                self._flush(missing, child.pos)
+                return child
+            elif kind == _ENTER:
+                loop, first = step[1], step[2]  # type: ignore[assignment]
+                self._check_loop_usage(loop, elements, seg_count, cur_line)
+                counts[first.slot] += 1  # type: ignore[attr-defined]
+                self._flush(missing, None)
+                return first  # type: ignore[return-value]
+            elif kind == _NOT_FOUND:
+                sid = elements[0]
+                if sid == "HL":
+                    shown = _pyx12_format(elements, self.sep)
+                else:
+                    value = fields.composite_text(elements[1].split(self.sep), self.sep) if len(elements) > 1 else None
+                    shown = f"{sid}*{value}"
+                pending.append((orig, sid, "1", f"Segment {shown} not found.  Started at {orig.path}", None,
+                                seg_count, cur_line))
+                return None
+        return None  # _NOTHING
+
+    def _check_segment_usage(self, seg: Seg, elements: list[str], seg_count: int, cur_line: int) -> None:
+        if seg.usage == "N":
+            self.pending.append((None, "", "2", f"Segment {seg.id} found but marked as not used", None, 0, 0))
+        elif seg.usage in ("R", "S"):
+            count = self.counts[seg.slot]
+            if count > seg.max_repeat:
+                self.pending.append((seg, elements[0], "5", f"Segment {elements[0]} exceeded max count.  "
+                                     f"Found {count}, should have {seg.max_repeat}", None, seg_count, cur_line))
+        else:
+            raise PyxCrash(f"Segment usage must be R, S, or N (got {seg.usage!r})")
+
+    def _check_loop_usage(self, loop: Loop, elements: list[str], seg_count: int, cur_line: int) -> None:
+        if loop.usage == "N":
+            self.pending.append((None, "", "2", f"Loop {loop.id} found but marked as not used", None, 0, 0))
+        elif loop.usage in ("R", "S"):
+            self.clear(loop)
+            self.counts[loop.slot] += 1
+            count = self.counts[loop.slot]
+            if count > loop.max_repeat:
+                self.pending.append((loop, elements[0], "4", f"Loop {loop.id} exceeded max count.  "
+                                     f"Found {count}, should have {loop.max_repeat}", None, seg_count, cur_line))
+        else:
+            raise PyxCrash(f"Loop usage must be R, S, or N (got {loop.usage!r})")
+
+    def _flush(self, missing: list[_Missing], position: int | None) -> None:
+        """Raise the held "missing" errors, except those at ``position`` (the segment found may still fill them)."""
+        for m in missing:
+            if m.node.pos != position:
+                self.pending.append((m.node, m.node.id or "", "3", m.message, None, m.seg_count, m.cur_line))
+
+
+def _qualifier(elements: list[str], position: int, component: int, sep: str) -> str | None:
+    """The value pyx12 matches a segment's qualifier on (``Segment.get_value``)."""
+    if position >= len(elements):
+        return None
+    raw = elements[position]
+    if component:
+        parts = raw.split(sep)
+        return parts[component - 1] if component <= len(parts) else None
+    return fields.composite_text(raw.split(sep), sep) if sep in raw else raw
+
+
+def _qualifier_positions(tables: Tables) -> dict[str, tuple[tuple[int, int], ...]]:
+    """For each segment ID, every place some map segment of that ID reads its qualifier."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    for root in (tables.transaction, tables.control):
+        for node in _index(root).values():
+            if isinstance(node, Seg) and node.match_at is not None:
+                found.setdefault(node.id or "", set()).add(node.match_at)
+    return {sid: tuple(sorted(places)) for sid, places in found.items()}
+
+
+def _pyx12_format(elements: list[str], sep: str) -> str:
+    """pyx12's ``Segment.format("", "*", ":")``: trailing empty elements and components dropped."""
+    values = [fields.composite_text(e.split(sep), ":") for e in elements[1:]]
+    end = len(values)
+    while end > 1 and values[end - 1] == "":
+        end -= 1
+    return f"{elements[0]}*{'*'.join(values[:end])}"
+
+
+class Validator:
+    """``x12n_document`` for one file: feed segments in order, then read :meth:`errors`."""
+
+    def __init__(self, tables: Tables, element_sep: str, component_sep: str, segment_term: str) -> None:
+        self.tables = tables
+        self.sep = component_sep
+        self.ele = element_sep
+        self.term = segment_term
+        self.walker = Walker(tables, component_sep)
+        self.handler = _Handler()
+        self.check = fields.SegmentChecks(component_sep)
+        self.paths = {**_index(tables.control), "map:" + MAP_837P: tables.transaction}
+        self.transaction_paths = _index(tables.transaction)
+        self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
+        self.map_file = "x12.control.00501.xml"
+        self.icvn: str | None = None
+        # the reader's state (pyx12's X12Base)
+        self.errors: list[tuple[str, str, str, str | None]] = []
+        self.loops: list[tuple[str, str | None]] = []
+        self.isa_ids: list[str | None] = []
+        self.gs_ids: list[str | None] = []
+        self.st_ids: list[str | None] = []
+        self.gs_count = self.st_count = self.hl_count = self.seg_count = self.cur_line = self.lx_count = 0
+        self.hl_stack: list[int | None] = []
+        self.check_lx = False
+        self.good_ids: set[str] = set()
+
+    # -- the reader -----------------------------------------------------------------------------
+    def _good_id(self, sid: str) -> bool:
+        if _SEG_ID.search(sid):
+            self.good_ids.add(sid)
+            return True
+        return False
+
+    def _value(self, elements: list[str], n: int) -> str | None:
+        return fields.composite_text(elements[n].split(self.sep), self.sep) if n < len(elements) else None
+
+    def _read(self, elements: list[str], text_ends_with_separator: bool) -> None:
+        errors = self.errors
+        sid = elements[0]
+        if text_ends_with_separator:
+            errors.append(("seg", "SEG1", "Segment contains trailing element terminators", None))
+        if not "".join(elements[1:]).replace(self.sep, ""):
+            errors.append(("seg", "8", f'Segment "{sid}{self.ele}{self._value(elements, 1) or ""}{self.term}" is empty',
+                           None))
+        if sid not in self.good_ids and not self._good_id(sid):
+            errors.append(("seg", "1", f'Segment identifier "{sid}" is invalid', None))
+        if sid == "ISA":
+            if len(elements) != 17:
+                raise PyxCrash(f"The ISA segment must have 16 elements ({len(elements) - 1})")
+            isa13 = self._value(elements, 13)
+            if isa13 in self.isa_ids:
+                errors.append(("isa", "025", "", None))
+            self.loops.append(("ISA", isa13))
+            self.isa_ids.append(isa13)
+            self.gs_count, self.gs_ids = 0, []
+        elif sid == "GS":
+            gs06 = self._value(elements, 6)
+            if gs06 in self.gs_ids:
+                errors.append(("gs", "6", "", None))
+            self.gs_count += 1
+            self.gs_ids.append(gs06)
+            self.loops.append(("GS", gs06))
+            self.st_count, self.st_ids = 0, []
+        elif sid == "ST":
+            self.hl_stack, self.hl_count = [], 0
+            st02 = self._value(elements, 2)
+            if st02 in self.st_ids:
+                errors.append(("st", "23", "", None))
+            self.st_count += 1
+            self.st_ids.append(st02)
+            self.loops.append(("ST", st02))
+            self.seg_count = 1
+        elif sid == "HL":
+            self.hl_count += 1
+            hl01 = self._value(elements, 1)
+            if self.hl_count != _int(hl01):
+                errors.append(("seg", "HL1", f"My HL count {self.hl_count:d} does not match your HL count {hl01}",
+                               None))
+            if self._value(elements, 2) != "":
+                parent = _int(self._value(elements, 2))
+                if parent not in self.hl_stack:
+                    errors.append(("seg", "HL2", f"HL parent ({parent}) is not a valid parent", None))
+                while self.hl_stack and parent != self.hl_stack[-1]:
+                    del self.hl_stack[-1]
+            self.hl_stack.append(self.hl_count)
+        elif self.check_lx and sid == "CLM":
+            self.lx_count = 0
+        elif self.check_lx and sid == "LX":
+            self.lx_count += 1
+            lx01 = self._value(elements, 1)
+            if lx01 != f"{self.lx_count:d}":
+                errors.append(("seg", "LX", f"Your 2400/LX01 Service Line Number {lx01} does not match my count "
+                                            f"of {self.lx_count:d}", None))
+        if sid not in _ENVELOPE:
+            self.seg_count += 1
+        self.cur_line += 1
+        try:
+            if sid == "IEA":
+                if self.loops[-1][0] != "ISA":
+                    errors.append(("isa", "024", "", None))
+                    del self.loops[-1]
+                if self.loops[-1][1] != self._value(elements, 2):
+                    errors.append(("isa", "001", "", None))
+                if _int(self._value(elements, 1)) != self.gs_count:
+                    errors.append(("isa", "021", "", None))
+                del self.loops[-1]
+            elif sid == "GE":
+                if self.loops[-1][0] != "GS":
+                    errors.append(("gs", "3", "", None))
+                    del self.loops[-1]
+                if self.loops[-1][1] != self._value(elements, 2):
+                    errors.append(("gs", "4", "", None))
+                if _int(self._value(elements, 1)) != self.st_count:
+                    errors.append(("gs", "5", "", None))
+                del self.loops[-1]
+            elif sid == "SE":
+                if self.loops[-1][0] != "ST" or self.loops[-1][1] != self._value(elements, 2):
+                    errors.append(("st", "3", "", None))
+                if _int(self._value(elements, 1)) != self.seg_count + 1:
+                    errors.append(("st", "4", "", None))
+                del self.loops[-1]
+        except IndexError as exc:
+            raise PyxCrash(f"trailer with no open loop: {exc}") from None
+
+    def _pop_errors(self) -> list[tuple[str, str, str, str | None]]:
+        errors, self.errors = self.errors, []
+        return errors
+
+    # -- the document loop ----------------------------------------------------------------------
+    def feed(self, elements: list[str], ends_with_separator: bool) -> None:
+        self._read(elements, ends_with_separator)
+        sid = elements[0]
+        handler = self.handler
+        walker = self.walker
+        orig = self.node
+        node: Seg | None
+        if sid == "ISA":
+            node = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
+            walker.force_loop_start(self.paths["/ISA_LOOP"], node)  # type: ignore[arg-type]
+        elif sid == "GS":
+            node = self.paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]
+            walker.force_loop_start(self.paths["/ISA_LOOP/GS_LOOP"], node)  # type: ignore[arg-type]
+        else:
+            node = walker.walk(orig, elements, self.seg_count, self.cur_line)
+            for map_node, seg_id, code, message, value, seg_count, cur_line in walker.pending:
+                if map_node is not None:
+                    handler.add_seg(seg_id, seg_count, cur_line)
+                handler.seg_error(code, message, value)
+        if node is None:
+            return
+        self.node = node
+        if sid == "ISA":
+            handler.envelope()
+            self.icvn = self._value(elements, 12)
+            handler.reader_errors(self._pop_errors())
+        elif sid == "IEA":
+            handler.reader_errors(self._pop_errors())
+            handler.envelope()
+        elif sid == "GS":
+            fic, vriic = self._value(elements, 1), self._value(elements, 8)
+            map_file = self.tables.map_index.get((self.icvn, vriic, fic))
+            if map_file != self.map_file:
+                if map_file is None:
+                    raise MapNotFound(f"Map not found.  icvn={self.icvn}, fic={fic}, vriic={vriic}")
+                if map_file != MAP_837P:
+                    raise NotCompiled(f"the group needs pyx12's map {map_file}")
+                self.map_file = map_file
+                self.check_lx = True
+            node = self.transaction_paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]
+            self.node = node  # type: ignore[assignment]
+            handler.envelope()
+            handler.in_gs = True
+            handler.reader_errors(self._pop_errors())
+        elif sid == "GE":
+            handler.reader_errors(self._pop_errors())
+            handler.envelope()
+        elif sid == "ST":
+            handler.envelope()
+            handler.in_st = True
+            handler.reader_errors(self._pop_errors())
+        elif sid == "SE":
+            handler.reader_errors(self._pop_errors())
+            handler.envelope()
+        else:
+            handler.add_seg(sid, self.seg_count, self.cur_line)
+            handler.reader_errors(self._pop_errors())
+        assert node is not None
+        if handler.cursor is _LOST:
+            return  # pyx12 files an envelope segment's own errors nowhere a 999 reads
+        previous = None
+        for element, code, message, value in self.check(node, elements):
+            if element is None:
+                handler.seg_error("8", message, value)
+                continue
+            if element is not previous:
+                handler.add_ele(element)
+                previous = element
+            handler.ele_error(code, message, value)
+
+    def finish(self) -> list[_Entry]:
+        """The segments with errors, in pyx12's order (trailers never closed add nothing here)."""
+        return self.handler.entries
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
+
+
+def _index(root: Loop) -> dict[str, Node]:
+    out: dict[str, Node] = {}
+
+    def walk(loop: Loop) -> None:
+        for child in loop.children():
+            out[child.path] = child
+            if isinstance(child, Loop):
+                walk(child)
+
+    walk(root)
+    return out
+
+
+def run(tables: Tables, segments: Iterable[Segment], element_sep: str, component_sep: str,
+        segment_term: str) -> list[_Entry]:
+    validator = Validator(tables, element_sep, component_sep, segment_term)
+    for seg in segments:
+        elements = seg.elements
+        validator.feed(elements, len(elements) > 1 and elements[-1] == "")
+    return validator.finish()
