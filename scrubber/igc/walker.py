@@ -522,6 +522,8 @@ class Validator:
             handler.reader_errors(self._pop_errors())
         elif sid == "GE":
             handler.reader_errors(self._pop_errors())
+            if _int(self._value(elements, 1)) is None:
+                raise PyxCrash(f"GE01 {self._value(elements, 1)!r} is not a number")  # pyx12's int() on closing
             handler.envelope()
         elif sid == "ST":
             handler.envelope()
