@@ -5,7 +5,8 @@ bilateral pairs, other boot and office codes, PWK and REF*G1 where the payer wan
 and IG defects, 100 claims per ST), then times under GNU ``/usr/bin/time -v``, one run after another:
 
 * ``scrubber check --format json --ack-dir`` (implementation guide + rules + 999 + 277CA + report)
-  with the pyx12 stage (``--jobs 1`` and ``--jobs 2``) and without it (``--ig-engine none``);
+  with the compiled implementation-guide engine (the default; ``--jobs 1`` and ``--jobs 2``), with
+  the pyx12 engine (``--jobs 1`` and ``--jobs 2``) and without the stage (``--ig-engine none``);
 * pyx12's own ``x12valid`` on the same file (for the ratio).
 
 Run:  python benchmarks/bench_check.py [--claims 1000,10000,100000] [--pyx12-up-to 10000] [--x12valid-up-to 10000]
@@ -45,7 +46,7 @@ def measure(cmd: list[str]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", default="1000,10000")
-    parser.add_argument("--pyx12-up-to", type=int, default=10000, help="run the pyx12 stage up to this many claims")
+    parser.add_argument("--pyx12-up-to", type=int, default=10000, help="run the pyx12 engine up to this many claims")
     parser.add_argument("--x12valid-up-to", type=int, default=10000, help="run x12valid up to this many claims")
     args = parser.parse_args()
     scrubber = shutil.which("scrubber") or sys.exit("install scrubber first (pip install .)")
@@ -60,8 +61,11 @@ def main() -> None:
                 runs.append(("x12valid", [x12valid, "--quiet", str(path)]))
             base = [scrubber, "check", "--format", "json", "--now", "2026-11-27T10:00", "--control-start", "1",
                     "--ack-dir", str(Path(tmp) / "acks"), "-o", str(path) + ".json", str(path)]
+            runs += [("check (compiled IG engine)", base),
+                     ("check, compiled, --jobs 2", [*base, "--jobs", "2"])]
             if n <= args.pyx12_up_to:
-                runs += [("check, pyx12, --jobs 1", base), ("check, pyx12, --jobs 2", [*base, "--jobs", "2"])]
+                runs += [("check, --ig-engine pyx12", [*base, "--ig-engine", "pyx12"]),
+                         ("check, pyx12, --jobs 2", [*base, "--ig-engine", "pyx12", "--jobs", "2"])]
             runs.append(("check, --ig-engine none", [*base, "--ig-engine", "none"]))
             reference = None
             for name, cmd in runs:

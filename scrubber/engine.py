@@ -26,6 +26,7 @@ from segments.envelope import Interchange, Transaction
 from scrubber import ig
 from scrubber.config import Config
 from scrubber.findings import Finding
+from scrubber.igfeed import ListFeed, StreamFeed
 from scrubber.mapping import ClaimBuilder
 from scrubber.model import Claim
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
@@ -114,29 +115,32 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     except Unsupported as exc:
         result.error = ("unsupported", str(exc))
         return result
-    ig_errors: list[ig.IgError] = []
+    feed: ListFeed | StreamFeed = ListFeed([])
     ig_checked = False
     if options.ig_engine != "none":
-        if version == ig.SUPPORTED_VERSION:
-            try:
-                ig_errors = ig.validate(path, options.jobs, options.ig_engine)
-                ig_checked = True
-            except ig.IgUnavailable as exc:
-                result.notices.append(f"implementation-guide validation not done: {exc}")
-        else:
+        if version != ig.SUPPORTED_VERSION:
             result.notices.append(f"found {version}: implementation-guide validation supports {ig.SUPPORTED_VERSION}"
                                   " only; the claims were checked against the rule catalogue")
+        elif options.ig_engine == "compiled" and options.jobs > 1:
+            feed, ig_checked = StreamFeed(path), True  # validates beside the walk, in a worker process
+        else:
+            try:
+                feed, ig_checked = ListFeed(ig.validate(path, options.jobs, options.ig_engine)), True
+            except ig.IgUnavailable as exc:
+                result.notices.append(f"implementation-guide validation not done: {exc}")
     try:
-        _walk(path, result, options, ig_errors, ig_checked)
+        _walk(path, result, options, feed, ig_checked)
     except X12InputError as exc:  # e.g. the file changed between the passes
         result.error = (exc.code, exc.message)
+    finally:
+        feed.close()
+    if feed.not_compiled:  # a group of another guide: only pyx12 can judge the file
+        return scrub_file(path, replace(options, jobs=1))
     return result
 
 
 def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
-          ig_errors: list[ig.IgError], ig_checked: bool) -> None:
-    pending = iter(ig_errors)
-    next_error = next(pending, None)
+          feed: ListFeed | StreamFeed, ig_checked: bool) -> None:
     opened: list[tuple[TransactionResult, Transaction]] = []
     earlier: set[tuple[str, str]] = set()
     builder: ClaimBuilder | None = None
@@ -166,12 +170,11 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                 builder = ClaimBuilder(current.isa13, current.gs06, current.st02)
             if builder is not None and kind in ("ST", "SEG", "SE"):
                 judge(builder.feed(seg))
-                while next_error is not None and next_error.index <= seg.index:
-                    if next_error.index == seg.index and current is not None and not ig.is_false_positive(next_error, seg):
-                        placed = replace(next_error, loop=builder.loops.loop, file_line=seg.line,
+                for error in feed.upto(seg.index):  # errors of segments outside a set are dropped
+                    if error.index == seg.index and current is not None and not ig.is_false_positive(error, seg):
+                        placed = replace(error, loop=builder.loops.loop, file_line=seg.line,
                                          claim_id=builder.current_claim_id)
                         current.ig_errors.append(ig.refine_syntax(placed, seg))
-                    next_error = next(pending, None)
                 if kind == "SE":
                     assert current is not None
                     _close(current, builder)
@@ -184,6 +187,11 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
             result.notices.append(f"file ends inside a segment: {stream.notes.truncated_tail!r}")
         if stream.notes.replaced_characters:
             result.notices.append("file holds bytes that are not valid text; they were read as U+FFFD")
+    feed.finish()
+    if feed.failure is not None:  # the validator stopped part way: as if it had not run
+        result.notices.insert(0, f"implementation-guide validation not done: {feed.failure}")  # where --jobs 1 has it
+        for txn, _ in opened:
+            txn.ig_errors, txn.ig_checked = [], False
     _settle(result, opened, walker.interchanges)
 
 

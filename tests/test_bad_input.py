@@ -136,7 +136,7 @@ def test_input_stays_read_only_and_no_ack_file_is_written(tmp_path: Path) -> Non
 
 
 
-def _die(lines: list[str]) -> list[object]:
+def _die(*args: object) -> list[object]:
     import os
 
     os._exit(3)
@@ -147,8 +147,10 @@ def test_a_dying_validator_worker_is_a_note_not_a_traceback(tmp_path: Path, monk
                                                             engine: str) -> None:
     from scrubber import ig
 
+    from scrubber import igfeed
+
     monkeypatch.setattr(ig, "_run_lines", _die)
-    monkeypatch.setattr(ig, "_run_lines_compiled", _die)
+    monkeypatch.setattr(igfeed, "_stream", _die)
     path = tmp_path / "ok.837"
     path.write_text(build_837([ClaimSpec("W-1")]))
     code, report, err = check_json(path, extra=("--jobs", "2", "--ig-engine", engine))

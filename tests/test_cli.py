@@ -156,12 +156,14 @@ def test_python_m_scrubber_runs() -> None:
     assert done.returncode == 0 and done.stdout.startswith("WB001 side-missing")
 
 
-def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from scrubber import ig
+@pytest.mark.parametrize("engine", ["compiled", "pyx12"])
+def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 engine: str) -> None:
+    from scrubber import ig, igc
     from scrubber.generate import GenerateOptions, generate
 
-    monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 60)  # a chunk of one or two sets
+    monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 60)  # pyx12: a chunk of one or two sets
+    monkeypatch.setattr(igc, "BATCH_SEGMENTS", 7)  # compiled: errors streamed every seven segments
 
     defects = (("IG-BAD-DATE", 0.2), ("IG-TOO-LONG", 0.2), ("IG-MISSING-SEGMENT", 0.2), ("IG-SE-COUNT", 0.1),
                ("WB001", 0.1))
@@ -171,7 +173,7 @@ def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path,
     for jobs in ("1", "2", "3"):
         acks = tmp_path / f"acks{jobs}"
         code, out, _ = run_cli("check", "--format", "json", "--now", NOW, "--control-start", "1", "--jobs", jobs,
-                               "--ack-dir", str(acks), str(path))
+                               "--ig-engine", engine, "--ack-dir", str(acks), str(path))
         outputs.append((code, out, (acks / "many.837.999").read_text(), (acks / "many.837.277").read_text()))
     assert outputs[0] == outputs[1] == outputs[2]
     assert "IK5*R" in outputs[0][2]

@@ -118,20 +118,24 @@ def test_acknowledgments_of_the_whole_corpus_pass_pyx12(tmp_path: Path) -> None:
             assert ig.validate(ack) == [], ack.name
 
 
-def test_jobs_2_gives_the_same_report_as_jobs_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--jobs splits each file at transaction sets for pyx12; the verdicts must not change."""
+@pytest.mark.parametrize("engine", ["compiled", "pyx12"])
+def test_jobs_2_gives_the_same_report_as_jobs_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    """--jobs streams the compiled validator's errors, or splits each file at transaction sets for pyx12;
+    the verdicts must not change."""
     from helpers import NOW, run_cli
 
-    from scrubber import ig
+    from scrubber import ig, igc
 
     monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 1)  # every transaction set a chunk of its own
+    monkeypatch.setattr(igc, "BATCH_SEGMENTS", 3)  # a batch of errors every three segments
 
     multi = [str(CORPUS / r[0]) for r in P5010 if r[0] not in REFUSED and _st_count(CORPUS / r[0]) > 1
              and (CORPUS / r[0]).stat().st_size < 50_000]
     assert len(multi) >= 3
     reports = []
     for jobs in ("1", "2"):
-        code, out, err = run_cli("check", "--format", "json", "--now", NOW, "--jobs", jobs, *multi)
+        code, out, err = run_cli("check", "--format", "json", "--now", NOW, "--jobs", jobs, "--ig-engine", engine,
+                                 *multi)
         assert "Traceback" not in err
         reports.append((code, out))
     assert reports[0] == reports[1]

@@ -55,9 +55,19 @@ def pyx12_errors(text: str) -> list[ig.IgError] | str:
 
 
 def compiled_errors(text: str) -> list[ig.IgError] | str | None:
-    """The compiled validator on the text; None where it hands the file to pyx12."""
+    """The compiled validator on the text; None where it hands the file to pyx12.
+
+    Read in batches of five segments, each batch checked to be final: no error before its boundary
+    comes later (what ``check --jobs`` relies on to stream the errors to the claim walk).
+    """
     try:
-        return igc.validate_segments(iter(read_segments(text)))
+        errors: list[ig.IgError] = []
+        closed = 0
+        for boundary, batch in igc.validate_progressively(iter(read_segments(text)), every=5):
+            assert all(closed <= e.index < boundary for e in batch), (closed, boundary, batch)
+            errors += batch
+            closed = boundary
+        return errors
     except igc.NotCompiled:
         return None
     except ig.IgUnavailable as exc:

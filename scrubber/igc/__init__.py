@@ -12,7 +12,9 @@ two to that on the corpus and on thousands of mutated files, and
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -21,9 +23,12 @@ from segments import Segment, open_x12
 from scrubber.ig import IgError, IgUnavailable, _line, segment_errors
 from scrubber.igc.fields import PyxCrash
 from scrubber.igc.tables import Elem, Tables, load
-from scrubber.igc.walker import MapNotFound, NotCompiled, run
+from scrubber.igc.walker import MapNotFound, NotCompiled, Validator, _Entry
 
-__all__ = ["NotCompiled", "validate", "validate_segments"]
+__all__ = ["NotCompiled", "validate", "validate_progressively", "validate_segments"]
+
+#: Segments between two batches of :func:`validate_progressively` (what ``check --jobs`` streams).
+BATCH_SEGMENTS = 2000
 
 
 @lru_cache(maxsize=1)
@@ -43,10 +48,20 @@ def validate(path: str | os.PathLike[str]) -> list[IgError]:
 
 
 def validate_segments(stream: object) -> list[IgError]:
+    return [e for _, errors in validate_progressively(stream) for e in errors]
+
+
+def validate_progressively(stream: object, every: int | None = None) -> Iterator[tuple[int, list[IgError]]]:
+    """``(boundary, errors)`` every ``every`` (:data:`BATCH_SEGMENTS`) segments: the errors before ``boundary``.
+
+    Later segments never add an error to a segment before the boundary (pyx12 files an error on the
+    segment being read, or on the last one it filed under), so each batch is final and the batches,
+    in order, are :func:`validate_segments`.  The last boundary is ``sys.maxsize``.
+    """
     segments: Iterator[Segment] = iter(stream)  # type: ignore[call-overload]
     first = next(segments, None)
     if first is None:
-        return []
+        return
     d = first.delimiters
     head = _line(first)
     # pyx12 takes its delimiters and version from the first 106 characters
@@ -54,20 +69,32 @@ def validate_segments(stream: object) -> list[IgError]:
             or head[105] != d.segment:
         raise NotCompiled("the first ISA is not in the fixed 106-character layout")
     if head[84:89] not in ("00401", "00501"):
-        return []  # pyx12 declines the file without a word
+        return  # pyx12 declines the file without a word
     if head[84:89] != "00501":
         raise NotCompiled("a 4010 interchange")
-
-    def stream_with_first() -> Iterator[Segment]:
-        yield first
-        yield from segments
-
+    validator = Validator(tables(), d.element, d.component, d.segment)
+    every = every or BATCH_SEGMENTS
+    sent = 0
     try:
-        entries = run(tables(), _normalised_isa(stream_with_first()), d.element, d.component, d.segment)
+        for seg in _normalised_isa(itertools.chain((first,), segments)):
+            elements = seg.elements
+            validator.feed(elements, len(elements) > 1 and elements[-1] == "")
+            if validator.cur_line % every == 0:
+                boundary = validator.final_before()
+                entries = validator.handler.entries
+                done = sent
+                while done < len(entries) and entries[done].cur_line < boundary:
+                    done += 1
+                yield boundary, _errors(entries[sent:done])
+                sent = done
     except MapNotFound as exc:
         raise IgUnavailable(str(exc)) from None
     except PyxCrash as exc:
         raise IgUnavailable(f"pyx12 would fail here: {exc}") from None
+    yield sys.maxsize, _errors(validator.handler.entries[sent:])
+
+
+def _errors(entries: list[_Entry]) -> list[IgError]:
     errors: list[IgError] = []
     for entry in entries:
         errors.extend(segment_errors(entry.seg_id, entry.seg_count, entry.cur_line, entry.errors,

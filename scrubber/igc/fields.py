@@ -160,7 +160,7 @@ class SegmentChecks:
     dictionaries, each emptied when it reaches its limit (memory stays flat).
     """
 
-    LIMIT = 20_000
+    LIMIT = 4096
 
     def __init__(self, sep: str) -> None:
         self.sep = sep

@@ -18,16 +18,13 @@ A port of what pyx12's ``x12n_document`` does with its map, on the tables of
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-
-from segments import Segment
 
 from scrubber.igc import fields
 from scrubber.igc.fields import PyxCrash
 from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
-_ENVELOPE = ("ISA", "IEA", "GS", "GE", "ST", "SE")
+_ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
 
 
 class NotCompiled(Exception):
@@ -177,6 +174,13 @@ class Walker:
         plan = self.plans.get(key)
         if plan is None:
             plan = self.plans[key] = self._plan(node, elements)
+        if len(plan) == 1 and plan[0][0] == _MATCH:  # the next segment of the same loop: nothing to hold back
+            child: Seg = plan[0][1]  # type: ignore[assignment]
+            self.counts[child.slot] += 1
+            self.pending = []
+            if child.usage != "R" and child.usage != "S" or self.counts[child.slot] > child.max_repeat:
+                self._check_segment_usage(child, elements, seg_count, cur_line)
+            return child
         return self._run(plan, node, elements, seg_count, cur_line)
 
     # -- planning: pure, no counts ------------------------------------------------------------------
@@ -184,7 +188,7 @@ class Walker:
         steps: list[tuple[object, ...]] = []
         position = orig.pos
         loop = _parent_loop(orig)
-        while not self._scan(loop, position, elements, steps):
+        while not self._scan(loop, position, elements, steps, orig):
             if loop.is_root:
                 steps.append((_NOT_FOUND,))
                 break
@@ -192,26 +196,32 @@ class Walker:
             loop = _parent_loop(loop)
         return steps
 
-    def _scan(self, loop: Loop, position: int, elements: list[str], steps: list[tuple[object, ...]]) -> bool:
+    def _scan(self, loop: Loop, position: int, elements: list[str], steps: list[tuple[object, ...]],
+              orig: Seg) -> bool:
         for pos, group in loop.groups:
             if pos < position:
                 continue
             for child in group:
                 if isinstance(child, Seg):
                     if _matches(child, elements, self.sep):
-                        if not loop.is_root and self._loop_matches(loop, elements, steps):
+                        if not loop.is_root and self._loop_matches(loop, elements, steps, entered=True):
                             self._enter(loop, elements, steps)  # the loop repeats
                         else:
                             steps.append((_MATCH, child))
                         return True
-                    if child.usage == "R":
+                    if child.usage == "R" and child is not orig:  # the start segment has been counted
                         steps.append((_SEG_MISSING, child))
                 elif isinstance(child, Loop) and self._loop_matches(child, elements, steps):
                     self._enter(child, elements, steps)
                     return True
         return False
 
-    def _loop_matches(self, loop: Loop, elements: list[str], steps: list[tuple[object, ...]]) -> bool:
+    def _loop_matches(self, loop: Loop, elements: list[str], steps: list[tuple[object, ...]],
+                      entered: bool = False) -> bool:
+        """Does ``elements`` start ``loop`` (or, for a wrapper loop, one of its loops)?
+
+        ``entered``: the walk is inside ``loop``, which was counted when entered, so it is not missing.
+        """
         first = loop.first
         if first is None:
             return False
@@ -221,7 +231,7 @@ class Walker:
         assert isinstance(first, Seg)
         if _matches(first, elements, self.sep):
             return True
-        if loop.usage == "R":
+        if loop.usage == "R" and not entered:
             steps.append((_LOOP_MISSING, loop, first))
         return False
 
@@ -357,7 +367,7 @@ class Validator:
         self.walker = Walker(tables, component_sep)
         self.handler = _Handler()
         self.check = fields.SegmentChecks(component_sep)
-        self.paths = {**_index(tables.control), "map:" + MAP_837P: tables.transaction}
+        self.paths = _index(tables.control)
         self.transaction_paths = _index(tables.transaction)
         self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
         self.map_file = "x12.control.00501.xml"
@@ -480,6 +490,43 @@ class Validator:
         self._read(elements, ends_with_separator)
         sid = elements[0]
         handler = self.handler
+        if sid not in _ENVELOPE:  # the common case, written out
+            node = self.walker.walk(self.node, elements, self.seg_count, self.cur_line)
+            if self.walker.pending:
+                self._file_walk_errors()
+            if node is None:
+                return
+            self.node = node
+            handler.add_seg(sid, self.seg_count, self.cur_line)
+            if self.errors:
+                handler.reader_errors(self._pop_errors())
+            self._check(node, elements)
+            return
+        self._feed_envelope(sid, elements)
+
+    def _file_walk_errors(self) -> None:
+        handler = self.handler
+        for map_node, seg_id, code, message, value, seg_count, cur_line in self.walker.pending:
+            if map_node is not None:
+                handler.add_seg(seg_id, seg_count, cur_line)
+            handler.seg_error(code, message, value)
+
+    def _check(self, node: Seg, elements: list[str]) -> None:
+        handler = self.handler
+        if handler.cursor is _LOST:
+            return  # pyx12 files an envelope segment's own errors nowhere a 999 reads
+        previous = None
+        for element, code, message, value in self.check(node, elements):
+            if element is None:
+                handler.seg_error("8", message, value)
+                continue
+            if element is not previous:
+                handler.add_ele(element)
+                previous = element
+            handler.ele_error(code, message, value)
+
+    def _feed_envelope(self, sid: str, elements: list[str]) -> None:
+        handler = self.handler
         walker = self.walker
         orig = self.node
         node: Seg | None
@@ -491,10 +538,7 @@ class Validator:
             walker.force_loop_start(self.paths["/ISA_LOOP/GS_LOOP"], node)  # type: ignore[arg-type]
         else:
             node = walker.walk(orig, elements, self.seg_count, self.cur_line)
-            for map_node, seg_id, code, message, value, seg_count, cur_line in walker.pending:
-                if map_node is not None:
-                    handler.add_seg(seg_id, seg_count, cur_line)
-                handler.seg_error(code, message, value)
+            self._file_walk_errors()
         if node is None:
             return
         self.node = node
@@ -532,25 +576,20 @@ class Validator:
         elif sid == "SE":
             handler.reader_errors(self._pop_errors())
             handler.envelope()
-        else:
-            handler.add_seg(sid, self.seg_count, self.cur_line)
-            handler.reader_errors(self._pop_errors())
-        assert node is not None
-        if handler.cursor is _LOST:
-            return  # pyx12 files an envelope segment's own errors nowhere a 999 reads
-        previous = None
-        for element, code, message, value in self.check(node, elements):
-            if element is None:
-                handler.seg_error("8", message, value)
-                continue
-            if element is not previous:
-                handler.add_ele(element)
-                previous = element
-            handler.ele_error(code, message, value)
+        # ISA, GS, ST, SE, GE and IEA leave the cursor on an envelope node: their own checks file nothing
 
-    def finish(self) -> list[_Entry]:
-        """The segments with errors, in pyx12's order (trailers never closed add nothing here)."""
-        return self.handler.entries
+    def final_before(self) -> int:
+        """The file ordinal before which no segment can get another error.
+
+        Errors go to the segment being read (or one created for it, at its ordinal) or to the
+        handler's cursor, the last segment filed under; the ones before are closed.
+        """
+        cursor = self.handler.cursor
+        if isinstance(cursor, tuple):
+            return min(cursor[2], self.cur_line + 1)
+        if isinstance(cursor, _Entry):
+            return min(cursor.cur_line, self.cur_line + 1)
+        return self.cur_line + 1
 
 
 def _int(value: str | None) -> int | None:
@@ -571,12 +610,3 @@ def _index(root: Loop) -> dict[str, Node]:
 
     walk(root)
     return out
-
-
-def run(tables: Tables, segments: Iterable[Segment], element_sep: str, component_sep: str,
-        segment_term: str) -> list[_Entry]:
-    validator = Validator(tables, element_sep, component_sep, segment_term)
-    for seg in segments:
-        elements = seg.elements
-        validator.feed(elements, len(elements) > 1 and elements[-1] == "")
-    return validator.finish()

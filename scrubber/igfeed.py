@@ -1,0 +1,136 @@
+"""Implementation-guide errors handed to the claim walk in file order.
+
+:class:`ListFeed` serves errors found beforehand (``--jobs 1``, or the pyx12
+engine).  :class:`StreamFeed` runs the compiled validator in a worker process
+while this process maps and judges the claims (``check --jobs 2`` and up): the
+worker sends its errors in final batches (:func:`scrubber.igc.validate_progressively`)
+through a bounded queue, so neither side holds more than a few batches, and the
+walk waits only when it is ahead of the validator.  Either way the walk sees
+the same errors in the same order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+from collections import deque
+
+from segments import X12InputError, open_x12
+
+from scrubber.ig import IgError, IgUnavailable
+
+_POLL_SECONDS = 0.5
+
+
+class ListFeed:
+    """Errors sorted by file ordinal, served up to an ordinal at a time."""
+
+    failure: str | None = None
+    not_compiled = False
+
+    def __init__(self, errors: list[IgError]) -> None:
+        self._errors = errors
+        self._next = 0
+
+    def upto(self, index: int) -> list[IgError]:
+        """The errors not yet served whose segment ordinal is at most ``index``."""
+        start = end = self._next
+        while end < len(self._errors) and self._errors[end].index <= index:
+            end += 1
+        self._next = end
+        return self._errors[start:end]
+
+    def finish(self) -> None:
+        """Nothing to wait for."""
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+class StreamFeed:
+    """The compiled validator in a worker process, its errors read as the walk needs them.
+
+    After :meth:`finish`, :attr:`failure` holds the reason the validator
+    could not judge the file (the walk then drops the errors it placed, as if
+    validation had not run) and :attr:`not_compiled` says the file needs the
+    pyx12 engine.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        context = multiprocessing.get_context()
+        self._queue: multiprocessing.Queue[tuple[object, ...]] = context.Queue(maxsize=8)
+        self._process = context.Process(target=_stream, args=(str(path), self._queue), daemon=True)
+        self._process.start()
+        self._buffer: deque[IgError] = deque()
+        self._boundary = 0
+        self._done = False
+        self.failure: str | None = None
+        self.not_compiled = False
+
+    def upto(self, index: int) -> list[IgError]:
+        while self._boundary <= index and not self._done:
+            self._receive()
+        out = []
+        while self._buffer and self._buffer[0].index <= index:
+            out.append(self._buffer.popleft())
+        return out
+
+    def finish(self) -> None:
+        """Wait for the validator to reach the end of the file (or fail)."""
+        while not self._done:
+            self._receive()
+        self.close()
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+    def _receive(self) -> None:
+        try:
+            message = self._queue.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if self._process.is_alive():
+                return
+            try:  # its last words may have arrived as it exited
+                message = self._queue.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                self._end(failure=f"a validator worker process died (exit code {self._process.exitcode})")
+                return
+        kind = message[0]
+        if kind == "errors":
+            self._boundary = message[1]  # type: ignore[assignment]
+            self._buffer.extend(message[2])  # type: ignore[arg-type]
+        elif kind == "done":
+            self._end()
+        elif kind == "not-compiled":
+            self.not_compiled = True
+            self._end()
+        else:
+            self._end(failure=str(message[1]))
+
+    def _end(self, failure: str | None = None) -> None:
+        self._done = True
+        self._boundary = sys.maxsize
+        self.failure = failure
+
+
+def _stream(path: str, out: multiprocessing.Queue[tuple[object, ...]]) -> None:
+    """The worker: validate ``path`` and send the errors batch by batch, then one closing message."""
+    from scrubber import igc
+
+    try:
+        with open_x12(path) as stream:
+            for boundary, errors in igc.validate_progressively(stream):
+                out.put(("errors", boundary, errors))
+        out.put(("done",))
+    except igc.NotCompiled:
+        out.put(("not-compiled",))
+    except IgUnavailable as exc:
+        out.put(("failed", str(exc)))
+    except X12InputError as exc:
+        out.put(("failed", exc.message))
+    except Exception as exc:  # noqa: BLE001 - the parent reports it as a note, never a traceback
+        out.put(("failed", f"the validator failed: {type(exc).__name__}: {exc}"))
