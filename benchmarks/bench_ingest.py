@@ -2,9 +2,10 @@
 
 Generates ``--files`` files holding ``--claims`` claims in all (``scrubber.generate``: 1-4 lines a
 claim, a third L4386, a few defects, 100 claims per ST, distinct claim IDs and ISA13 per file), copies
-them into a fresh inbox for each run and times the installed ``scrubber ingest`` (pyx12 stage on).
+them into a fresh inbox for each run and times the installed ``scrubber ingest`` (implementation-guide
+validation on: the compiled engine unless ``--ig-engine`` says otherwise).
 
-Run:  python benchmarks/bench_ingest.py [--claims 20000] [--files 10] [--jobs 1,2] [--ig-engine pyx12]
+Run:  python benchmarks/bench_ingest.py [--claims 20000] [--files 10] [--jobs 1,2] [--ig-engine compiled]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=20000)
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--jobs", default="1,2")
-    parser.add_argument("--ig-engine", default="pyx12")
+    parser.add_argument("--ig-engine", default="compiled")
     args = parser.parse_args()
     scrubber = shutil.which("scrubber") or sys.exit("install scrubber first (pip install .)")
     with tempfile.TemporaryDirectory() as tmp:

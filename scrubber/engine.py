@@ -4,9 +4,13 @@ One file goes through three steps:
 
 1. :func:`identify` reads the head to learn what the file is (an 837P 5010 or
    something we must refuse with a clear message);
-2. :mod:`scrubber.ig` runs pyx12 over it (first pass) when asked;
-3. a second streaming pass walks the envelopes, maps claims and runs each
-   claim's profile rules as soon as the claim is complete.
+2. :mod:`scrubber.ig` validates it against the implementation guide (the
+   compiled engine or pyx12) in a first pass — or, with ``--jobs`` 2 and up
+   and the compiled engine, in a worker process beside step 3
+   (:mod:`scrubber.igfeed`);
+3. a streaming pass walks the envelopes, maps claims, places each
+   implementation-guide error on its segment and runs each claim's profile
+   rules as soon as the claim is complete.
 
 A transaction set with an implementation-guide or envelope error is rejected
 (999 IK5 ``R``); its claims are listed as rejected with no business findings.

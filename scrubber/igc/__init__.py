@@ -5,7 +5,7 @@ pyx12's 005010X222A1 map, compiled into plain tables once
 (:mod:`scrubber.igc.walker`), with pyx12's element checks
 (:mod:`scrubber.igc.fields`).  It returns what :func:`scrubber.ig.validate`
 returns for the same file — the same segments, positions, 999 codes and
-messages — about thirty times faster; ``tests/test_ig_engine.py`` holds the
+messages — more than ten times faster; ``tests/test_ig_engine.py`` holds the
 two to that on the corpus and on thousands of mutated files, and
 ``docs/ig-engine.md`` lists where they differ on purpose.
 """

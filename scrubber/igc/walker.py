@@ -25,6 +25,9 @@ from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
+#: pyx12's reader on a trailer: the header it closes, the error level, and its codes for
+#: (an inner loop left open, control numbers that differ, a wrong count).
+_TRAILERS = {"IEA": ("ISA", "isa", ("024", "001", "021")), "GE": ("GS", "gs", ("3", "4", "5"))}
 
 
 class NotCompiled(Exception):
@@ -152,7 +155,6 @@ class Walker:
         self.sep = component_sep
         self.qualifiers = _qualifier_positions(tables)
         self.plans: dict[tuple[object, ...], list[tuple[object, ...]]] = {}
-        self.missing: list[_Missing] = []
         self.pending: list[tuple[Node | None, str, str, str, str | None, int, int]] = []
 
     def force_loop_start(self, loop: Loop, first: Seg) -> None:
@@ -454,23 +456,15 @@ class Validator:
             self.seg_count += 1
         self.cur_line += 1
         try:
-            if sid == "IEA":
-                if self.loops[-1][0] != "ISA":
-                    errors.append(("isa", "024", "", None))
+            if sid in _TRAILERS:  # IEA, GE
+                opener, kind, (unclosed, mismatch, miscount) = _TRAILERS[sid]
+                if self.loops[-1][0] != opener:
+                    errors.append((kind, unclosed, "", None))
                     del self.loops[-1]
                 if self.loops[-1][1] != self._value(elements, 2):
-                    errors.append(("isa", "001", "", None))
-                if _int(self._value(elements, 1)) != self.gs_count:
-                    errors.append(("isa", "021", "", None))
-                del self.loops[-1]
-            elif sid == "GE":
-                if self.loops[-1][0] != "GS":
-                    errors.append(("gs", "3", "", None))
-                    del self.loops[-1]
-                if self.loops[-1][1] != self._value(elements, 2):
-                    errors.append(("gs", "4", "", None))
-                if _int(self._value(elements, 1)) != self.st_count:
-                    errors.append(("gs", "5", "", None))
+                    errors.append((kind, mismatch, "", None))
+                if _int(self._value(elements, 1)) != (self.gs_count if sid == "IEA" else self.st_count):
+                    errors.append((kind, miscount, "", None))
                 del self.loops[-1]
             elif sid == "SE":
                 if self.loops[-1][0] != "ST" or self.loops[-1][1] != self._value(elements, 2):
