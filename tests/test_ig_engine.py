@@ -101,6 +101,53 @@ def _difference(expected: list[ig.IgError], got: object) -> str:
     return "\n".join(lines) or "same errors in another order"
 
 
+# -- the tables ------------------------------------------------------------------------------------
+
+def test_tables_hold_pyx12s_map_node_for_node() -> None:
+    """Every loop and segment of pyx12's X222A1 map, with its path, usage, repeat and element specs."""
+    import pyx12.params
+
+    from scrubber.igc.tables import Loop, Seg, compile_tables
+
+    theirs = {n.get_path(): n for n in pyx12.map_if.load_map_file("837.5010.X222.A1.xml", pyx12.params.params())
+              .loop_segment_iterator() if n.get_path() != "/"}
+    ours: dict[str, object] = {}
+
+    def walk(loop: Loop) -> None:
+        for child in loop.children():
+            ours[child.path] = child
+            if isinstance(child, Loop):
+                walk(child)
+
+    walk(compile_tables().transaction)
+    assert ours.keys() == theirs.keys()
+    for path, node in ours.items():
+        other = theirs[path]
+        assert (node.usage, node.pos) == (other.usage, other.pos), path  # type: ignore[attr-defined]
+        if isinstance(node, Seg):
+            assert node.max_repeat == other.get_max_repeat(), path
+            assert [f.refdes for f in node.fields] == [c.refdes for c in other.children], path
+            assert [(k, list(p)) for k, p in node.syntax] == [(s[0], s[1:]) for s in other.syntax], path
+        else:
+            assert node.max_repeat == other.get_max_repeat(), path  # type: ignore[attr-defined]
+
+
+def test_compiled_tables_are_cached_and_a_broken_cache_is_rebuilt(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrubber.igc import tables
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = tables.load()
+    (cached,) = (tmp_path / "scrubber").glob("x222a1-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    again = tables.load()
+    assert again.slots == first.slots and cached.read_bytes()[:1] == b"\x80"
+    (tmp_path / "scrubber" / "x222a1-0000000000000000.pickle").write_bytes(b"old")
+    cached.unlink()
+    tables.load()
+    assert [p.name for p in (tmp_path / "scrubber").iterdir()] == [cached.name]  # the stale one went
+
+
 # -- whole files -----------------------------------------------------------------------------------
 
 def _corpus_837p() -> list[Path]:

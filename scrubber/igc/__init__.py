@@ -32,7 +32,8 @@ BATCH_SEGMENTS = 2000
 
 
 @lru_cache(maxsize=1)
-def tables() -> Tables:
+def compiled_tables() -> Tables:
+    """The tables, loaded once per process."""
     return load()
 
 
@@ -72,7 +73,7 @@ def validate_progressively(stream: object, every: int | None = None) -> Iterator
         return  # pyx12 declines the file without a word
     if head[84:89] != "00501":
         raise NotCompiled("a 4010 interchange")
-    validator = Validator(tables(), d.element, d.component, d.segment)
+    validator = Validator(compiled_tables(), d.element, d.component, d.segment)
     every = every or BATCH_SEGMENTS
     sent = 0
     try:
