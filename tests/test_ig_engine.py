@@ -107,19 +107,11 @@ def test_tables_hold_pyx12s_map_node_for_node() -> None:
     """Every loop and segment of pyx12's X222A1 map, with its path, usage, repeat and element specs."""
     import pyx12.params
 
-    from scrubber.igc.tables import Loop, Seg, compile_tables
+    from scrubber.igc.tables import Seg, compile_tables, nodes_by_path
 
     theirs = {n.get_path(): n for n in pyx12.map_if.load_map_file("837.5010.X222.A1.xml", pyx12.params.params())
               .loop_segment_iterator() if n.get_path() != "/"}
-    ours: dict[str, object] = {}
-
-    def walk(loop: Loop) -> None:
-        for child in loop.children():
-            ours[child.path] = child
-            if isinstance(child, Loop):
-                walk(child)
-
-    walk(compile_tables().transaction)
+    ours = nodes_by_path(compile_tables().transaction)
     assert ours.keys() == theirs.keys()
     for path, node in ours.items():
         other = theirs[path]

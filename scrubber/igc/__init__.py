@@ -23,7 +23,7 @@ from segments import Segment, open_x12
 from scrubber.ig import IgError, IgUnavailable, _line, segment_errors
 from scrubber.igc.fields import PyxCrash
 from scrubber.igc.tables import Elem, Tables, load
-from scrubber.igc.walker import MapNotFound, NotCompiled, Validator, _Entry
+from scrubber.igc.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
 
 __all__ = ["NotCompiled", "validate", "validate_progressively", "validate_segments"]
 
@@ -95,7 +95,7 @@ def validate_progressively(stream: object, every: int | None = None) -> Iterator
     yield sys.maxsize, _errors(validator.handler.entries[sent:])
 
 
-def _errors(entries: list[_Entry]) -> list[IgError]:
+def _errors(entries: list[SegmentErrors]) -> list[IgError]:
     errors: list[IgError] = []
     for entry in entries:
         errors.extend(segment_errors(entry.seg_id, entry.seg_count, entry.cur_line, entry.errors,

@@ -65,13 +65,15 @@ class Comp(Node):
 
 @dataclass
 class Tables:
-    """Both maps, the map index and the counter size."""
+    """Both maps, the map index and the counter size.
+
+    The maps are 5010 (ISA12 ``00501``), so text is checked against pyx12's 5010 extended character set.
+    """
 
     transaction: Loop
     control: Loop
     map_index: dict[tuple[str | None, str | None, str | None], str]
     slots: int
-    icvn: str | None
 
 
 def load() -> Tables:
@@ -131,18 +133,21 @@ def compile_tables() -> Tables:
     control = builder.root(parse(CONTROL_MAP))
     for tree in (transaction, control):
         builder.assign_clear_ranges(tree)
-    return Tables(transaction, control, map_index, len(builder.slots), _icvn(transaction))
+    return Tables(transaction, control, map_index, len(builder.slots))
 
 
-def _icvn(root: Loop) -> str | None:
-    """pyx12's ``map_if._get_icvn``: the first code of ISA12."""
-    for child in root.children():
-        if child.id == "ISA_LOOP" and isinstance(child, Loop):
-            for seg in child.children():
-                if seg.id == "ISA" and isinstance(seg, Seg) and len(seg.fields) > 11:
-                    isa12 = seg.fields[11]
-                    return isa12.first_code if isinstance(isa12, Elem) else None
-    return None
+def nodes_by_path(root: Loop) -> dict[str, Node]:
+    """Every loop and segment below ``root``, by its pyx12 path (``/ISA_LOOP/GS_LOOP/ST_LOOP/HEADER/BHT``)."""
+    out: dict[str, Node] = {}
+
+    def walk(loop: Loop) -> None:
+        for child in loop.children():
+            out[child.path] = child
+            if isinstance(child, Loop):
+                walk(child)
+
+    walk(root)
+    return out
 
 
 def _text(elem: etree._Element, name: str) -> str | None:

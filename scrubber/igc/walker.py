@@ -21,7 +21,7 @@ import re
 
 from scrubber.igc import fields
 from scrubber.igc.fields import PyxCrash
-from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
+from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables, nodes_by_path
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
@@ -38,7 +38,7 @@ class MapNotFound(Exception):
     """pyx12 has no map for the group's version (its ``EngineError``)."""
 
 
-class _Entry:
+class SegmentErrors:
     """One of pyx12's ``err_seg`` nodes: a segment with errors."""
 
     __slots__ = ("seg_id", "seg_count", "cur_line", "errors", "elements")
@@ -52,14 +52,13 @@ class _Entry:
 
 
 _LOST = object()  # an ISA, GS or ST node: pyx12 keeps no segment errors there
-_NO_MATCH = object()  # the scan of a loop found nothing (a match may still resolve to no segment)
 
 
 class _Handler:
     """pyx12's ``err_handler`` cursor rules, keeping only what reaches a transaction's segments."""
 
     def __init__(self) -> None:
-        self.entries: list[_Entry] = []
+        self.entries: list[SegmentErrors] = []
         self.cursor: object = None
         self.added = False
         self.in_st = False
@@ -71,14 +70,14 @@ class _Handler:
         self.cursor, self.added = _LOST, True
 
     def add_seg(self, seg_id: str, seg_count: int, cur_line: int) -> None:
-        self.cursor, self.added = (seg_id, seg_count, cur_line), False  # an _Entry once it has an error
+        self.cursor, self.added = (seg_id, seg_count, cur_line), False  # a SegmentErrors once it has an error
 
     def _attach(self) -> bool:
         if not self.added:
             if not self.in_st:
                 return False
             if isinstance(self.cursor, tuple):
-                self.cursor = _Entry(*self.cursor)
+                self.cursor = SegmentErrors(*self.cursor)
             self.entries.append(self.cursor)  # type: ignore[arg-type]
             self.added = True
         return True
@@ -343,7 +342,7 @@ def _qualifier_positions(tables: Tables) -> dict[str, tuple[tuple[int, int], ...
     """For each segment ID, every place some map segment of that ID reads its qualifier."""
     found: dict[str, set[tuple[int, int]]] = {}
     for root in (tables.transaction, tables.control):
-        for node in _index(root).values():
+        for node in nodes_by_path(root).values():
             if isinstance(node, Seg) and node.match_at is not None:
                 found.setdefault(node.id or "", set()).add(node.match_at)
     return {sid: tuple(sorted(places)) for sid, places in found.items()}
@@ -369,8 +368,8 @@ class Validator:
         self.walker = Walker(tables, component_sep)
         self.handler = _Handler()
         self.check = fields.SegmentChecks(component_sep)
-        self.paths = _index(tables.control)
-        self.transaction_paths = _index(tables.transaction)
+        self.paths = nodes_by_path(tables.control)
+        self.transaction_paths = nodes_by_path(tables.transaction)
         self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
         self.map_file = "x12.control.00501.xml"
         self.icvn: str | None = None
@@ -581,7 +580,7 @@ class Validator:
         cursor = self.handler.cursor
         if isinstance(cursor, tuple):
             return min(cursor[2], self.cur_line + 1)
-        if isinstance(cursor, _Entry):
+        if isinstance(cursor, SegmentErrors):
             return min(cursor.cur_line, self.cur_line + 1)
         return self.cur_line + 1
 
@@ -591,16 +590,3 @@ def _int(value: str | None) -> int | None:
         return int(value)  # type: ignore[arg-type]
     except (ValueError, TypeError):
         return None
-
-
-def _index(root: Loop) -> dict[str, Node]:
-    out: dict[str, Node] = {}
-
-    def walk(loop: Loop) -> None:
-        for child in loop.children():
-            out[child.path] = child
-            if isinstance(child, Loop):
-                walk(child)
-
-    walk(root)
-    return out
