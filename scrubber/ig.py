@@ -83,20 +83,21 @@ def validate(path: str | os.PathLike[str], jobs: int = 1, engine: str = DEFAULT_
 
     ``engine`` ``compiled`` runs :mod:`scrubber.igc` and hands the file to
     pyx12 only where the compiled tables do not reach (a group of another
-    guide); ``pyx12`` runs pyx12.  Both give the same errors.
+    guide); ``pyx12`` runs pyx12.  Both give the same errors.  (With the
+    compiled engine, ``check --jobs`` runs it beside the claim walk instead:
+    :class:`scrubber.igfeed.StreamFeed`.)
 
-    With ``jobs`` > 1 the file is cut at transaction-set boundaries into
+    With pyx12 and ``jobs`` > 1 the file is cut at transaction-set boundaries into
     interchanges of about :data:`CHUNK_SEGMENTS` segments (each with the ISA
     and GS of its sets, and a GE/IEA counting what it holds), validated in
     worker processes, at most two chunks a worker in flight; the errors found
     inside the sets are mapped back to file ordinals.  pyx12 validates each
     set on its own, so the errors are the same as with one job.
     """
+    if engine == "compiled":
+        return _run_compiled(path)
     if jobs <= 1:
-        if engine == "compiled":
-            return _run_compiled(path)
-        with open_x12(path) as stream:
-            return _run(_normalised(stream))
+        return _run_file(path)
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -113,8 +114,7 @@ def validate(path: str | os.PathLike[str], jobs: int = 1, engine: str = DEFAULT_
     try:
         with open_x12(path) as stream, ProcessPoolExecutor(max_workers=jobs) as pool:
             for lines, ordinals in _chunks(stream, CHUNK_SEGMENTS):
-                work = _run_lines_compiled if engine == "compiled" else _run_lines
-                pending.append((pool.submit(work, lines), ordinals))
+                pending.append((pool.submit(_run_lines, lines), ordinals))
                 if len(pending) >= 2 * jobs:  # bounded: memory does not grow with the file
                     collect()
             while pending:
@@ -148,25 +148,18 @@ def _run_lines(lines: list[str]) -> list[IgError]:
     return _run(iter(lines))
 
 
+def _run_file(path: str | os.PathLike[str]) -> list[IgError]:
+    with open_x12(path) as stream:
+        return _run(_normalised(stream))
+
+
 def _run_compiled(path: str | os.PathLike[str]) -> list[IgError]:
     from scrubber import igc
 
     try:
         return igc.validate(path)
     except igc.NotCompiled:
-        with open_x12(path) as stream:
-            return _run(_normalised(stream))
-
-
-def _run_lines_compiled(lines: list[str]) -> list[IgError]:
-    from segments import read_segments
-
-    from scrubber import igc
-
-    try:
-        return igc.validate_segments(iter(read_segments("".join(lines))))
-    except igc.NotCompiled:
-        return _run(iter(lines))
+        return _run_file(path)
 
 
 def _chunks(segments: Iterator[Segment] | object, size: int) -> Iterator[tuple[list[str], list[int]]]:

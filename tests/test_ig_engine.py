@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import string
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,15 +177,25 @@ def test_the_corpus_holds_files_with_errors_of_every_kind() -> None:
     assert {"1", "3", "4", "5", "7", "8"} <= set(codes)
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_jobs_give_the_same_errors(tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 30)  # every set its own chunk
+@pytest.mark.parametrize("batch", [1, 7, 2000])
+def test_errors_streamed_from_a_worker_are_pyx12s(tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``check --jobs 2`` places: the compiled validator's batches, read from a worker process."""
+    from scrubber.igfeed import StreamFeed
+
+    monkeypatch.setattr(igc, "BATCH_SEGMENTS", batch)
     path = tmp_path / "batch.837"
     path.write_text(generate(GenerateOptions(claims=12, seed=7, claims_per_st=3,
                                              defects=(("IG-BAD-DATE", 0.3), ("IG-MISSING-SEGMENT", 0.3)))).text)
     expected = ig.validate(path, engine="pyx12")
     assert expected
-    assert ig.validate(path, jobs, engine="compiled") == expected
+    feed = StreamFeed(path)
+    try:
+        got = feed.upto(sys.maxsize)
+        feed.finish()
+    finally:
+        feed.close()
+    assert feed.failure is None and not feed.not_compiled
+    assert got == expected
 
 
 # -- mutations -------------------------------------------------------------------------------------
