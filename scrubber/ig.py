@@ -295,11 +295,14 @@ def _normalised(segments: Iterator[Segment] | object) -> Iterator[str]:
 
 
 def _line(seg: Segment) -> str:
-    d = seg.delimiters
+    return terminated(seg.delimiters.element.join(as_pyx12_reads(seg)), seg.delimiters)
+
+
+def as_pyx12_reads(seg: Segment) -> list[str]:
+    """The segment's elements as pyx12 is given them: an ISA of 16 elements padded to its fixed widths."""
     if seg.id == "ISA" and len(seg.elements) == 17:
-        fields = [seg.elements[0], *pad_isa_fields(seg.elements[1:16]), seg.elements[16][:1] or d.component]
-        return terminated(d.element.join(fields), d)
-    return terminated(seg.text(), d)
+        return [seg.elements[0], *pad_isa_fields(seg.elements[1:16]), seg.elements[16][:1] or seg.delimiters.component]
+    return seg.elements
 
 
 class _TextSource(io.TextIOBase):

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from segments import Segment, open_x12
 
-from scrubber.ig import IgError, IgUnavailable, _line, segment_errors
+from scrubber.ig import IgError, IgUnavailable, _line, as_pyx12_reads, segment_errors
 from scrubber.igc.fields import PyxCrash
 from scrubber.igc.tables import Elem, Tables, load
 from scrubber.igc.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
@@ -77,8 +77,8 @@ def validate_progressively(stream: object, every: int | None = None) -> Iterator
     every = every or BATCH_SEGMENTS
     sent = 0
     try:
-        for seg in _normalised_isa(itertools.chain((first,), segments)):
-            elements = seg.elements
+        for seg in itertools.chain((first,), segments):
+            elements = as_pyx12_reads(seg)
             validator.feed(elements, len(elements) > 1 and elements[-1] == "")
             if validator.cur_line % every == 0:
                 boundary = validator.final_before()
@@ -111,13 +111,4 @@ def _element_place(node: object, problems: list[tuple[str, str, str | None]]
     return node.seq, None, node.data_ele, problems
 
 
-def _normalised_isa(segments: Iterator[Segment]) -> Iterator[Segment]:
-    """Each ISA as pyx12 reads it from :func:`scrubber.ig._line` (fixed widths); other segments as they are."""
-    for seg in segments:
-        if seg.id == "ISA" and len(seg.elements) == 17:
-            text = _line(seg)
-            d = seg.delimiters
-            body = text[:text.index(d.segment, 105)] if d.segment in text[105:] else text.rstrip("\n")
-            yield Segment(body.split(d.element), seg.index, seg.line, d, seg.position)
-        else:
-            yield seg
+
