@@ -49,6 +49,14 @@ def composite_text(parts: list[str], sep: str) -> str:
     return sep.join(parts[:end])
 
 
+def element_value(elements: list[str], n: int, sep: str) -> str | None:
+    """pyx12's ``Segment.get_value("NN")``: element ``n`` as :func:`composite_text`, None when absent."""
+    if n >= len(elements):
+        return None
+    raw = elements[n]
+    return composite_text(raw.split(sep), sep) if sep in raw else raw
+
+
 def is_valid_type(value: str, data_type: str | None) -> bool:
     """pyx12's ``IsValidDataType`` with the extended 5010 character set."""
     if not data_type:
@@ -199,7 +207,7 @@ def check_segment(node: Seg, elements: list[str], sep: str,
     if given > count:
         errors.append((None, "3", f'Too many elements in segment "{node.name}" ({elements[0]}). '
                                   f"Has {given}, should have {count}",
-                       composite_text(elements[count + 1].split(sep), sep)))
+                       element_value(elements, count + 1, sep)))
     dtype: list[str | None] = []
     type_list: list[str | None] = []
     is_dtp = elements[0] == "DTP"
@@ -210,7 +218,7 @@ def check_segment(node: Seg, elements: list[str], sep: str,
             errors += check_composite(field, raw.split(sep), sep, plain)
             continue
         if i == 1 and is_dtp:
-            qualifier = composite_text(raw.split(sep), sep)
+            qualifier = element_value(elements, 2, sep)
             if qualifier in ("RD8", "D8", "D6", "DT", "TM"):
                 dtype = [qualifier]
         if field.data_ele == "1250":

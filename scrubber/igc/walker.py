@@ -289,8 +289,7 @@ class Walker:
                 if sid == "HL":
                     shown = _pyx12_format(elements, self.sep)
                 else:
-                    value = fields.composite_text(elements[1].split(self.sep), self.sep) if len(elements) > 1 else None
-                    shown = f"{sid}*{value}"
+                    shown = f"{sid}*{fields.element_value(elements, 1, self.sep)}"
                 pending.append((orig, sid, "1", f"Segment {shown} not found.  Started at {orig.path}", None,
                                 seg_count, cur_line))
                 return None
@@ -329,13 +328,12 @@ class Walker:
 
 def _qualifier(elements: list[str], position: int, component: int, sep: str) -> str | None:
     """The value pyx12 matches a segment's qualifier on (``Segment.get_value``)."""
+    if not component:
+        return fields.element_value(elements, position, sep)
     if position >= len(elements):
         return None
-    raw = elements[position]
-    if component:
-        parts = raw.split(sep)
-        return parts[component - 1] if component <= len(parts) else None
-    return fields.composite_text(raw.split(sep), sep) if sep in raw else raw
+    parts = elements[position].split(sep)
+    return parts[component - 1] if component <= len(parts) else None
 
 
 def _qualifier_positions(tables: Tables) -> dict[str, tuple[tuple[int, int], ...]]:
@@ -392,7 +390,7 @@ class Validator:
         return False
 
     def _value(self, elements: list[str], n: int) -> str | None:
-        return fields.composite_text(elements[n].split(self.sep), self.sep) if n < len(elements) else None
+        return fields.element_value(elements, n, self.sep)
 
     def _read(self, elements: list[str], text_ends_with_separator: bool) -> None:
         errors = self.errors
