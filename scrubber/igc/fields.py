@@ -195,9 +195,9 @@ class SegmentChecks:
 
 
 def check_segment(node: Seg, elements: list[str], sep: str,
-                  element_check: Callable[[Elem, str | None, str], list[Error]] | None = None) -> list[Error]:
-    """``elements[0]`` is the segment ID; the rest as written."""
-    plain = element_check or check_element
+                  plain: Callable[[Elem, str | None, str], list[Error]] = check_element) -> list[Error]:
+    """``elements[0]`` is the segment ID; the rest as written.  ``plain`` checks an element that needs
+    no type list (a memoising :func:`check_element`, from :class:`SegmentChecks`)."""
     if node.bad_seq:
         raise PyxCrash(f"idx {node.bad_seq[0]} not found in {node.id}")
     errors: list[Error] = []
@@ -222,7 +222,7 @@ def check_segment(node: Seg, elements: list[str], sep: str,
             if qualifier in ("RD8", "D8", "D6", "DT", "TM"):
                 dtype = [qualifier]
         if field.data_ele == "1250":
-            type_list.extend(sorted(field.codes, key=str))
+            type_list.extend(field.codes)
         if i == 2 and is_dtp:
             errors += check_element(field, raw, sep, dtype)
         elif field.data_ele == "1251" and type_list:

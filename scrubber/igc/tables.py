@@ -65,7 +65,7 @@ class Comp(Node):
 
 @dataclass
 class Tables:
-    """Both maps, the map index and the counter size.
+    """Both maps, their nodes by path, the map index, the counter size, and where qualifiers are read.
 
     The maps are 5010 (ISA12 ``00501``), so text is checked against pyx12's 5010 extended character set.
     """
@@ -74,6 +74,10 @@ class Tables:
     control: Loop
     map_index: dict[tuple[str | None, str | None, str | None], str]
     slots: int
+    transaction_paths: dict[str, Node]
+    control_paths: dict[str, Node]
+    #: for each segment ID, every (element, component) some map segment of that ID reads its qualifier at
+    qualifiers: dict[str, tuple[tuple[int, int], ...]]
 
 
 def load() -> Tables:
@@ -133,7 +137,13 @@ def compile_tables() -> Tables:
     control = builder.root(parse(CONTROL_MAP))
     for tree in (transaction, control):
         builder.assign_clear_ranges(tree)
-    return Tables(transaction, control, map_index, len(builder.slots))
+    transaction_paths, control_paths = nodes_by_path(transaction), nodes_by_path(control)
+    places: dict[str, set[tuple[int, int]]] = {}
+    for node in (*transaction_paths.values(), *control_paths.values()):
+        if isinstance(node, Seg) and node.match_at is not None:
+            places.setdefault(node.id or "", set()).add(node.match_at)
+    qualifiers = {sid: tuple(sorted(found)) for sid, found in places.items()}
+    return Tables(transaction, control, map_index, len(builder.slots), transaction_paths, control_paths, qualifiers)
 
 
 def nodes_by_path(root: Loop) -> dict[str, Node]:

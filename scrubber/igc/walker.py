@@ -21,7 +21,7 @@ import re
 
 from scrubber.igc import fields
 from scrubber.igc.fields import PyxCrash
-from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables, nodes_by_path
+from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
@@ -152,7 +152,7 @@ class Walker:
     def __init__(self, tables: Tables, component_sep: str) -> None:
         self.counts = [0] * tables.slots
         self.sep = component_sep
-        self.qualifiers = _qualifier_positions(tables)
+        self.qualifiers = tables.qualifiers
         self.plans: dict[tuple[object, ...], list[tuple[object, ...]]] = {}
         self.pending: list[tuple[Node | None, str, str, str, str | None, int, int]] = []
 
@@ -336,16 +336,6 @@ def _qualifier(elements: list[str], position: int, component: int, sep: str) -> 
     return parts[component - 1] if component <= len(parts) else None
 
 
-def _qualifier_positions(tables: Tables) -> dict[str, tuple[tuple[int, int], ...]]:
-    """For each segment ID, every place some map segment of that ID reads its qualifier."""
-    found: dict[str, set[tuple[int, int]]] = {}
-    for root in (tables.transaction, tables.control):
-        for node in nodes_by_path(root).values():
-            if isinstance(node, Seg) and node.match_at is not None:
-                found.setdefault(node.id or "", set()).add(node.match_at)
-    return {sid: tuple(sorted(places)) for sid, places in found.items()}
-
-
 def _pyx12_format(elements: list[str], sep: str) -> str:
     """pyx12's ``Segment.format("", "*", ":")``: trailing empty elements and components dropped."""
     values = [fields.composite_text(e.split(sep), ":") for e in elements[1:]]
@@ -356,7 +346,8 @@ def _pyx12_format(elements: list[str], sep: str) -> str:
 
 
 class Validator:
-    """``x12n_document`` for one file: feed segments in order, then read :meth:`errors`."""
+    """``x12n_document`` for one file: :meth:`feed` the segments in order; the errors gather in
+    ``handler.entries``, final before :meth:`final_before`."""
 
     def __init__(self, tables: Tables, element_sep: str, component_sep: str, segment_term: str) -> None:
         self.tables = tables
@@ -366,8 +357,8 @@ class Validator:
         self.walker = Walker(tables, component_sep)
         self.handler = _Handler()
         self.check = fields.SegmentChecks(component_sep)
-        self.paths = nodes_by_path(tables.control)
-        self.transaction_paths = nodes_by_path(tables.transaction)
+        self.paths = tables.control_paths
+        self.transaction_paths = tables.transaction_paths
         self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
         self.map_file = "x12.control.00501.xml"
         self.icvn: str | None = None
