@@ -20,7 +20,7 @@ from segments.delimiters import Delimiters, IsaHeader, read_isa_header
 from segments.errors import X12InputError
 from segments.segment import Segment
 
-CHUNK_SIZE = 1 << 16
+CHUNK_SIZE = 1 << 18
 _WHITESPACE = " \t\r\n"
 
 
@@ -91,48 +91,47 @@ class X12Stream:
         d = self.delimiters
         term = d.segment
         sep = d.element
+        notes = self.notes
         line = 1 + self._leading_lines
         index = 0
         buffer = self._buffer
         self._buffer = ""
-        eof = False
         while True:
-            start = 0
-            while True:
-                end = buffer.find(term, start)
-                if end < 0:
-                    break
-                piece = buffer[start:end]
-                start = end + 1
-                stripped = piece.lstrip(_WHITESPACE)
-                seg_line = line + piece.count("\n", 0, len(piece) - len(stripped))
-                line += piece.count("\n") + (1 if term == "\n" else 0)
-                if not stripped:
-                    continue
+            chunk = self._text.read(CHUNK_SIZE)
+            if chunk:
+                buffer += chunk
+            pieces = buffer.split(term)
+            buffer = pieces.pop()  # the part after the last terminator: completed by the next chunk
+            if "\ufffd" in buffer or any("\ufffd" in p for p in pieces):
+                notes.replaced_characters = True
+            per_line = 1 if term == "\n" else 0
+            for piece in pieces:
+                if piece[:1] in _WHITESPACE:  # also "": an empty piece
+                    stripped = piece.lstrip(_WHITESPACE)
+                    seg_line = line + piece.count("\n", 0, len(piece) - len(stripped))
+                    line += piece.count("\n") + per_line
+                    if not stripped:
+                        continue
+                else:
+                    stripped, seg_line = piece, line
+                    if per_line or "\n" in piece:
+                        line += piece.count("\n") + per_line
                 if stripped[-1] == "\r":
                     stripped = stripped[:-1]
                 index += 1
                 if "\x00" in stripped:
-                    self.notes.replaced_characters = True
+                    notes.replaced_characters = True
                     stripped = stripped.replace("\x00", " ")
-                if "\ufffd" in stripped:
-                    self.notes.replaced_characters = True
                 yield Segment(stripped.split(sep), index, seg_line, d)
-            buffer = buffer[start:]
-            if eof:
-                break
-            chunk = self._text.read(CHUNK_SIZE)
             if not chunk:
-                eof = True
-                continue
-            buffer += chunk
+                break
         tail = buffer.strip(_WHITESPACE)
         if tail.startswith("IEA" + sep) and tail.count(sep) == 2:
             # A complete IEA missing only its terminator: common in files whose
             # terminator is a line break and that lack the final one.
             yield Segment(tail.split(sep), index + 1, line + buffer[: buffer.find("I")].count("\n"), d)
         elif tail:
-            self.notes.truncated_tail = tail[:60]
+            notes.truncated_tail = tail[:60]
 
     def close(self) -> None:
         self._text.close()

@@ -208,13 +208,33 @@ def check_segment(node: Seg, elements: list[str], sep: str,
         errors.append((None, "3", f'Too many elements in segment "{node.name}" ({elements[0]}). '
                                   f"Has {given}, should have {count}",
                        element_value(elements, count + 1, sep)))
+    if not node.typed_values:  # the common case: each element is checked on its own
+        for field, raw in zip(fields, elements[1:]):
+            found = check_composite(field, raw.split(sep), sep, plain) if type(field) is Comp else plain(field, raw, sep)
+            if found:
+                errors += found
+    else:
+        errors += _check_typed_values(node, elements, sep, plain)
+    for field in fields[given:]:
+        found = check_composite(field, None, sep, plain) if type(field) is Comp else plain(field, None, sep)
+        if found:
+            errors += found
+    for kind, positions in node.syntax:
+        if not _syntax_holds(kind, positions, elements, sep):
+            errors.append((None, "10" if kind == "E" else "2", _syntax_message(kind, positions, elements, sep), None))
+    return errors
+
+
+def _check_typed_values(node: Seg, elements: list[str], sep: str,
+                        plain: Callable[[Elem, str | None, str], list[Error]]) -> list[Error]:
+    """The elements of a segment whose date or time element takes its type from a qualifier
+    (DTP03 from DTP02, a 1251 value from the 1250 format qualifiers before it)."""
+    errors: list[Error] = []
     dtype: list[str | None] = []
     type_list: list[str | None] = []
     is_dtp = elements[0] == "DTP"
-    for i in range(min(given, count)):
-        field = fields[i]
-        raw = elements[i + 1]
-        if isinstance(field, Comp):
+    for i, field, raw in zip(range(len(node.fields)), node.fields, elements[1:]):
+        if type(field) is Comp:
             errors += check_composite(field, raw.split(sep), sep, plain)
             continue
         if i == 1 and is_dtp:
@@ -229,18 +249,30 @@ def check_segment(node: Seg, elements: list[str], sep: str,
             errors += check_element(field, raw, sep, type_list)
         else:
             errors += plain(field, raw, sep)
-    for i in range(min(given, count), count):
-        field = fields[i]
-        errors += check_composite(field, None, sep, plain) if isinstance(field, Comp) else plain(field, None, sep)
-    for kind, positions in node.syntax:
-        message = _syntax_error(kind, positions, elements, sep)
-        if message is not None:
-            errors.append((None, "10" if kind == "E" else "2", message, None))
     return errors
 
 
 def _present(elements: list[str], position: int, sep: str) -> bool:
     return position < len(elements) and elements[position].replace(sep, "") != ""
+
+
+def _syntax_holds(kind: str, positions: tuple[int, ...], elements: list[str], sep: str) -> bool:
+    """pyx12's ``syntax.is_syntax_valid`` (the message, when it does not hold: :func:`_syntax_message`)."""
+    if len(positions) < 2:
+        return False
+    if kind == "C" or kind == "L":
+        if not _present(elements, positions[0], sep):
+            return True
+        rest = sum(1 for p in positions[1:] if _present(elements, p, sep))
+        return rest == len(positions) - 1 if kind == "C" else rest > 0
+    count = sum(1 for p in positions if _present(elements, p, sep))
+    if kind == "P":
+        return count == 0 or count == len(positions)
+    if kind == "R":
+        return count > 0
+    if kind == "E":
+        return count <= 1
+    return True
 
 
 def _names(seg_id: str, positions: tuple[int, ...]) -> str:
@@ -250,8 +282,8 @@ def _names(seg_id: str, positions: tuple[int, ...]) -> str:
     return out
 
 
-def _syntax_error(kind: str, positions: tuple[int, ...], elements: list[str], sep: str) -> str | None:
-    """pyx12's ``syntax.is_syntax_valid``: the message when the rule fails, else None."""
+def _syntax_message(kind: str, positions: tuple[int, ...], elements: list[str], sep: str) -> str | None:
+    """pyx12's message for a syntax rule that does not hold (None when it does)."""
     code = kind + "".join(f"{p:02d}" for p in positions)
     if len(positions) < 2:
         return f"Syntax string must have at least two comparators {code}"

@@ -51,7 +51,7 @@ class Loop(Node):
 
 
 class Seg(Node):
-    __slots__ = ("pos", "max_repeat", "match_at", "match_codes", "fields", "syntax", "bad_seq")
+    __slots__ = ("pos", "max_repeat", "match_at", "match_codes", "fields", "syntax", "bad_seq", "typed_values")
 
 
 class Elem(Node):
@@ -248,6 +248,8 @@ class _Builder:
             node.fields.append(self.element(node, e) if e.tag == "element" else self.composite(node, e))
         # pyx12 finds a child by seq == index + 1 and fails when the numbering has a gap
         node.bad_seq = [i for i, f in enumerate(node.fields) if f.seq != i + 1]
+        # an element whose type a qualifier gives (DTP03 by DTP02; a 1251 value by a 1250 before it)
+        node.typed_values = node.id == "DTP" or any(getattr(f, "data_ele", None) == "1250" for f in node.fields)
         node.match_at, node.match_codes = _match_key(node)
         return node
 
