@@ -21,6 +21,8 @@ from segments.errors import X12InputError
 from segments.segment import Segment
 
 CHUNK_SIZE = 1 << 18
+#: Characters read first: the ISA, and what is looked at to tell binary input.
+HEAD_SIZE = 1 << 16
 _WHITESPACE = " \t\r\n"
 
 
@@ -65,7 +67,7 @@ class X12Stream:
         self.notes = ReadNotes(encoding=encoding, byte_order_mark=bom)
         rest = io.BufferedReader(_Prepend(head, raw)) if hasattr(raw, "read") else raw
         self._text = io.TextIOWrapper(rest, encoding=encoding, errors="replace", newline="")
-        first = self._text.read(CHUNK_SIZE)
+        first = self._text.read(HEAD_SIZE)
         if "\x00" in first[:4096]:
             raise X12InputError("binary", "file is binary, not X12 text")
         stripped = first.lstrip(_WHITESPACE)
@@ -96,14 +98,25 @@ class X12Stream:
         index = 0
         buffer = self._buffer
         self._buffer = ""
+        if "\ufffd" in buffer:
+            notes.replaced_characters = True
         while True:
             chunk = self._text.read(CHUNK_SIZE)
             if chunk:
                 buffer += chunk
+            if "\ufffd" in chunk:
+                notes.replaced_characters = True
+            body = _one_per_line(buffer, term)
+            if body:  # the common layout, one segment a line: no white space to strip, a line each
+                buffer = buffer[len(body):]
+                for piece in body.split(term + "\n")[:-1]:
+                    index += 1
+                    yield Segment(piece.split(sep), index, line, d)
+                    line += 1
+                if chunk:
+                    continue
             pieces = buffer.split(term)
             buffer = pieces.pop()  # the part after the last terminator: completed by the next chunk
-            if "\ufffd" in buffer or any("\ufffd" in p for p in pieces):
-                notes.replaced_characters = True
             per_line = 1 if term == "\n" else 0
             for piece in pieces:
                 if piece[:1] in _WHITESPACE:  # also "": an empty piece
@@ -123,6 +136,10 @@ class X12Stream:
                     notes.replaced_characters = True
                     stripped = stripped.replace("\x00", " ")
                 yield Segment(stripped.split(sep), index, seg_line, d)
+            if not per_line and buffer[:1] == "\n":  # counted now, so the next chunk can take the fast path
+                rest = buffer.lstrip("\n")
+                line += len(buffer) - len(rest)
+                buffer = rest
             if not chunk:
                 break
         tail = buffer.strip(_WHITESPACE)
@@ -141,6 +158,20 @@ class X12Stream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _one_per_line(buffer: str, term: str) -> str:
+    """The complete segments at the head of ``buffer`` when each ends with the terminator and a line
+    break and nothing else needs stripping or replacing (else ``""``)."""
+    if term == "\n" or buffer[:1] in _WHITESPACE or buffer[:1] == term:
+        return ""
+    end = buffer.rfind(term + "\n") + 2
+    body = buffer[:end]
+    ends = body.count(term + "\n")
+    if not ends or body.count(term) != ends or body.count("\n") != ends or "\n " in body or "\n\t" in body \
+            or "\r" in body or "\x00" in body or term + "\n" + term in body:
+        return ""
+    return body
 
 
 class _Prepend(io.RawIOBase):

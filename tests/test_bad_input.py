@@ -157,3 +157,45 @@ def test_a_dying_validator_worker_is_a_note_not_a_traceback(tmp_path: Path, monk
     assert "Traceback" not in err
     assert "implementation-guide validation not done: a validator worker process died" in err
     assert report["files"][0]["claims"][0]["claim_id"] == "W-1"
+
+
+def _reference_split(text: str) -> list[tuple[list[str], int, int]]:
+    """What the reader must yield, worked out on the whole text at once: (elements, ordinal, line)."""
+    body = text.lstrip(" \t\r\n")
+    line = 1 + text[: len(text) - len(body)].count("\n")
+    term, sep = body[105], body[3]
+    out = []
+    pieces = body.split(term)
+    for piece in pieces[:-1]:
+        stripped = piece.lstrip(" \t\r\n")
+        seg_line = line + piece[: len(piece) - len(stripped)].count("\n")
+        line += piece.count("\n")
+        if stripped:
+            out.append((stripped.removesuffix("\r").replace("\x00", " ").split(sep), len(out) + 1, seg_line))
+    return out
+
+
+_LAYOUTS = {
+    "one a line": lambda t: t,
+    "flat": lambda t: t.replace("~\n", "~"),
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+    "blank lines": lambda t: t.replace("~\nCLM", "~\n\n\nCLM"),
+    "indented": lambda t: t.replace("~\nLX", "~\n    LX"),
+    "breaks inside": lambda t: t.replace("~\nHL", "~HL").replace("~\nN3", "\n~\nN3"),
+    "empty segments": lambda t: t.replace("~\nDTP", "~\n~~\nDTP"),
+    "nul past the head": lambda t: "~\nDTP\x00".join(t.rsplit("~\nDTP", 1)),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+@pytest.mark.parametrize("chunk", [7, 64, 1000, 1 << 18])
+def test_reader_yields_each_segment_once_with_its_line_whatever_the_chunks(layout: str, chunk: int,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from segments import read_segments
+    from segments import reader
+
+    text = _LAYOUTS[layout](build_837([ClaimSpec(claim_id=f"C{n}") for n in range(30)]))
+    monkeypatch.setattr(reader, "CHUNK_SIZE", chunk)
+    got = [(seg.elements, seg.index, seg.line) for seg in read_segments(text)]
+    assert got == _reference_split(text)
+    assert len(got) > 400 and "\x00" not in text[:4096]
