@@ -26,6 +26,16 @@ _NM1_2320 = {"IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "
 _NM1_2400 = {"82": "2420A", "QB": "2420B", "77": "2420C", "DQ": "2420D", "DK": "2420E", "DN": "2420F", "P3": "2420F", "PW": "2420G", "45": "2420H"}
 
 
+_NM1_BY_LEVEL = {"": _NM1_HEADER, "2000A": _NM1_2000A, "2000B": _NM1_2000B, "2000C": _NM1_2000C,
+                 "2300": _NM1_2300, "2320": _NM1_2320, "2400": _NM1_2400}
+#: The segments that can change the loop; every other segment stays in the loop before it.
+_LOOP_STARTS = frozenset(("ST", "BHT", "SE", "HL", "CLM", "LX", "SBR", "SVD", "LQ", "NM1"))
+
+
+#: The segments that close the claim being read.
+_CLOSERS = frozenset(("HL", "CLM", "SE"))
+
+
 class LoopTracker:
     """Names the loop of each segment of an 837P transaction set."""
 
@@ -34,8 +44,12 @@ class LoopTracker:
         self._level = ""  # 2000A/B/C, then 2300, 2320, 2400
 
     def see(self, seg: Segment) -> str:
-        sid = seg.id
-        if sid in ("ST", "BHT", "SE"):
+        sid = seg.elements[0]
+        if sid not in _LOOP_STARTS:
+            return self.loop
+        if sid == "NM1":
+            self.loop = _NM1_BY_LEVEL.get(self._level, {}).get(seg.get(1)) or self.loop
+        elif sid in ("ST", "BHT", "SE"):
             self.loop = self._level = ""
         elif sid == "HL":
             self.loop = self._level = _HL_LOOPS.get(seg.get(3), "2000B")
@@ -43,27 +57,14 @@ class LoopTracker:
             self.loop = self._level = "2300"
         elif sid == "LX":
             self.loop = self._level = "2400"
-        elif sid == "SBR" and self._level in ("2300", "2320"):
-            self.loop = self._level = "2320"
+        elif sid == "SBR":
+            if self._level in ("2300", "2320"):
+                self.loop = self._level = "2320"
         elif sid == "SVD":
             self.loop = "2430"
-        elif sid == "LQ":
+        else:  # LQ
             self.loop = "2440"
-        elif sid == "NM1":
-            self.loop = self._nm1_loop(seg.get(1)) or self.loop
         return self.loop
-
-    def _nm1_loop(self, entity: str) -> str | None:
-        table = {
-            "": _NM1_HEADER,
-            "2000A": _NM1_2000A,
-            "2000B": _NM1_2000B,
-            "2000C": _NM1_2000C,
-            "2300": _NM1_2300,
-            "2320": _NM1_2320,
-            "2400": _NM1_2400,
-        }.get(self._level, {})
-        return table.get(entity)
 
 
 class ClaimBuilder:
@@ -92,13 +93,13 @@ class ClaimBuilder:
 
     def feed(self, seg: Segment) -> Claim | None:
         loop = self.loops.see(seg)
-        sid = seg.id
+        sid = seg.elements[0]
         done: Claim | None = None
-        if sid in ("HL", "CLM", "SE"):
+        if sid in _CLOSERS:
             done = self.finish()
         handler = _HANDLERS.get(sid)
         if handler is not None:
-            handler(self, seg, Loc(sid, seg.position, seg.line, loop), loop)
+            handler(self, seg, loop)
         if self._claim is not None:
             self._claim.last_index = seg.index
         return done
@@ -114,10 +115,10 @@ class ClaimBuilder:
 
     # -- header and hierarchy -----------------------------------------------------
 
-    def _bht(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _bht(self, seg: Segment, loop: str) -> None:
         self.bht03 = seg.get(3)
 
-    def _hl(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _hl(self, seg: Segment, loop: str) -> None:
         level = seg.get(3)
         if level == "20":
             self._billing = None
@@ -132,12 +133,11 @@ class ClaimBuilder:
             self._patient = Person()
             self._person = self._patient
 
-    def _sbr(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _sbr(self, seg: Segment, loop: str) -> None:
         if loop == "2000B":
             self._filing_indicator = seg.get(9)
 
-    def _nm1(self, seg: Segment, loc: Loc, loop: str) -> None:
-        npi = Npi(seg.get(1), seg.get(8), seg.get(9), loc) if seg.get(8) == "XX" else None
+    def _nm1(self, seg: Segment, loop: str) -> None:
         if loop in ("1000A", "1000B"):
             party = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
             if loop == "1000A":
@@ -145,7 +145,7 @@ class ClaimBuilder:
             else:
                 self.receiver = party
         elif loop == "2010AA":
-            self._billing = Npi("85", seg.get(8), seg.get(9), loc)
+            self._billing = Npi("85", seg.get(8), seg.get(9), _loc(seg, loop))
             self._billing_name = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
         elif loop in ("2010BA", "2010CA") and self._person is not None:
             self._person.last_name = seg.get(3)
@@ -154,30 +154,30 @@ class ClaimBuilder:
         elif loop == "2010BB":
             self._payer_name, self._payer_id = seg.get(3), seg.get(9)
         elif loop == "2310B" and self._claim is not None:
-            self._claim.rendering = npi
+            self._claim.rendering = _npi(seg, loop)
         elif loop == "2420A" and self._line is not None:
-            self._line.rendering = npi
+            self._line.rendering = _npi(seg, loop)
         elif loop == "2420E" and self._line is not None:
-            self._line.ordering = Npi("DK", seg.get(8), seg.get(9), loc)
+            self._line.ordering = Npi("DK", seg.get(8), seg.get(9), _loc(seg, loop))
 
-    def _dmg(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _dmg(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
             self._person.birth_date = seg.get(2)
 
-    def _n3(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _n3(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
             self._person.address += tuple(e for e in seg.elements[1:] if e)
 
-    def _n4(self, seg: Segment, loc: Loc, loop: str) -> None:
-        self._n3(seg, loc, loop)
+    def _n4(self, seg: Segment, loop: str) -> None:
+        self._n3(seg, loop)
 
     # -- claim -----------------------------------------------------------------------
 
-    def _clm(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _clm(self, seg: Segment, loop: str) -> None:
         place = seg.components(5)
         self._claim = Claim(
             claim_id=seg.get(1),
-            loc=loc,
+            loc=_loc(seg, loop),
             st02=self.st02,
             isa13=self.isa13,
             gs06=self.gs06,
@@ -196,25 +196,24 @@ class ClaimBuilder:
             first_index=seg.index,
         )
 
-    def _hi(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _hi(self, seg: Segment, loop: str) -> None:
         if self._claim is None or loop != "2300":
             return
         if self._claim.hi is None:
-            self._claim.hi = loc
+            self._claim.hi = _loc(seg, loop)
         for n in range(1, len(seg.elements)):
             parts = seg.components(n)
             if len(parts) >= 2 and parts[1]:
                 self._claim.diagnoses.append((parts[0], parts[1]))
 
-    def _pwk(self, seg: Segment, loc: Loc, loop: str) -> None:
-        pwk = Pwk(seg.get(1), seg.get(2), seg.get(5), seg.get(6), loc)
+    def _pwk(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None:
-            self._line.pwks.append(pwk)
+            self._line.pwks.append(_pwk(seg, loop))
         elif loop == "2300" and self._claim is not None:
-            self._claim.pwks.append(pwk)
+            self._claim.pwks.append(_pwk(seg, loop))
 
-    def _ref(self, seg: Segment, loc: Loc, loop: str) -> None:
-        ref = Ref(seg.get(1), seg.get(2), loc)
+    def _ref(self, seg: Segment, loop: str) -> None:
+        ref = Ref(seg.get(1), seg.get(2), _loc(seg, loop))
         if loop == "2300" and self._claim is not None:
             if ref.qualifier == "G1":
                 self._claim.prior_auth = ref
@@ -226,22 +225,21 @@ class ClaimBuilder:
             elif ref.qualifier == "6R":
                 self._line.line_control = ref
 
-    def _nte(self, seg: Segment, loc: Loc, loop: str) -> None:
-        note = Note(seg.get(1), seg.get(2), loc)
+    def _nte(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None:
-            self._line.notes.append(note)
+            self._line.notes.append(Note(seg.get(1), seg.get(2), _loc(seg, loop)))
         elif loop == "2300" and self._claim is not None:
-            self._claim.notes.append(note)
+            self._claim.notes.append(Note(seg.get(1), seg.get(2), _loc(seg, loop)))
 
     # -- service line ------------------------------------------------------------------
 
-    def _lx(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _lx(self, seg: Segment, loop: str) -> None:
         if self._claim is None:
             return
-        self._line = ServiceLine(line_number=seg.get(1), loc=loc)
+        self._line = ServiceLine(line_number=seg.get(1), loc=_loc(seg, loop))
         self._claim.lines.append(self._line)
 
-    def _sv1(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _sv1(self, seg: Segment, loop: str) -> None:
         line = self._line
         if line is None or loop != "2400":
             return
@@ -254,13 +252,26 @@ class ClaimBuilder:
         line.units = seg.get(4)
         line.place_of_service = seg.get(5)
         line.pointers = tuple(p for p in seg.components(7) if p)
-        line.sv1 = loc
+        line.sv1 = _loc(seg, loop)
 
-    def _dtp(self, seg: Segment, loc: Loc, loop: str) -> None:
+    def _dtp(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None and seg.get(1) == "472":
             self._line.date_format = seg.get(2)
             self._line.service_date = seg.get(3)
-            self._line.dtp = loc
+            self._line.dtp = _loc(seg, loop)
+
+
+def _loc(seg: Segment, loop: str) -> Loc:
+    return Loc(seg.elements[0], seg.position, seg.line, loop)
+
+
+def _npi(seg: Segment, loop: str) -> Npi | None:
+    """The provider of an NM1 whose NM108 is XX, else None."""
+    return Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop)) if seg.get(8) == "XX" else None
+
+
+def _pwk(seg: Segment, loop: str) -> Pwk:
+    return Pwk(seg.get(1), seg.get(2), seg.get(5), seg.get(6), _loc(seg, loop))
 
 
 #: Segment ID → ClaimBuilder method that reads it (segments without one are only counted).

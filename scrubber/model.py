@@ -8,6 +8,7 @@ came from so findings can point at the exact place in the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: PWK02 values meaning the attachment is actually being sent (not ``AA``).
 SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
@@ -15,9 +16,12 @@ SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
 CMN_INDICATOR_CODES = frozenset({"AB", "AD", "AF", "AG", "NS"})
 
 
-@dataclass(frozen=True, slots=True)
-class Loc:
-    """Where a segment is: its ID, its position in the transaction set, its file line."""
+class Loc(NamedTuple):
+    """Where a segment is: its ID, its position in the transaction set, its file line, its loop.
+
+    A named tuple, not a frozen dataclass: one is made for nearly every segment read, and a
+    tuple is made about twice as fast.
+    """
 
     segment: str
     position: int

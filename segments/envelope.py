@@ -22,6 +22,7 @@ GS = "group"
 ST = "transaction"
 
 _DIGITS = re.compile(r"^\d+$")
+_ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +123,19 @@ class EnvelopeWalker:
         self.last_line = 0
 
     def __iter__(self) -> Iterator[tuple[str, Segment]]:
+        seg = None
         for seg in self._segments:
-            self.last_line = seg.line
-            sid = seg.id
+            sid = seg.elements[0]
+            if sid not in _ENVELOPE_IDS:  # the common case first
+                transaction = self.transaction
+                if transaction is not None:
+                    transaction.segment_count += 1
+                    seg.position = transaction.segment_count
+                    transaction.last_index = seg.index
+                    yield "SEG", seg
+                else:
+                    self._stray(seg)
+                continue
             if sid == "ISA":
                 self._open_isa(seg)
                 yield "ISA", seg
@@ -142,17 +153,11 @@ class EnvelopeWalker:
                 if self._close_gs(seg):
                     yield "GE", seg
                     self.group = None
-            elif sid == "IEA":
-                if self._close_isa(seg):
-                    yield "IEA", seg
-                    self.interchange = None
-            elif self.transaction is not None:
-                self.transaction.segment_count += 1
-                seg.position = self.transaction.segment_count
-                self.transaction.last_index = seg.index
-                yield "SEG", seg
-            else:
-                self._stray(seg)
+            elif self._close_isa(seg):  # IEA
+                yield "IEA", seg
+                self.interchange = None
+        if seg is not None:
+            self.last_line = seg.line
         self._finish()
 
     # -- errors ---------------------------------------------------------------
