@@ -1,7 +1,7 @@
 """A file's judged claims, in file order, with memory that does not grow with the file.
 
 Up to :data:`SPILL_AFTER` claims are kept as they are.  Past that, each claim
-is reduced to plain tuples — what the reports and acknowledgments read after
+is reduced to plain tuples (and :class:`~scrubber.model.Loc` named tuples) — what the reports and acknowledgments read after
 judging: identifiers, charge, payer, billing provider, trace, persons, line
 summaries, findings — and pickled to a temporary file; every iteration reads
 them back one at a time.  The rules' inputs that nothing reads after judging
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scrubber.findings import Finding, Severity
-from scrubber.model import Claim, Loc, Npi, Party, Person, Ref, ServiceLine
+from scrubber.model import Claim, Npi, Party, Person, Ref, ServiceLine
 
 if TYPE_CHECKING:
     from scrubber.report import ClaimResult
@@ -170,14 +170,6 @@ def _remove(path: str, handle: BinaryIO | None) -> None:
 # -- the reduced form -----------------------------------------------------------------------------------------------
 
 
-def _loc(loc: Loc | None) -> tuple[Any, ...] | None:
-    return None if loc is None else (loc.segment, loc.position, loc.line, loc.loop)
-
-
-def _unloc(t: tuple[Any, ...] | None) -> Loc | None:
-    return None if t is None else Loc(*t)
-
-
 def _person(p: Person | None) -> tuple[Any, ...] | None:
     return None if p is None else (p.last_name, p.first_name, p.member_id, p.birth_date, p.address)
 
@@ -188,17 +180,17 @@ def _unperson(t: tuple[Any, ...] | None) -> Person | None:
 
 def _encode(result: ClaimResult) -> tuple[Any, ...]:
     c = result.claim
-    billing = None if c.billing is None else (c.billing.entity, c.billing.qualifier, c.billing.value, _loc(c.billing.loc))
+    billing = None if c.billing is None else (c.billing.entity, c.billing.qualifier, c.billing.value, c.billing.loc)
     name = None if c.billing_name is None else (c.billing_name.entity_type, c.billing_name.last_name,
                                                  c.billing_name.first_name, c.billing_name.id_qualifier,
                                                  c.billing_name.identifier)
-    trace = None if c.trace is None else (c.trace.qualifier, c.trace.value, _loc(c.trace.loc))
-    lines = tuple((ln.line_number, _loc(ln.loc), ln.qualifier, ln.procedure, ln.modifiers, ln.charge, ln.unit_basis,
-                   ln.units, ln.place_of_service, ln.pointers, ln.service_date, ln.date_format, _loc(ln.sv1),
+    trace = None if c.trace is None else (c.trace.qualifier, c.trace.value, c.trace.loc)
+    lines = tuple((ln.line_number, ln.loc, ln.qualifier, ln.procedure, ln.modifiers, ln.charge, ln.unit_basis,
+                   ln.units, ln.place_of_service, ln.pointers, ln.service_date, ln.date_format, ln.sv1,
                    None if ln.line_control is None else (ln.line_control.qualifier, ln.line_control.value,
-                                                         _loc(ln.line_control.loc)))
+                                                         ln.line_control.loc))
                   for ln in c.lines)
-    claim = (c.claim_id, _loc(c.loc), c.st02, c.isa13, c.gs06, c.bht03, c.charge, c.place_of_service,
+    claim = (c.claim_id, c.loc, c.st02, c.isa13, c.gs06, c.bht03, c.charge, c.place_of_service,
              c.facility_qualifier, c.frequency, c.filing_indicator, c.payer_name, c.payer_id, billing, name, trace,
              lines, _person(c.subscriber), _person(c.patient), c.first_index, c.last_index)
     findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,
@@ -213,22 +205,22 @@ def _decode(data: tuple[Any, ...]) -> ClaimResult:
     (claim_id, loc, st02, isa13, gs06, bht03, charge, pos, facility, frequency, filing, payer_name, payer_id, billing,
      name, trace, lines, subscriber, patient, first_index, last_index) = claim
     model = Claim(
-        claim_id=claim_id, loc=_unloc(loc), st02=st02, isa13=isa13, gs06=gs06, bht03=bht03,  # type: ignore[arg-type]
+        claim_id=claim_id, loc=loc, st02=st02, isa13=isa13, gs06=gs06, bht03=bht03,  # type: ignore[arg-type]
         charge=charge, place_of_service=pos, facility_qualifier=facility, frequency=frequency,
         filing_indicator=filing, payer_name=payer_name, payer_id=payer_id,
-        billing=None if billing is None else Npi(billing[0], billing[1], billing[2], _unloc(billing[3])),  # type: ignore[arg-type]
+        billing=None if billing is None else Npi(billing[0], billing[1], billing[2], billing[3]),  # type: ignore[arg-type]
         billing_name=None if name is None else Party(*name),
-        trace=None if trace is None else Ref(trace[0], trace[1], _unloc(trace[2])),  # type: ignore[arg-type]
+        trace=None if trace is None else Ref(trace[0], trace[1], trace[2]),  # type: ignore[arg-type]
         subscriber=_unperson(subscriber) or Person(), patient=_unperson(patient),
         first_index=first_index, last_index=last_index,
     )
     for (number, lloc, qualifier, procedure, modifiers, lcharge, basis, units, lpos, pointers, date, date_format, sv1,
          control) in lines:
         model.lines.append(ServiceLine(
-            line_number=number, loc=_unloc(lloc), qualifier=qualifier, procedure=procedure,  # type: ignore[arg-type]
+            line_number=number, loc=lloc, qualifier=qualifier, procedure=procedure,  # type: ignore[arg-type]
             modifiers=modifiers, charge=lcharge, unit_basis=basis, units=units, place_of_service=lpos,
-            pointers=pointers, service_date=date, date_format=date_format, sv1=_unloc(sv1),
-            line_control=None if control is None else Ref(control[0], control[1], _unloc(control[2])),  # type: ignore[arg-type]
+            pointers=pointers, service_date=date, date_format=date_format, sv1=sv1,
+            line_control=None if control is None else Ref(control[0], control[1], control[2]),  # type: ignore[arg-type]
         ))
     return ClaimResult(model, profile, [Finding(rule, fname, Severity(sev), message, line, segment, file_line, element,
                                                 stc, stc10)

@@ -28,7 +28,7 @@ from segments import EnvelopeError, EnvelopeWalker, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction
 
 from scrubber import ig
-from scrubber.config import Config
+from scrubber.config import Config, RuleSetting
 from scrubber.findings import Finding
 from scrubber.igfeed import ListFeed, StreamFeed
 from scrubber.mapping import ClaimBuilder
@@ -150,18 +150,20 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
     builder: ClaimBuilder | None = None
     current: TransactionResult | None = None
 
+    contexts: dict[int, list[tuple[RuleSetting, Context]]] = {}
+
     def judge(claim: Claim | None) -> None:
         if claim is None or current is None:
             return
         current.claim_count += 1
-        result.claims.append(judge_claim(claim, options, earlier))
+        result.claims.append(judge_claim(claim, options, earlier, contexts))
         earlier.add((claim.billing_npi, claim.claim_id))
 
     with open_x12(path) as stream:
         walker = EnvelopeWalker(stream)
         for kind, seg in walker:
             if kind == "ISA":
-                earlier = set()
+                earlier, contexts = set(), {}
                 if not stream.notes.isa_fixed_width and walker.interchange is not None:
                     walker.interchange.errors.append(EnvelopeError(
                         "interchange", "022", "ISA is not the fixed 106-character layout", "ISA", seg.line, seg.index))
@@ -230,13 +232,22 @@ def _settle(result: FileResult, opened: list[tuple[TransactionResult, Transactio
     result.claims.reject_sets({(t.isa13, t.gs06, t.st02) for t in result.transactions if t.ack == "R"})
 
 
-def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]]) -> ClaimResult:
-    """Run the claim's profile rules; findings sorted by place, then catalogue order."""
+def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
+                contexts: dict[int, list[tuple[RuleSetting, Context]]] | None = None) -> ClaimResult:
+    """Run the claim's profile rules; findings sorted by place, then catalogue order.
+
+    ``contexts`` keeps each profile's rule contexts for the next claims of the interchange
+    (they differ only in the rule's options, and ``earlier`` is read as it grows).
+    """
     profile = options.config.profile_for(claim.payer_id, claim.filing_indicator)
+    bound = None if contexts is None else contexts.get(id(profile))
+    if bound is None:
+        bound = [(setting, Context(setting.options, options.today, earlier)) for setting in profile.rules]
+        if contexts is not None:
+            contexts[id(profile)] = bound
     findings: list[Finding] = []
-    for setting in profile.rules:
+    for setting, ctx in bound:
         rule = setting.rule
-        ctx = Context(setting.options, options.today, earlier)
         for hit in rule.check(claim, ctx):
             is_error = setting.severity.value == "error"
             findings.append(Finding(
