@@ -76,10 +76,13 @@ def validate_progressively(stream: object, every: int | None = None) -> Iterator
     validator = Validator(compiled_tables(), d.element, d.component, d.segment)
     every = every or BATCH_SEGMENTS
     sent = 0
+    feed = validator.feed
     try:
         for seg in itertools.chain((first,), segments):
-            elements = as_pyx12_reads(seg)
-            validator.feed(elements, len(elements) > 1 and elements[-1] == "")
+            elements = seg.elements
+            if elements[0] == "ISA":
+                elements = as_pyx12_reads(seg)
+            feed(elements, elements[-1] == "" and len(elements) > 1)
             if validator.cur_line % every == 0:
                 boundary = validator.final_before()
                 entries = validator.handler.entries

@@ -25,6 +25,8 @@ from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
+#: The segments pyx12's reader keeps its own counts or checks on.
+_READER_COUNTS = _ENVELOPE | {"HL", "CLM", "LX"}
 #: pyx12's reader on a trailer: the header it closes, the error level, and its codes for
 #: (an inner loop left open, control numbers that differ, a wrong count).
 _TRAILERS = {"IEA": ("ISA", "isa", ("024", "001", "021")), "GE": ("GS", "gs", ("3", "4", "5"))}
@@ -143,6 +145,7 @@ _LOOP_MISSING = 1  # (step, required loop passed over, its first segment)
 _MATCH = 2  # (step, segment found in the current loop)
 _ENTER = 3  # (step, loop entered, its first segment)
 _NOT_FOUND = 4  # (step,)
+_PLAN_LIMIT = 20_000
 _NOTHING = 5  # (step,) a loop matched but held no segment to enter: pyx12 returns no node, silently
 
 
@@ -169,11 +172,17 @@ class Walker:
     def walk(self, node: Seg, elements: list[str], seg_count: int, cur_line: int) -> Seg | None:
         """The map segment for ``elements`` starting from ``node``; errors go to :attr:`pending`."""
         sid = elements[0]
-        key: tuple[object, ...] = (id(node), sid)
-        for position, component in self.qualifiers.get(sid, ()):
-            key += (_qualifier(elements, position, component, self.sep),)
+        places = self.qualifiers.get(sid)
+        if places is None:
+            key: tuple[object, ...] = (node, sid)
+        elif len(places) == 1:
+            key = (node, sid, _qualifier(elements, *places[0], self.sep))
+        else:
+            key = (node, sid, *(_qualifier(elements, position, component, self.sep) for position, component in places))
         plan = self.plans.get(key)
         if plan is None:
+            if len(self.plans) >= _PLAN_LIMIT:  # qualifiers come from the input: keep memory flat
+                self.plans.clear()
             plan = self.plans[key] = self._plan(node, elements)
         if len(plan) == 1 and plan[0][0] == _MATCH:  # the next segment of the same loop: nothing to hold back
             child: Seg = plan[0][1]  # type: ignore[assignment]
@@ -328,10 +337,11 @@ class Walker:
 
 def _qualifier(elements: list[str], position: int, component: int, sep: str) -> str | None:
     """The value pyx12 matches a segment's qualifier on (``Segment.get_value``)."""
-    if not component:
-        return fields.element_value(elements, position, sep)
     if position >= len(elements):
         return None
+    if not component:
+        raw = elements[position]
+        return fields.composite_text(raw.split(sep), sep) if sep in raw else raw
     parts = elements[position].split(sep)
     return parts[component - 1] if component <= len(parts) else None
 
@@ -393,6 +403,10 @@ class Validator:
                            None))
         if sid not in self.good_ids and not self._good_id(sid):
             errors.append(("seg", "1", f'Segment identifier "{sid}" is invalid', None))
+        if sid not in _READER_COUNTS:  # the common case: a segment the reader only counts
+            self.seg_count += 1
+            self.cur_line += 1
+            return
         if sid == "ISA":
             if len(elements) != 17:
                 raise PyxCrash(f"The ISA segment must have 16 elements ({len(elements) - 1})")
