@@ -66,19 +66,25 @@ def _dump(value: object, indent: int) -> str:
 
 
 def _pretty(value: object, newline: str) -> str:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return _string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)  # type: ignore[arg-type]
     if isinstance(value, dict):
         if not value:
             return "{}"
         inner = newline + "  "
-        return "{" + ",".join(f"{inner}{_string(str(k))}: {_pretty(v, inner)}" for k, v in value.items()) \
-            + newline + "}"
+        return "{" + ",".join([f"{inner}{_string(str(k))}: {_string(v) if type(v) is str else _pretty(v, inner)}"
+                               for k, v in value.items()]) + newline + "}"  # type: ignore[attr-defined]
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         inner = newline + "  "
-        return "[" + ",".join(inner + _pretty(v, inner) for v in value) + newline + "]"
+        return "[" + ",".join([inner + (_string(v) if type(v) is str else _pretty(v, inner))
+                               for v in value]) + newline + "]"  # type: ignore[attr-defined]
     return json.dumps(value)
 
 
