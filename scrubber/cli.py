@@ -13,6 +13,7 @@ import click
 
 from scrubber import __version__
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
+from scrubber.beside import Beside
 from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, scrub_paths
 from scrubber.formatters import FORMATTERS, write_report
@@ -64,7 +65,8 @@ def cli() -> None:
               help="First acknowledgment control number (default: YYDDDHHMM of --now).")
 @click.option("--redact", is_flag=True, help="Replace patient and subscriber PHI in the report with placeholders.")
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True,
-              help="Worker processes for implementation-guide validation (a file is split at transaction sets).")
+              help="Worker processes: implementation-guide validation beside the claim walk (pyx12: a file split "
+                   "at transaction sets), and the acknowledgments written beside the report.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool,
           jobs: int) -> None:
@@ -78,21 +80,31 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     except ConfigError as exc:
         _fail(f"config: {exc}")
     report = scrub_paths(paths, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs))
-    if ack_dir:
+    acks: Beside | None = None
+    if ack_dir:  # with --jobs 2 and up, written in a second process while this one writes the report
         controls = ControlNumbers(control_start or default_control_start(now))
-        taken: set[str] = set()
-        for f in report.files:
-            try:
-                write_acknowledgments(f, ack_dir, controls, now, taken)
-            except OSError as exc:
-                _fail(f"cannot write acknowledgments to {ack_dir}: {exc.strerror}")
+        acks = Beside(_write_acks, report, ack_dir, controls, now, fork=jobs > 1)
     for f in report.files:
         if f.error is not None:
             click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
         for notice in f.notices:
             click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
     _write(lambda out: write_report(fmt, report, out, redact), output)
+    if acks is not None and (problem := acks.result()):
+        _fail(problem)
     sys.exit(exit_code(report))
+
+
+def _write_acks(report: Report, ack_dir: str, controls: ControlNumbers, now: datetime) -> str | None:
+    """Write every file's acknowledgments; the message when they cannot be written (the report
+    is written all the same, then ``check`` exits 2 with that message)."""
+    taken: set[str] = set()
+    for f in report.files:
+        try:
+            write_acknowledgments(f, ack_dir, controls, now, taken)
+        except OSError as exc:
+            return f"cannot write acknowledgments to {ack_dir}: {exc.strerror}"
+    return None
 
 
 def _write(write: Callable[[TextIO], object], output: str | None) -> None:

@@ -177,3 +177,34 @@ def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path,
         outputs.append((code, out, (acks / "many.837.999").read_text(), (acks / "many.837.277").read_text()))
     assert outputs[0] == outputs[1] == outputs[2]
     assert "IK5*R" in outputs[0][2]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_acknowledgments_that_cannot_be_written_are_one_line_and_exit_2_after_the_report(
+        tmp_path: Path, jobs: str) -> None:
+    path = tmp_path / "claims.837"
+    path.write_text(build_837([ClaimSpec()]))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    report = tmp_path / "report.json"
+    code, out, err = run_cli("check", "--format", "json", "--now", NOW, "--jobs", jobs, "-o", str(report),
+                             "--ack-dir", str(blocker / "acks"), str(path))
+    assert code == 2
+    assert err == f"scrubber: cannot write acknowledgments to {blocker / 'acks'}: Not a directory\n"
+    assert json.loads(report.read_text())["files"][0]["claims"][0]["status"] == "accepted"
+
+
+def test_work_beside_reports_a_message_a_failure_or_a_death_in_one_line() -> None:
+    import os
+
+    from scrubber.beside import Beside
+
+    def fails() -> str | None:
+        raise ValueError("no room")
+
+    assert Beside(lambda: "done").result() == "done"
+    assert Beside(lambda: None).result() is None
+    assert Beside(fails).result() == "ValueError: no room"
+    assert Beside(lambda: os._exit(3)).result() == "a worker process died (exit code 3)"
+    ran = []
+    assert Beside(lambda: ran.append(1) or "here", fork=False).result() == "here" and ran == [1]
