@@ -146,11 +146,12 @@ class ClaimStore:
         return result
 
 
+_TALLY_PLACE = {Severity.ERROR: 2, Severity.WARNING: 3, Severity.INFO: 4}
+
+
 def _count_severities(tally: list[int], findings: list[Finding]) -> None:
-    severities = Counter(f.severity for f in findings)
-    tally[2] += severities[Severity.ERROR]
-    tally[3] += severities[Severity.WARNING]
-    tally[4] += severities[Severity.INFO]
+    for f in findings:
+        tally[_TALLY_PLACE[f.severity]] += 1
 
 
 def _key(result: ClaimResult) -> Key:

@@ -175,12 +175,15 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                 opened.append((current, walker.transaction))
                 builder = ClaimBuilder(current.isa13, current.gs06, current.st02)
             if builder is not None and kind in ("ST", "SEG", "SE"):
-                judge(builder.feed(seg))
-                for error in feed.upto(seg.index):  # errors of segments outside a set are dropped
-                    if error.index == seg.index and current is not None and not ig.is_false_positive(error, seg):
-                        placed = replace(error, loop=builder.loops.loop, file_line=seg.line,
-                                         claim_id=builder.current_claim_id)
-                        current.ig_errors.append(ig.refine_syntax(placed, seg))
+                claim = builder.feed(seg)
+                if claim is not None:
+                    judge(claim)
+                if seg.index > feed.quiet_through:
+                    for error in feed.upto(seg.index):  # errors of segments outside a set are dropped
+                        if error.index == seg.index and current is not None and not ig.is_false_positive(error, seg):
+                            placed = replace(error, loop=builder.loops.loop, file_line=seg.line,
+                                             claim_id=builder.current_claim_id)
+                            current.ig_errors.append(ig.refine_syntax(placed, seg))
                 if kind == "SE":
                     assert current is not None
                     _close(current, builder)

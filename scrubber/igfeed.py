@@ -25,7 +25,11 @@ _POLL_SECONDS = 0.5
 
 
 class ListFeed:
-    """Errors sorted by file ordinal, served up to an ordinal at a time."""
+    """Errors sorted by file ordinal, served up to an ordinal at a time.
+
+    :attr:`quiet_through`: no error is left to serve at this ordinal or before it, so a walk
+    need not ask (:meth:`upto` would return nothing).
+    """
 
     failure: str | None = None
     not_compiled = False
@@ -33,6 +37,7 @@ class ListFeed:
     def __init__(self, errors: list[IgError]) -> None:
         self._errors = errors
         self._next = 0
+        self.quiet_through = errors[0].index - 1 if errors else sys.maxsize
 
     def upto(self, index: int) -> list[IgError]:
         """The errors not yet served whose segment ordinal is at most ``index``."""
@@ -40,6 +45,7 @@ class ListFeed:
         while end < len(self._errors) and self._errors[end].index <= index:
             end += 1
         self._next = end
+        self.quiet_through = self._errors[end].index - 1 if end < len(self._errors) else sys.maxsize
         return self._errors[start:end]
 
     def finish(self) -> None:
@@ -68,6 +74,7 @@ class StreamFeed:
         self._done = False
         self.failure: str | None = None
         self.not_compiled = False
+        self.quiet_through = -1  # as ListFeed's: nothing left to serve up to here
 
     def upto(self, index: int) -> list[IgError]:
         while self._boundary <= index and not self._done:
@@ -75,6 +82,7 @@ class StreamFeed:
         out = []
         while self._buffer and self._buffer[0].index <= index:
             out.append(self._buffer.popleft())
+        self.quiet_through = min(self._boundary, self._buffer[0].index if self._buffer else sys.maxsize) - 1
         return out
 
     def finish(self) -> None:

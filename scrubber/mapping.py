@@ -92,8 +92,8 @@ class ClaimBuilder:
         self._line: ServiceLine | None = None
 
     def feed(self, seg: Segment) -> Claim | None:
-        loop = self.loops.see(seg)
         sid = seg.elements[0]
+        loop = self.loops.see(seg) if sid in _LOOP_STARTS else self.loops.loop
         done: Claim | None = None
         if sid in _CLOSERS:
             done = self.finish()
