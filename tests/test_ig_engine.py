@@ -10,6 +10,7 @@ compiled validator reports instead.
 from __future__ import annotations
 
 import os
+import re
 import string
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from scrubber import engine, ig, igc
 from scrubber.generate import GenerateOptions, generate
+from scrubber.synth import ClaimSpec, build_837
 from segments import Delimiters, read_segments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,6 +168,18 @@ def test_corpus_file_gets_pyx12s_errors(path: Path) -> None:
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_fixture_gets_pyx12s_errors(path: Path) -> None:
     assert ig.validate(path, engine="compiled") == ig.validate(path, engine="pyx12")
+
+
+def test_a_value_that_fails_the_maps_regular_expression_gets_pyx12s_error() -> None:
+    """The one map element with a pattern (2010BA REF02 of REF*SY: nine digits), compiled when first used."""
+    lines = build_837([ClaimSpec()]).split("\n")
+    lines.insert(next(i for i, line in enumerate(lines) if line.startswith("DMG")) + 1, "REF*SY*12AB~")
+    text = "\n".join(lines)
+    se = re.search(r"SE\*(\d+)\*", text)
+    assert se is not None
+    text = text.replace(se.group(0), f"SE*{int(se.group(1)) + 1}*")
+    assert agree(text) == "errors"
+    assert [(e.segment, e.code) for e in compiled_errors(text)] == [("REF", "7")]  # type: ignore[union-attr]
 
 
 def test_the_corpus_holds_files_with_errors_of_every_kind() -> None:

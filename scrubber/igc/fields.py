@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from pyx12.validation import is_valid_date, is_valid_time
 
@@ -35,6 +36,12 @@ _CONTROL_NAMES = (  # pyx12's order of search, base then extended
 )
 _ANY_CONTROL = re.compile("[" + "".join(re.escape(c) for c, _ in _CONTROL_NAMES) + "]")
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
+
+
+@lru_cache(maxsize=None)
+def _pattern(text: str) -> re.Pattern[str]:
+    """A map element's regular expression, compiled once it is needed (not on every load of the tables)."""
+    return re.compile(text, re.S)
 
 
 class PyxCrash(Exception):
@@ -136,7 +143,7 @@ def check_element(node: Elem, raw: str | None, sep: str, type_list: list[str | N
         elif any(t in type_list for t in _DATE_TYPES):
             errors.append((node, "8", f'Data element "{node.name}" ({node.refdes}) contains an invalid date ({raw})',
                            raw))
-    if node.regex is not None and not node.regex.search(raw):
+    if node.regex_text is not None and not _pattern(node.regex_text).search(raw):
         errors.append((node, "7", f'Data element "{node.name}" with a value of ({raw}) failed to match the regular '
                                   f'expression "{node.regex_text}"', raw))
     return errors

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -56,7 +55,7 @@ class Seg(Node):
 
 class Elem(Node):
     __slots__ = ("seq", "refdes", "data_ele", "composite", "composite_required", "data_type", "min_len", "max_len",
-                 "codes", "first_code", "external", "external_codes", "regex", "regex_text", "defined")
+                 "codes", "first_code", "external", "external_codes", "regex_text", "defined")
 
 
 class Comp(Node):
@@ -275,9 +274,7 @@ class _Builder:
         definition = self.data_elements.get(node.data_ele) if node.data_ele else None
         node.defined = definition is not None
         node.data_type, node.min_len, node.max_len = definition[:3] if definition else (None, 0, 0)
-        regex = elem.findtext("regex")
-        node.regex_text = regex
-        node.regex = re.compile(regex, re.S) if regex else None
+        node.regex_text = elem.findtext("regex") or None  # compiled when first used (fields.check_element)
         codes: list[str | None] = []
         node.external = None
         valid = elem.find("valid_codes")
