@@ -1,10 +1,10 @@
 """A file's judged claims, in file order, with memory that does not grow with the file.
 
 Up to :data:`SPILL_AFTER` claims are kept as they are.  Past that, each claim
-is reduced to plain tuples (and :class:`~scrubber.model.Loc` named tuples) — what the reports and acknowledgments read after
-judging: identifiers, charge, payer, billing provider, trace, persons, line
-summaries, findings — and pickled to a temporary file; every iteration reads
-them back one at a time.  The rules' inputs that nothing reads after judging
+is reduced to plain tuples (and :class:`~scrubber.model.Loc` named tuples) —
+what the reports and acknowledgments read after judging: identifiers, charge,
+payer, billing provider, trace, persons, line summaries, findings — and
+pickled to a temporary file; every iteration reads them back one at a time.  The rules' inputs that nothing reads after judging
 (diagnoses, PWKs, notes, authorizations, line providers) are not kept.
 
 Verdicts that arrive after a claim was stored (its transaction set rejected by

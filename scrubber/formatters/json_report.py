@@ -78,13 +78,13 @@ def _pretty(value: object, newline: str) -> str:
             return "{}"
         inner = newline + "  "
         return "{" + ",".join([f"{inner}{_string(str(k))}: {_string(v) if type(v) is str else _pretty(v, inner)}"
-                               for k, v in value.items()]) + newline + "}"  # type: ignore[attr-defined]
+                               for k, v in value.items()]) + newline + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         inner = newline + "  "
         return "[" + ",".join([inner + (_string(v) if type(v) is str else _pretty(v, inner))
-                               for v in value]) + newline + "]"  # type: ignore[attr-defined]
+                               for v in value]) + newline + "]"
     return json.dumps(value)
 
 

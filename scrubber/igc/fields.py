@@ -240,7 +240,7 @@ def _check_typed_values(node: Seg, elements: list[str], sep: str,
     dtype: list[str | None] = []
     type_list: list[str | None] = []
     is_dtp = elements[0] == "DTP"
-    for i, field, raw in zip(range(len(node.fields)), node.fields, elements[1:]):
+    for i, (field, raw) in enumerate(zip(node.fields, elements[1:])):
         if type(field) is Comp:
             errors += check_composite(field, raw.split(sep), sep, plain)
             continue
