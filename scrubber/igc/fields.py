@@ -181,6 +181,7 @@ class SegmentChecks:
         self.sep = sep
         self.segments: dict[tuple[object, ...], list[Error]] = {}
         self.elements: dict[tuple[Elem, str | None], list[Error]] = {}
+        self.left_off: dict[tuple[Seg, int], list[Error]] = {}
 
     def __call__(self, node: Seg, elements: list[str]) -> list[Error]:
         key = (node, *elements)
@@ -188,7 +189,15 @@ class SegmentChecks:
         if found is None:
             if len(self.segments) >= self.LIMIT:
                 self.segments.clear()
-            found = self.segments[key] = check_segment(node, elements, self.sep, self._element)
+            found = self.segments[key] = check_segment(node, elements, self.sep, self._element, self._absent)
+        return found
+
+    def _absent(self, node: Seg, given: int, sep: str, plain: Callable[[Elem, str | None, str], list[Error]]
+                ) -> list[Error]:
+        key = (node, given)
+        found = self.left_off.get(key)
+        if found is None:  # a few per map segment: no limit needed
+            found = self.left_off[key] = _absent(node, given, sep, plain)
         return found
 
     def _element(self, node: Elem, raw: str | None, sep: str) -> list[Error]:
@@ -202,9 +211,11 @@ class SegmentChecks:
 
 
 def check_segment(node: Seg, elements: list[str], sep: str,
-                  plain: Callable[[Elem, str | None, str], list[Error]] = check_element) -> list[Error]:
+                  plain: Callable[[Elem, str | None, str], list[Error]] = check_element,
+                  absent: Callable[..., list[Error]] | None = None) -> list[Error]:
     """``elements[0]`` is the segment ID; the rest as written.  ``plain`` checks an element that needs
-    no type list (a memoising :func:`check_element`, from :class:`SegmentChecks`)."""
+    no type list, ``absent`` the elements after the last one written (memoising :func:`check_element`
+    and :func:`_absent`, from :class:`SegmentChecks`)."""
     if node.bad_seq:
         raise PyxCrash(f"idx {node.bad_seq[0]} not found in {node.id}")
     errors: list[Error] = []
@@ -222,13 +233,19 @@ def check_segment(node: Seg, elements: list[str], sep: str,
                 errors += found
     else:
         errors += _check_typed_values(node, elements, sep, plain)
-    for field in fields[given:]:
-        found = check_composite(field, None, sep, plain) if type(field) is Comp else plain(field, None, sep)
-        if found:
-            errors += found
+    if given < count:
+        errors += absent(node, given, sep, plain) if absent is not None else _absent(node, given, sep, plain)
     for kind, positions in node.syntax:
         if not _syntax_holds(kind, positions, elements, sep):
             errors.append((None, "10" if kind == "E" else "2", _syntax_message(kind, positions, elements, sep), None))
+    return errors
+
+
+def _absent(node: Seg, given: int, sep: str, plain: Callable[[Elem, str | None, str], list[Error]]) -> list[Error]:
+    """The errors of the elements (and composites) a segment leaves off after its ``given`` ones."""
+    errors: list[Error] = []
+    for field in node.fields[given:]:
+        errors += check_composite(field, None, sep, plain) if type(field) is Comp else plain(field, None, sep)
     return errors
 
 
