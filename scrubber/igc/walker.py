@@ -496,7 +496,9 @@ class Validator:
             handler.add_seg(sid, self.seg_count, self.cur_line)
             if self.errors:
                 handler.reader_errors(self._pop_errors())
-            self._check(node, elements)
+            found = self.check(node, elements)
+            if found:
+                self._file_checks(found)
             return
         self._feed_envelope(sid, elements)
 
@@ -507,12 +509,13 @@ class Validator:
                 handler.add_seg(seg_id, seg_count, cur_line)
             handler.seg_error(code, message, value)
 
-    def _check(self, node: Seg, elements: list[str]) -> None:
+    def _file_checks(self, found: list[fields.Error]) -> None:
+        """File the errors the segment and element checks found on the segment just read."""
         handler = self.handler
         if handler.cursor is _LOST:
             return  # pyx12 files an envelope segment's own errors nowhere a 999 reads
         previous = None
-        for element, code, message, value in self.check(node, elements):
+        for element, code, message, value in found:
             if element is None:
                 handler.seg_error("8", message, value)
                 continue
