@@ -305,28 +305,27 @@ class Walker:
         return None  # _NOTHING
 
     def _check_segment_usage(self, seg: Seg, elements: list[str], seg_count: int, cur_line: int) -> None:
-        if seg.usage == "N":
-            self.pending.append((None, "", "2", f"Segment {seg.id} found but marked as not used", None, 0, 0))
-        elif seg.usage in ("R", "S"):
-            count = self.counts[seg.slot]
-            if count > seg.max_repeat:
-                self.pending.append((seg, elements[0], "5", f"Segment {elements[0]} exceeded max count.  "
-                                     f"Found {count}, should have {seg.max_repeat}", None, seg_count, cur_line))
-        else:
-            raise PyxCrash(f"Segment usage must be R, S, or N (got {seg.usage!r})")
+        self._check_usage(seg, "Segment", elements[0], "5", elements[0], seg_count, cur_line)
 
     def _check_loop_usage(self, loop: Loop, elements: list[str], seg_count: int, cur_line: int) -> None:
-        if loop.usage == "N":
-            self.pending.append((None, "", "2", f"Loop {loop.id} found but marked as not used", None, 0, 0))
-        elif loop.usage in ("R", "S"):
+        if loop.usage in ("R", "S"):  # entering the loop again: its inner counts start over
             self.clear(loop)
             self.counts[loop.slot] += 1
-            count = self.counts[loop.slot]
-            if count > loop.max_repeat:
-                self.pending.append((loop, elements[0], "4", f"Loop {loop.id} exceeded max count.  "
-                                     f"Found {count}, should have {loop.max_repeat}", None, seg_count, cur_line))
+        self._check_usage(loop, "Loop", loop.id, "4", elements[0], seg_count, cur_line)
+
+    def _check_usage(self, node: Seg | Loop, kind: str, shown: str | None, code: str, seg_id: str, seg_count: int,
+                     cur_line: int) -> None:
+        """pyx12's ``_check_segment_usage`` / ``_check_loop_usage``: a node marked not used, or counted past
+        its maximum (code ``5`` for a segment, ``4`` for a loop)."""
+        if node.usage == "N":
+            self.pending.append((None, "", "2", f"{kind} {node.id} found but marked as not used", None, 0, 0))
+        elif node.usage in ("R", "S"):
+            count = self.counts[node.slot]
+            if count > node.max_repeat:
+                self.pending.append((node, seg_id, code, f"{kind} {shown} exceeded max count.  "
+                                     f"Found {count}, should have {node.max_repeat}", None, seg_count, cur_line))
         else:
-            raise PyxCrash(f"Loop usage must be R, S, or N (got {loop.usage!r})")
+            raise PyxCrash(f"{kind} usage must be R, S, or N (got {node.usage!r})")
 
     def _flush(self, missing: list[_Missing], position: int | None) -> None:
         """Raise the held "missing" errors, except those at ``position`` (the segment found may still fill them)."""
