@@ -96,6 +96,7 @@ class X12Stream:
         notes = self.notes
         line = 1 + self._leading_lines
         index = 0
+        per_line = 1 if term == "\n" else 0  # a line break as terminator ends a line too
         buffer = self._buffer
         self._buffer = ""
         if "\ufffd" in buffer:
@@ -117,7 +118,6 @@ class X12Stream:
                     continue
             pieces = buffer.split(term)
             buffer = pieces.pop()  # the part after the last terminator: completed by the next chunk
-            per_line = 1 if term == "\n" else 0
             for piece in pieces:
                 if piece[:1] in _WHITESPACE:  # also "": an empty piece
                     stripped = piece.lstrip(_WHITESPACE)
