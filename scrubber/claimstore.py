@@ -4,7 +4,9 @@ Up to :data:`SPILL_AFTER` claims are kept as they are.  Past that, each claim
 is reduced to plain tuples (and :class:`~scrubber.model.Loc` named tuples) —
 what the reports and acknowledgments read after judging: identifiers, charge,
 payer, billing provider, trace, persons, line summaries, findings — and
-pickled to a temporary file; every iteration reads them back one at a time.  The rules' inputs that nothing reads after judging
+pickled to an anonymous temporary file (unlinked as it is made, so patient
+data never outlives the process, even a killed one); every iteration reads
+them back one at a time.  The rules' inputs that nothing reads after judging
 (diagnoses, PWKs, notes, authorizations, line providers) are not kept.
 
 Verdicts that arrive after a claim was stored (its transaction set rejected by
@@ -14,6 +16,7 @@ kept per transaction set, so statuses are known without reading the claims.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import tempfile
@@ -38,7 +41,6 @@ class ClaimStore:
     def __init__(self) -> None:
         self._items: list[ClaimResult] = []
         self._spill: BinaryIO | None = None
-        self._path = ""
         self._count = 0
         self._rejected: frozenset[Key] = frozenset()
         self._extra: dict[int, list[Finding]] = {}
@@ -63,9 +65,8 @@ class ClaimStore:
         _count_severities(tally, result.findings)
 
     def _start_spill(self) -> None:
-        fd, self._path = tempfile.mkstemp(prefix="scrubber-claims-")
-        self._spill = os.fdopen(fd, "wb")
-        weakref.finalize(self, _remove, self._path, self._spill)
+        self._spill = tempfile.TemporaryFile(prefix="scrubber-claims-")  # noqa: SIM115 - closed with the store
+        weakref.finalize(self, self._spill.close)
         for result in self._items:
             pickle.dump(_encode(result), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
         self._items = []
@@ -96,9 +97,9 @@ class ClaimStore:
             yield from self._items
             return
         self._spill.flush()
-        with open(self._path, "rb") as reader:
-            for _ in range(self._count):
-                yield self._settle(_decode(pickle.load(reader)))
+        reader = io.BufferedReader(_PositionalReader(self._spill.fileno()), 1 << 16)
+        for _ in range(self._count):
+            yield self._settle(_decode(pickle.load(reader)))
 
     def __len__(self) -> int:
         return self._count
@@ -159,13 +160,21 @@ def _key(result: ClaimResult) -> Key:
     return c.isa13, c.gs06, c.st02
 
 
-def _remove(path: str, handle: BinaryIO | None) -> None:
-    if handle is not None and not handle.closed:
-        handle.close()
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+class _PositionalReader(io.RawIOBase):
+    """Reads an open file from its start with ``pread``, so several readers (and the writer) keep their own place."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = os.pread(self._fd, len(buffer), self._offset)
+        buffer[: len(data)] = data
+        self._offset += len(data)
+        return len(data)
 
 
 # -- the reduced form -----------------------------------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gc
+import os
+import shutil
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +23,9 @@ from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, scrub_paths
 from scrubber.formatters import FORMATTERS, write_report
 from scrubber.report import ERROR, Report
+from scrubber.redact import Redactor
 from scrubber.rules import REGISTRY
+from scrubber.textsafe import printable
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -70,7 +77,7 @@ def cli() -> None:
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool,
           jobs: int) -> None:
-    """Scrub PATHS (files, or directories of files) and report every claim.
+    """Scrub PATHS (files, directories of files, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
     2 an input could not be processed or the options are wrong.
@@ -79,20 +86,59 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         config = load_config(config_path, profile)
     except ConfigError as exc:
         _fail(f"config: {exc}")
-    report = scrub_paths(paths, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs))
+    if output and any(_same_file(output, p) for p in paths):
+        _fail(f"-o {output} is one of the inputs; the report would overwrite it")
+    stdin = _spool_stdin() if "-" in paths else None
+    report = scrub_paths([stdin.name if p == "-" and stdin else p for p in paths],
+                         Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs))
+    for f in report.files:
+        if stdin is not None and f.path == stdin.name:
+            f.path, f.source = "stdin", stdin.name
     acks: Beside | None = None
     if ack_dir:  # with --jobs 2 and up, written in a second process while this one writes the report
         controls = ControlNumbers(control_start or default_control_start(now))
         acks = Beside(_write_acks, report, ack_dir, controls, now, fork=jobs > 1)
+    redactor = report.redactor(redact) if redact and any(f.notices for f in report.files) else Redactor(False)
     for f in report.files:
         if f.error is not None:
-            click.echo(f"scrubber: {f.path}: {f.error[1]}", err=True)
+            click.echo(printable(f"scrubber: {f.path}: {f.error[1]}"), err=True)
         for notice in f.notices:
-            click.echo(f"scrubber: {f.path}: note: {notice}", err=True)
+            click.echo(printable(f"scrubber: {f.path}: note: {redactor.text(notice)}"), err=True)
     _write(lambda out: write_report(fmt, report, out, redact), output)
     if acks is not None and (problem := acks.result()):
         _fail(problem)
     sys.exit(exit_code(report))
+
+
+class _Spool:
+    """Standard input copied once into a temporary file, so it can be read in several passes."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.NamedTemporaryFile(prefix="scrubber-stdin-", delete=False)  # noqa: SIM115
+        self.name = self._file.name
+        atexit.register(self.remove)
+        shutil.copyfileobj(sys.stdin.buffer, self._file, 1 << 20)
+        self._file.close()
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.name)
+
+
+def _spool_stdin() -> _Spool:
+    try:
+        return _Spool()
+    except OSError as exc:
+        _fail(f"cannot read standard input: {exc.strerror}")
+        raise  # unreachable: _fail exits
+
+
+def _same_file(output: str, path: str) -> bool:
+    """True when ``output`` names the input file ``path`` (through any link or relative path)."""
+    try:
+        return path != "-" and os.path.samefile(output, path)
+    except OSError:
+        return False
 
 
 def _write_acks(report: Report, ack_dir: str, controls: ControlNumbers, now: datetime) -> str | None:
@@ -108,14 +154,22 @@ def _write_acks(report: Report, ack_dir: str, controls: ControlNumbers, now: dat
 
 
 def _write(write: Callable[[TextIO], object], output: str | None) -> None:
-    """Let ``write`` write the report to ``output``, or to stdout."""
-    try:
-        if output:
-            with open(output, "w", encoding="utf-8") as fh:
-                write(fh)
-        else:
+    """Let ``write`` write the report to ``output`` (whole or not at all: a temporary file renamed into
+    place, removed when the disk is full), or to stdout."""
+    if not output:
+        try:
             write(sys.stdout)
+        except OSError as exc:
+            _fail(f"cannot write the report: {exc.strerror}")
+        return
+    partial = os.path.join(os.path.dirname(os.path.abspath(output)), f".{os.path.basename(output)}.tmp")
+    try:
+        with open(partial, "w", encoding="utf-8") as fh:
+            write(fh)
+        os.replace(partial, output)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
         _fail(f"cannot write {output}: {exc.strerror}")
 
 

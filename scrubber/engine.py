@@ -35,6 +35,7 @@ from scrubber.mapping import ClaimBuilder
 from scrubber.model import Claim
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
+from scrubber.textsafe import printable
 
 IG_ENGINES = ig.ENGINES
 DEFAULT_IG_ENGINE = ig.DEFAULT_ENGINE
@@ -110,7 +111,8 @@ def identify(path: str | os.PathLike[str]) -> str:
 
 
 def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
-    result = FileResult(path=str(path))
+    shown = printable(str(path))  # a name with control characters or bytes that are not UTF-8
+    result = FileResult(path=shown, source="" if shown == str(path) else str(path))
     try:
         version = identify(path)
     except X12InputError as exc:
@@ -193,7 +195,9 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
             _close(current, builder)
             judge(builder.finish())
         if stream.notes.truncated_tail:
-            result.notices.append(f"file ends inside a segment: {stream.notes.truncated_tail!r}")
+            sid, length = stream.notes.truncated_tail
+            result.notices.append(f"file ends inside a segment: {length} characters of segment {sid} with no"
+                                  " terminator (a file cut short or still being written)")
         if stream.notes.replaced_characters:
             result.notices.append("file holds bytes that are not valid text; they were read as U+FFFD")
     feed.finish()

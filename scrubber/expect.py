@@ -14,12 +14,15 @@ Observed values come from the real outputs: the report, and the 999 and
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from segments import read_segments
 
@@ -28,10 +31,6 @@ from scrubber.ig import DEFAULT_ENGINE
 from scrubber.report import FileResult
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
-CLAIM_FIELDS = {"claim_id", "st02", "status", "findings", "stc"}
-TRANSACTION_FIELDS = {"st02", "ack", "errors", "ik5", "defect"}
-FILE_FIELDS = {"path", "transactions", "claims", "default_claim", "extra_claims"}
-TOP_FIELDS = {"manifest_version", "generator", "now", "config", "files", "description"}
 
 
 class ManifestError(Exception):
@@ -80,65 +79,25 @@ def load_manifest(path: str | Path) -> Manifest:
 
 
 def check_manifest(data: Any, where: str = "manifest") -> None:
-    """Validate the structure ``manifest.schema.json`` describes (kept in step by a test)."""
-    _object(data, where, TOP_FIELDS, required={"manifest_version", "files"})
-    if data["manifest_version"] != 1:
-        raise ManifestError(f"{where}: manifest_version {data['manifest_version']!r} is not 1")
-    for key in ("now", "config"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise ManifestError(f"{where}: {key} must be a string or null")
+    """Validate ``data`` against ``manifest.schema.json`` (with the jsonschema package); the first
+    problem, with its place, as a :class:`ManifestError`."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise ManifestError(f"{where}{at}: {error.message}")
     if data.get("now"):
         try:
             datetime.strptime(data["now"], "%Y-%m-%dT%H:%M")
         except ValueError:
             raise ManifestError(f"{where}: now {data['now']!r} is not YYYY-MM-DDTHH:MM") from None
-    if not isinstance(data["files"], list) or not data["files"]:
-        raise ManifestError(f"{where}: files must be a non-empty list")
-    for i, entry in enumerate(data["files"]):
-        at = f"{where}: files[{i}]"
-        _object(entry, at, FILE_FIELDS, required={"path"})
-        if not isinstance(entry["path"], str) or not entry["path"]:
-            raise ManifestError(f"{at}.path must be a non-empty string")
-        if entry.get("extra_claims", "error") not in ("error", "allow"):
-            raise ManifestError(f"{at}.extra_claims must be 'error' or 'allow'")
-        for j, txn in enumerate(entry.get("transactions", [])):
-            _object(txn, f"{at}.transactions[{j}]", TRANSACTION_FIELDS, required={"st02"})
-            _choice(txn, "ack", ("A", "E", "R"), f"{at}.transactions[{j}]")
-            for k, err in enumerate(txn.get("errors", [])):
-                _object(err, f"{at}.transactions[{j}].errors[{k}]", {"segment", "code"}, required={"segment", "code"})
-        claims = entry.get("claims", [])
-        if not isinstance(claims, list):
-            raise ManifestError(f"{at}.claims must be a list")
-        for j, claim in enumerate(claims):
-            _claim(claim, f"{at}.claims[{j}]", required={"claim_id"})
-        if entry.get("default_claim") is not None:
-            _claim(entry["default_claim"], f"{at}.default_claim", required=set())
 
 
-def _claim(claim: Any, at: str, required: set[str]) -> None:
-    _object(claim, at, CLAIM_FIELDS, required=required)
-    _choice(claim, "status", ("accepted", "rejected"), at)
-    for k, finding in enumerate(claim.get("findings", [])):
-        _object(finding, f"{at}.findings[{k}]", {"rule", "line_number"}, required={"rule"})
-    stc = claim.get("stc", [])
-    if stc is not None and not (isinstance(stc, list) and all(isinstance(s, str) for s in stc)):
-        raise ManifestError(f"{at}.stc must be a list of strings or null")
-
-
-def _object(value: Any, at: str, allowed: set[str], required: set[str]) -> None:
-    if not isinstance(value, dict):
-        raise ManifestError(f"{at} must be an object")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise ManifestError(f"{at}: unknown key {unknown[0]!r}")
-    missing = sorted(required - set(value))
-    if missing:
-        raise ManifestError(f"{at}: missing key {missing[0]!r}")
-
-
-def _choice(value: dict[str, Any], key: str, choices: tuple[str, ...], at: str) -> None:
-    if key in value and value[key] not in choices:
-        raise ManifestError(f"{at}.{key} must be one of {', '.join(choices)}")
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)  # type: ignore[no-any-return]
 
 
 # -- what scrubber answered ----------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from segments import to_int
+
 #: PWK02 values meaning the attachment is actually being sent (not ``AA``).
 SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
 #: PWK02 values of the 2400 "DME CMN Indicator" PWK (always PWK01 = CT).
@@ -127,7 +129,7 @@ class ServiceLine:
     @property
     def number(self) -> int | None:
         """LX01 as an integer, or None when it is not a number."""
-        return int(self.line_number) if self.line_number.isdigit() else None
+        return to_int(self.line_number, 6)
 
     @property
     def attachments(self) -> list[Pwk]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from segments import is_digits
+
 
 def luhn_check_digit(payload: str) -> int:
     """Check digit for the digits in ``payload`` (the digit itself not included)."""
@@ -21,7 +23,7 @@ def luhn_check_digit(payload: str) -> int:
 @lru_cache(maxsize=65536)  # a batch repeats a few NPIs on every claim
 def is_valid_npi(npi: str) -> bool:
     """True for a 10-digit NPI whose last digit is the Luhn digit of 80840 + first nine."""
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not is_digits(npi):
         return False
     return luhn_check_digit("80840" + npi[:9]) == int(npi[9])
 

@@ -1,6 +1,6 @@
 """``--redact``: stable placeholders for patient and subscriber PHI in reports.
 
-Names, member IDs, birth dates, addresses and phone numbers are replaced by
+Names, member IDs, birth dates, addresses, contact names and phone numbers are replaced by
 ``NAME-0001``, ``ID-0001``, ``DOB-0001``, ``ADDR-0001`` and ``PHONE-0001``.
 The same value gets the same placeholder everywhere in one report (so a
 reader can still tell two claims of one patient apart from two patients), and
@@ -15,6 +15,7 @@ back to the submitter, who sent the data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from scrubber.model import Person
@@ -29,8 +30,11 @@ _PHI_ELEMENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "DMG": ((2, "DOB"),),
     "REF": ((2, "ID"),),
 }
-#: PER contact numbers are redacted in every loop.
-_PER_NUMBERS = (4, 6, 8)
+#: PER contact name and numbers are redacted in every loop.
+_PER_CONTACT = ((2, "NAME"), (4, "PHONE"), (6, "PHONE"), (8, "PHONE"))
+#: The segment quoted in an implementation-guide "segment not found" message (pyx12's wording), up to the
+#: last "not found": an out-of-place N3 or NM1 would quote an address or a name.
+_NOT_FOUND = re.compile(r"Segment ([A-Z0-9]{2,3})\S.* not found\.")
 #: Free text shorter than this is not searched for a value (an initial would garble everything).
 _MIN_TEXT_VALUE = 3
 
@@ -69,8 +73,8 @@ class Redactor:
         if not self.enabled or not value or position is None:
             return
         kinds = dict(_PHI_ELEMENTS.get(segment, ())) if loop in PHI_LOOPS else {}
-        if segment == "PER" and position in _PER_NUMBERS:
-            kinds[position] = "PHONE"
+        if segment == "PER":
+            kinds.update(_PER_CONTACT)
         if position in kinds:
             self.value(kinds[position], value)
 
@@ -89,6 +93,7 @@ class Redactor:
         """Free text (a message) with every known PHI value replaced, longest first."""
         if not self.enabled:
             return text
+        text = _NOT_FOUND.sub(r"Segment \1 not found.", text)
         for value in sorted(self._by_value, key=len, reverse=True):
             if len(value) >= _MIN_TEXT_VALUE and value in text:
                 text = text.replace(value, self._by_value[value])
@@ -104,7 +109,7 @@ class Redactor:
         if loop in PHI_LOOPS:
             targets = _PHI_ELEMENTS.get(sid, ())
         if sid == "PER":
-            targets = tuple((n, "PHONE") for n in _PER_NUMBERS)
+            targets = _PER_CONTACT
         for position, kind in targets:
             if position < len(out) and out[position]:
                 out[position] = self.value(kind, out[position])

@@ -10,6 +10,7 @@ from segments.envelope import EnvelopeError, EnvelopeWalker, Group, Interchange,
 from segments.errors import X12InputError
 from segments.reader import X12Stream, open_x12, read_segments
 from segments.segment import Segment
+from segments.values import is_digits, to_decimal, to_int
 from segments.writer import format_segment, format_segments, terminated
 
 __all__ = [
@@ -23,9 +24,12 @@ __all__ = [
     "X12InputError",
     "X12Stream",
     "format_segment",
+    "is_digits",
     "format_segments",
     "pad_isa_fields",
     "open_x12",
     "read_segments",
     "terminated",
+    "to_decimal",
+    "to_int",
 ]

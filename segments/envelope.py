@@ -21,7 +21,7 @@ ISA = "interchange"
 GS = "group"
 ST = "transaction"
 
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]+$")
 _ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 
 
@@ -325,4 +325,4 @@ def _is_date(value: str, short: bool = False) -> bool:
 
 
 def _is_time(value: str) -> bool:
-    return len(value) == 4 and value.isdigit() and int(value[:2]) < 24 and int(value[2:]) < 60
+    return len(value) == 4 and value.isascii() and value.isdigit() and int(value[:2]) < 24 and int(value[2:]) < 60

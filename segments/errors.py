@@ -7,7 +7,7 @@ class X12InputError(Exception):
     """An input that cannot be read as X12 at all.
 
     ``code`` is a short stable key (``empty``, ``binary``, ``not-x12``,
-    ``truncated``, ``unreadable``); ``message`` is one sentence for a person.
+    ``truncated``, ``unreadable``, ``not-regular``); ``message`` is one sentence for a person.
     """
 
     def __init__(self, code: str, message: str) -> None:

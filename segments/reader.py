@@ -10,8 +10,10 @@ segments are skipped; each segment remembers the physical line it starts on.
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -34,7 +36,8 @@ class ReadNotes:
     byte_order_mark: bool = False
     replaced_characters: bool = False
     isa_fixed_width: bool = True
-    truncated_tail: str | None = None
+    #: The segment ID (or ``?``) and length of an unterminated piece at the end of the file, never its text.
+    truncated_tail: tuple[str, int] | None = None
     leading_text: list[str] = field(default_factory=list)
 
 
@@ -74,8 +77,7 @@ class X12Stream:
         if not stripped:
             raise X12InputError("empty", "file holds only white space")
         if not stripped.startswith("ISA"):
-            preview = stripped[:20].split("\n")[0]
-            raise X12InputError("not-x12", f"not X12: the file starts with {preview!r}, not an ISA segment")
+            raise X12InputError("not-x12", f"not X12: {_looks_like(stripped)} does not start with an ISA segment")
         self._leading_lines = first[: len(first) - len(stripped)].count("\n")
         header: IsaHeader = read_isa_header(stripped)
         self.delimiters: Delimiters = header.delimiters
@@ -148,7 +150,8 @@ class X12Stream:
             # terminator is a line break and that lack the final one.
             yield Segment(tail.split(sep), index + 1, line + buffer[: buffer.find("I")].count("\n"), d)
         elif tail:
-            notes.truncated_tail = tail[:60]
+            sid = tail.split(sep, 1)[0]
+            notes.truncated_tail = (sid if sid.isascii() and sid.isalnum() and len(sid) <= 3 else "?", len(tail))
 
     def close(self) -> None:
         self._text.close()
@@ -158,6 +161,18 @@ class X12Stream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _looks_like(text: str) -> str:
+    """What a file that is not X12 seems to be, without quoting it (it may be a patient list)."""
+    first = text[:4096].split("\n", 1)[0]
+    for start, kind in (("%PDF", "a PDF"), ("PK\x03\x04", "a ZIP archive"), ("<", "XML or HTML"), ("{", "JSON"),
+                        ("[", "JSON"), ("GS", "X12 without its ISA"), ("ST", "X12 without its ISA")):
+        if first.startswith(start):
+            return f"the file (it looks like {kind})"
+    if first.count(",") >= 2 or first.count("\t") >= 2:
+        return "the file (it looks like a table of comma- or tab-separated values)"
+    return "the file"
 
 
 def _one_per_line(buffer: str, term: str) -> str:
@@ -200,16 +215,36 @@ class _Prepend(io.RawIOBase):
         super().close()
 
 
-def open_x12(path: str | os.PathLike[str]) -> X12Stream:
-    """Open ``path`` for reading as X12; raises :class:`X12InputError`."""
+def open_regular(path: str | os.PathLike[str], follow_links: bool = True) -> BinaryIO:
+    """Open ``path`` for binary reading, only if it is a regular file; raises :class:`X12InputError`.
+
+    The file is opened without blocking and checked on the opened descriptor, so a FIFO, a device
+    or a socket is refused at once (reading one could block forever or never end), and nothing can
+    swap the file between the check and the read.  ``follow_links=False`` refuses a symbolic link.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0))
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed by X12Stream.close
+        fd = os.open(path, flags)
     except IsADirectoryError:
         raise X12InputError("unreadable", "is a directory") from None
     except FileNotFoundError:
         raise X12InputError("unreadable", "no such file") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise X12InputError("not-regular", "is a symbolic link; links are never followed") from None
         raise X12InputError("unreadable", f"cannot be read ({exc.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "a pipe (FIFO)" if stat.S_ISFIFO(mode) else \
+            "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special"
+        raise X12InputError("not-regular", f"is {kind}, not a regular file (to read standard input, give '-')")
+    return os.fdopen(fd, "rb")
+
+
+def open_x12(path: str | os.PathLike[str]) -> X12Stream:
+    """Open ``path`` (a regular file) for reading as X12; raises :class:`X12InputError`."""
+    raw = open_regular(path)
     try:
         return X12Stream(raw, name=str(path))
     except BaseException:

@@ -12,7 +12,6 @@ from helpers import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scrubber.expect import CLAIM_FIELDS, FILE_FIELDS, TOP_FIELDS, TRANSACTION_FIELDS, SCHEMA_PATH
 from scrubber.generate import DEFECTS, IG_DEFECTS, RULE_DEFECTS, GenerateOptions, generate
 from scrubber.rules import REGISTRY
 
@@ -136,11 +135,14 @@ def test_missing_and_extra_claims_are_differences(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("manifest", "message"), [
     ("{", "not JSON"),
-    ('{"files": []}', "missing key 'manifest_version'"),
-    ('{"manifest_version": 1, "files": [{"path": "a", "claims": [{"status": "accepted"}]}]}', "missing key 'claim_id'"),
-    ('{"manifest_version": 1, "files": [{"path": "a", "default_claim": {"status": "fine"}}]}', "status must be one of"),
-    ('{"manifest_version": 1, "files": [{"path": "a", "clams": []}]}', "unknown key 'clams'"),
-    ('{"manifest_version": 1, "now": "tomorrow", "files": [{"path": "a"}]}', "is not YYYY-MM-DDTHH:MM"),
+    ('{"files": []}', "'manifest_version' is a required property"),
+    ('{"manifest_version": 1, "files": [{"path": "a", "claims": [{"status": "accepted"}]}]}',
+     "files[0].claims[0]: 'claim_id' is a required property"),
+    ('{"manifest_version": 1, "files": [{"path": "a", "default_claim": {"status": "fine"}}]}',
+     "default_claim.status: 'fine' is not one of"),
+    ('{"manifest_version": 1, "files": [{"path": "a", "clams": []}]}', "'clams' was unexpected"),
+    ('{"manifest_version": 1, "now": "tomorrow", "files": [{"path": "a"}]}', "'tomorrow' does not match"),
+    ('{"manifest_version": 1, "now": "2026-13-45T10:00", "files": [{"path": "a"}]}', "is not YYYY-MM-DDTHH:MM"),
 ])
 def test_bad_manifest_is_a_usage_error(tmp_path: Path, manifest: str, message: str) -> None:
     (tmp_path / "m.json").write_text(manifest)
@@ -148,12 +150,21 @@ def test_bad_manifest_is_a_usage_error(tmp_path: Path, manifest: str, message: s
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_shipped_schema_matches_the_loader() -> None:
-    schema = json.loads(SCHEMA_PATH.read_text())
-    assert set(schema["properties"]) == TOP_FIELDS
-    assert set(schema["properties"]["files"]["items"]["properties"]) == FILE_FIELDS
-    assert set(schema["$defs"]["claim"]["properties"]) == CLAIM_FIELDS
-    assert set(schema["$defs"]["transaction"]["properties"]) == TRANSACTION_FIELDS
+@pytest.mark.parametrize(("manifest", "message"), [
+    ('[]', "manifest: [] is not of type 'object'"),
+    ('{"manifest_version": 1, "files": [{"path": 5}]}', "files[0].path: 5 is not of type 'string'"),
+    ('{"manifest_version": 1, "files": [{"path": "a", "claims": {"claim_id": "x"}}]}', "is not of type 'array'"),
+    ('{"manifest_version": 1, "files": [{"path": "a", "claims": [{"claim_id": "x", "findings": [{"rule": 7}]}]}]}',
+     "findings[0].rule: 7 is not of type 'string'"),
+    ('{"manifest_version": 1, "files": [{"path": "a", "transactions": [{"st02": "1", "errors": [1]}]}]}',
+     "errors[0]: 1 is not of type 'object'"),
+    ('{"manifest_version": 1, "now": "\u0662026-11-27T10:00", "files": [{"path": "a"}]}', "does not match"),
+])
+def test_A_manifest_of_the_wrong_json_type_is_exit_2(tmp_path: Path, manifest: str, message: str) -> None:
+    """Issue 12 A: a manifest field of the wrong JSON type is checked against the shipped schema, not a traceback."""
+    (tmp_path / "m.json").write_text(manifest)
+    code, _, err = run_cli("expect", str(tmp_path / "m.json"), str(VENDOR / "outbound.837"))
+    assert code == 2 and message in err and "Traceback" not in err, err
 
 
 def test_generate_refuses_bad_options(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ interchange before its groups, so a run never repeats one and a fixed
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable
@@ -76,10 +77,16 @@ def write_acknowledgments(result: FileResult, ack_dir: str | os.PathLike[str], c
         return handles[suffix]
 
     try:
-        write_each(result, controls, now, open_ack)
-    finally:
-        for handle in handles.values():
-            handle.close()
+        try:
+            write_each(result, controls, now, open_ack)
+        finally:
+            for handle in handles.values():
+                handle.close()
+    except OSError:  # a full disk: leave no partial acknowledgment behind
+        for suffix in handles:
+            with contextlib.suppress(OSError):
+                os.unlink(directory / f".{name}.{suffix}.tmp")
+        raise
     written = []
     for suffix in ("ta1", "999", "277"):
         if suffix in handles:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import count, groupby
 
-from segments import Delimiters
+from segments import Delimiters, to_decimal
 
 from scrubber.acks.envelope import Elements, clean
 from scrubber.findings import Finding, Severity
@@ -204,11 +204,9 @@ def _charge(claim: Claim) -> Decimal:
 
 
 def _decimal(value: str) -> Decimal:
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        return Decimal(0)
-    return amount if amount.is_finite() else Decimal(0)
+    """An X12 R value; 0 when it is not one (NaN, an exponent, too long: the 999 reports it)."""
+    amount = to_decimal(value)
+    return Decimal(0) if amount is None else amount
 
 
 def _amount(values: Iterable[Decimal]) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import groupby
 
-from segments import Delimiters
+from segments import Delimiters, is_digits
 
 from scrubber.acks.envelope import Elements, clean
 from scrubber.ig import IgError
@@ -43,7 +43,7 @@ def body(group: GroupResult, delimiters: Delimiters) -> list[Elements]:
     for txn in group.transactions:
         out.extend(_transaction_loop(txn, delimiters))
     received = len(group.transactions)
-    declared = group.declared_count if group.declared_count.isdigit() else str(received)
+    declared = group.declared_count if is_digits(group.declared_count) else str(received)
     accepted = sum(t.accepted for t in group.transactions) if not group.errors else 0
     out.append(["AK9", group.ack, declared, str(received), str(accepted), *_distinct(e.code for e in group.errors)])
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from scrubber.expect import FileVerdict
-from scrubber.formatters.xml_safe import xml_safe
+from scrubber.textsafe import xml_safe
 
 
 def render_expect_text(verdicts: list[FileVerdict]) -> str:

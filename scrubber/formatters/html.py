@@ -17,14 +17,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 from lxml import etree, html
-from lxml.html import builder as E
 
 from segments import Segment, open_x12
 from segments.errors import X12InputError
 
 from scrubber import __version__
 from scrubber.findings import Finding
-from scrubber.formatters.xml_safe import xml_safe
+from scrubber.formatters.escape import H as E
+from scrubber.formatters.escape import css_class
 from scrubber.ig import IgError
 from scrubber.mapping import LoopTracker
 from scrubber.redact import Redactor
@@ -55,7 +55,7 @@ def render_html(report: Report, redact: bool = False) -> str:
         _summary_table(summary, by_rule),
         E.INPUT(type="checkbox", id="only-rejected"),
         E.LABEL(" show only rejected claims", **{"for": "only-rejected"}),
-        E.E.main(*[_file_section(f, redactor) for f in report.files]),
+        E.MAIN(*[_file_section(f, redactor) for f in report.files]),
     )
     page = E.HTML(head, body, lang="en")
     return html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode", pretty_print=True)
@@ -67,30 +67,30 @@ def _summary_table(summary: dict[str, object], by_rule: Counter[str]) -> etree._
     rows = [("files", summary["files"]), ("claims", summary["claims"]), ("accepted", summary["accepted"]),
             ("rejected", summary["rejected"])]
     rows += [(f"{severity} findings", count) for severity, count in findings.items()]
-    table = E.TABLE(E.CLASS("summary"), *[E.TR(E.TH(name), E.TD(str(value))) for name, value in rows])
-    rules = E.TABLE(E.CLASS("rules"), E.TR(E.TH("rule"), E.TH("findings")),
+    table = E.TABLE(css_class("summary"), *[E.TR(E.TH(name), E.TD(str(value))) for name, value in rows])
+    rules = E.TABLE(css_class("rules"), E.TR(E.TH("rule"), E.TH("findings")),
                     *[E.TR(E.TD(code), E.TD(str(n))) for code, n in sorted(by_rule.items())])
     return E.DIV(table, rules)
 
 
 def _file_section(f: FileResult, redactor: Redactor) -> etree._Element:
-    section = E.SECTION(E.CLASS("file"), E.H2(_t(f.path), " — ", f.status))
+    section = E.SECTION(css_class("file"), E.H2(f.path, " — ", f.status))
     if f.error is not None:
-        section.append(E.P(E.CLASS("error"), _t(f"could not be processed: {f.error[1]}")))
+        section.append(E.P(css_class("error"), f"could not be processed: {f.error[1]}"))
         return section
     for notice in f.notices:
-        section.append(E.P(E.CLASS("info"), _t(f"note: {redactor.text(notice)}")))
+        section.append(E.P(css_class("info"), f"note: {redactor.text(notice)}"))
     if f.envelope_errors:
         section.append(E.TABLE(E.TR(E.TH("file line"), E.TH("level"), E.TH("segment"), E.TH("code"), E.TH("error")),
-                               *[E.TR(E.TD(str(e.line)), E.TD(e.level), E.TD(_t(e.segment)), E.TD(e.code),
-                                      E.TD(E.CLASS("error"), _t(e.message))) for e in f.envelope_errors]))
+                               *[E.TR(E.TD(str(e.line)), E.TD(e.level), E.TD(e.segment), E.TD(e.code),
+                                      E.TD(css_class("error"), e.message)) for e in f.envelope_errors]))
     for t in f.transactions:
         if t.ig_errors or t.envelope_errors:
-            rows = [E.TR(E.TD(str(g.file_line)), E.TD(_t(g.segment)), E.TD(str(g.position)), E.TD(g.loop),
-                         E.TD(g.element), E.TD(g.code), E.TD(E.CLASS("error"), _t(redactor.text(g.message))))
+            rows = [E.TR(E.TD(str(g.file_line)), E.TD(g.segment), E.TD(str(g.position)), E.TD(g.loop),
+                         E.TD(g.element), E.TD(g.code), E.TD(css_class("error"), redactor.text(g.message)))
                     for g in t.ig_errors]
-            rows += [E.TR(E.TD(str(e.line)), E.TD(_t(e.segment)), E.TD(""), E.TD(""), E.TD(""), E.TD(e.code),
-                          E.TD(E.CLASS("error"), _t(e.message))) for e in t.envelope_errors]
+            rows += [E.TR(E.TD(str(e.line)), E.TD(e.segment), E.TD(""), E.TD(""), E.TD(""), E.TD(e.code),
+                          E.TD(css_class("error"), e.message)) for e in t.envelope_errors]
             section.append(E.H3(f"transaction set {t.st02}: 999 {t.ack}"))
             section.append(E.TABLE(E.TR(*[E.TH(h) for h in ("file line", "segment", "position", "loop", "element",
                                                                "code", "error")]), *rows))
@@ -111,18 +111,18 @@ def _claim_details(f: FileResult, result: ClaimResult, rows: list[tuple[int, Seg
     table = E.TABLE(E.TR(E.TH("file line"), E.TH("segment"), E.TH("findings")))
     for line, seg, text, context in rows:
         notes = [_finding_item(x, redactor) for x in result.findings if _points_at(x, seg)]
-        notes += [E.LI(E.CLASS("error"), _t(f"IG {g.element or g.segment} code {g.code}: {redactor.text(g.message)}"))
+        notes += [E.LI(css_class("error"), f"IG {g.element or g.segment} code {g.code}: {redactor.text(g.message)}")
                   for g in ig.get(seg.index, [])]
         classes = " ".join(filter(None, ("fault" if notes else "", "ctx" if context else "")))
-        row = E.TR(E.TD(str(line)), E.TD(E.CLASS("seg"), _t(text)), E.TD(E.UL(*notes) if notes else ""))
+        row = E.TR(E.TD(str(line)), E.TD(css_class("seg"), text), E.TD(E.UL(*notes) if notes else ""))
         if classes:
             row.set("class", classes)
         table.append(row)
     claim_level = [x for x in result.findings if not any(_points_at(x, seg) for _, seg, _, _ in rows)]
     extra = [E.UL(*[_finding_item(x, redactor) for x in claim_level])] if claim_level else []
     if result.transaction_rejected:
-        extra.insert(0, E.P(E.CLASS("error"), "rejected with its transaction set (999 IK5 R)"))
-    details = E.DETAILS(E.CLASS(f"claim {result.status}"), E.SUMMARY(_t(title)), *extra, table)
+        extra.insert(0, E.P(css_class("error"), "rejected with its transaction set (999 IK5 R)"))
+    details = E.DETAILS(css_class(f"claim {result.status}"), E.SUMMARY(title), *extra, table)
     if result.status != "accepted":
         details.set("open", "open")
     return details
@@ -130,7 +130,7 @@ def _claim_details(f: FileResult, result: ClaimResult, rows: list[tuple[int, Seg
 
 def _finding_item(x: Finding, redactor: Redactor) -> etree._Element:
     line = f" (line {x.line_number})" if x.line_number is not None else ""
-    return E.LI(E.CLASS(x.severity.value), E.CODE(x.rule), _t(f" {x.name}{line}: {redactor.text(x.message)}"))
+    return E.LI(css_class(x.severity.value), E.CODE(x.rule), f" {x.name}{line}: {redactor.text(x.message)}")
 
 
 def _points_at(finding: Finding, seg: Segment) -> bool:
@@ -202,6 +202,3 @@ def _display(seg: Segment, loop: str, redactor: Redactor) -> str:
     d = seg.delimiters
     return d.element.join(redactor.segment(seg.elements, loop)) + d.segment
 
-
-def _t(text: str) -> str:
-    return xml_safe(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from lxml import etree
 
 from scrubber.findings import Severity
-from scrubber.formatters.xml_safe import xml_safe
+from scrubber.textsafe import xml_safe
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scrubber.report import FileResult, Report
+from scrubber.textsafe import printable
 
 
 def render_text(report: Report, redact: bool = False) -> str:
@@ -10,7 +11,7 @@ def render_text(report: Report, redact: bool = False) -> str:
     redactor = report.redactor(redact)
     out: list[str] = []
     for f in report.files:
-        out.extend(redactor.text(line) for line in _file_lines(f))
+        out.extend(printable(redactor.text(line)) for line in _file_lines(f))
     s = report.summary()
     findings = s["findings"]
     assert isinstance(findings, dict)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from segments import to_decimal
 
 from scrubber.findings import Severity
 from scrubber.model import Claim
@@ -42,10 +44,7 @@ def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     for line in walking_boot_lines(claim):
         if line.prior_auths:
             continue
-        try:
-            charge = Decimal(line.charge or "0")
-        except InvalidOperation:
-            charge = Decimal(0)
+        charge = to_decimal(line.charge) or Decimal(0)
         if charge > threshold:
             yield Hit(f"L4386 line {line.line_number} needs a prior authorization number (REF*G1) for this payer",
                       line_loc(line), "REF02", line)

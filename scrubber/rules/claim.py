@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from segments import is_digits, to_decimal, to_int
 
 from scrubber.findings import Severity
 from scrubber.model import Claim, Npi
@@ -110,11 +112,11 @@ def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
     References:
         X12 005010X222A1 CLM02 note; claim status code 400.
     """
-    try:
-        total = sum((Decimal(ln.charge) for ln in claim.lines), Decimal(0))
-        charge = Decimal(claim.charge)
-    except InvalidOperation:
+    amounts = [to_decimal(ln.charge) for ln in claim.lines]
+    charge = to_decimal(claim.charge)
+    if charge is None or None in amounts:  # not a number: the implementation guide reports it
         return
+    total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
     if claim.lines and total != charge:
         yield Hit(f"claim charge {claim.charge} differs from the sum of its line charges {total}", claim.loc, "CLM02")
 
@@ -140,7 +142,8 @@ def diagnosis_pointer_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     count = len(claim.diagnoses)
     for line in claim.lines:
         for i, pointer in enumerate(line.pointers):
-            if not pointer.isdigit() or not 1 <= int(pointer) <= count:
+            number = to_int(pointer, 2)
+            if number is None or not 1 <= number <= count:
                 yield Hit(f"line {line.line_number} diagnosis pointer {pointer} points beyond the {count}"
                           f" diagnosis code{'s' if count != 1 else ''} of the claim", line_loc(line), f"SV107-{i + 1}", line)
 
@@ -170,7 +173,7 @@ def duplicate_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 def _parse(text: str) -> date | None:
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not is_digits(text):
         return None
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from segments import to_int
+
 from scrubber.findings import Severity
 from scrubber.model import Claim, ServiceLine
 from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
@@ -148,8 +150,9 @@ def ulcer_only_diagnosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
     for line in walking_boot_lines(claim):
         codes = []
         for pointer in line.pointers:
-            if pointer.isdigit() and 1 <= int(pointer) <= len(claim.diagnoses):
-                codes.append(claim.diagnoses[int(pointer) - 1][1].replace(".", ""))
+            number = to_int(pointer, 2)
+            if number is not None and 1 <= number <= len(claim.diagnoses):
+                codes.append(claim.diagnoses[number - 1][1].replace(".", ""))
         if codes and all(code.startswith(prefixes) for code in codes):
             yield Hit(f"L4386 line {line.line_number} points only to ulcer/pressure diagnoses ({', '.join(codes)});"
                       " off-loading boots are A9283", line_loc(line), "SV107", line)

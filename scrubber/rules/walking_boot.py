@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
+
+from segments import to_decimal
 
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
@@ -147,8 +150,7 @@ def fit_class_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
                           f" for side {line.side} on the same date", line_loc(line), "SV101-2", line)
 
 
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
+def _number(text: str) -> Decimal:
+    """SV104 units, 0 when they are not a number (the implementation guide reports that)."""
+    value = to_decimal(text)
+    return Decimal(0) if value is None else value

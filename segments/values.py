@@ -1,0 +1,34 @@
+"""X12 numbers read one way: ASCII digits only, bounded length, never an exception.
+
+The standard library is generous where X12 is strict: ``str.isdigit`` accepts
+``²`` and ``①``, ``str.isdecimal`` accepts Arabic-Indic digits, and
+``Decimal`` reads ``NaN``, ``Infinity`` and ``1E999999999``.  Input files come
+from anyone, so every numeric element is read through these two functions.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+#: The longest R (decimal) value X12 allows: 18 digits, plus a sign and a decimal point.
+MAX_DECIMAL_LENGTH = 20
+#: An X12 R value as the 005010 guides write it: optional minus, ASCII digits, optional point; no exponent.
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def is_digits(text: str) -> bool:
+    """True when ``text`` is one or more ASCII digits 0-9 (and nothing else)."""
+    return text.isascii() and text.isdigit()
+
+
+def to_int(text: str, max_length: int = 18) -> int | None:
+    """``text`` as a whole number when it is 1 to ``max_length`` ASCII digits, else None."""
+    return int(text) if len(text) <= max_length and is_digits(text) else None
+
+
+def to_decimal(text: str) -> Decimal | None:
+    """An X12 R value as a finite Decimal; None for anything else (NaN, exponents, other digits, too long)."""
+    if len(text) > MAX_DECIMAL_LENGTH or not _DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
