@@ -151,7 +151,7 @@ def test_bad_manifest_is_a_usage_error(tmp_path: Path, manifest: str, message: s
 
 
 @pytest.mark.parametrize(("manifest", "message"), [
-    ('[]', "manifest: [] is not of type 'object'"),
+    ('[]', "m.json: [] is not of type 'object'"),
     ('{"manifest_version": 1, "files": [{"path": 5}]}', "files[0].path: 5 is not of type 'string'"),
     ('{"manifest_version": 1, "files": [{"path": "a", "claims": {"claim_id": "x"}}]}', "is not of type 'array'"),
     ('{"manifest_version": 1, "files": [{"path": "a", "claims": [{"claim_id": "x", "findings": [{"rule": 7}]}]}]}',
