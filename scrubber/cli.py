@@ -30,6 +30,8 @@ from scrubber.textsafe import printable
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_ERROR = 2
+ALLOW_UNVALIDATED_HELP = ("Accept, on the rules alone, transaction sets the implementation guide could not judge (another "
+                          "guide version, a validator failure); by default they are rejected (999 IK5 R, I6).")
 
 
 def exit_code(report: Report) -> int:
@@ -74,9 +76,10 @@ def cli() -> None:
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Worker processes: implementation-guide validation beside the claim walk (pyx12: a file split "
                    "at transaction sets), and the acknowledgments written beside the report.")
+@click.option("--allow-unvalidated", is_flag=True, help=ALLOW_UNVALIDATED_HELP)
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool,
-          jobs: int) -> None:
+          jobs: int, allow_unvalidated: bool) -> None:
     """Scrub PATHS (files, directories of files, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -90,7 +93,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
     report = scrub_paths([stdin.name if p == "-" and stdin else p for p in paths],
-                         Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs))
+                         Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
+                                 allow_unvalidated=allow_unvalidated))
     for f in report.files:
         if stdin is not None and f.path == stdin.name:
             f.path, f.source = "stdin", stdin.name
@@ -276,41 +280,61 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True)
 @click.option("--html", is_flag=True, help="Also write an HTML report per file.")
 @click.option("--status", "show_status", is_flag=True, help="Print the ledger's totals and last failures, then exit.")
+@click.option("--settle", type=click.FloatRange(0), default=5.0, show_default=True, metavar="SECONDS",
+              help="Take a file only once its size and modification time have not changed for this long "
+                   "(an upload still in progress is left alone).")
+@click.option("--allow-unvalidated", is_flag=True,
+              help=ALLOW_UNVALIDATED_HELP + " Needed with --ig-engine none: nothing unvalidated is forwarded otherwise.")
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
-           config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool) -> None:
+           config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
+           allow_unvalidated: bool) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     from pathlib import Path
 
-    from scrubber.ingest import Ingest, IngestAborted, IngestOptions, Ledger
+    import sqlite3
+
+    from scrubber.ingest import Ingest, IngestAborted, IngestOptions
+    from scrubber.ingest.pipeline import open_ledger
 
     out = Path(out_dir)
     db = Path(db_path) if db_path else out / "ledger.sqlite"
     if show_status:
         if not db.exists():
             _fail(f"no ledger at {db}")
-        ledger = Ledger(db)
-        status = ledger.status()
-        ledger.close()
+        try:
+            ledger = open_ledger(db)
+            status = ledger.status()
+            ledger.close()
+        except (IngestAborted, sqlite3.Error) as exc:
+            _fail(f"the ledger {db} cannot be read: {exc}")
+        work = out / "work"
+        in_work = sum(1 for _ in work.iterdir()) if work.is_dir() else 0
         files, claims = status["files"], status["claims"]
         assert isinstance(files, dict) and isinstance(claims, dict)
         click.echo("files:  " + (", ".join(f"{k} {v}" for k, v in sorted(files.items())) or "none"))
         click.echo("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(claims.items())) or "none")
                    + f"; forwarded {status['forwarded']}")
-        click.echo(f"pending: {status['pending']} file(s) not finished")
+        click.echo(f"pending: {in_work} file(s) in work/, {status['pending']} committed but not archived")
         for failure in status["last_failures"]:  # type: ignore[attr-defined]
-            click.echo(f"{failure['received_at']} {failure['outcome']}: {failure['name']}: {failure['reason']}")
+            click.echo(printable(f"{failure['received_at']} {failure['outcome']}: {failure['name']}: {failure['reason']}"))
         return
     if inbox is None or not Path(inbox).is_dir():
         _fail(f"inbox {inbox!r} is not a folder")
     assert inbox is not None
+    if ig_engine == "none" and not allow_unvalidated:
+        _fail("--ig-engine none would forward claims no validator checked; add --allow-unvalidated to mean it")
     try:
         config = load_config(config_path)
     except ConfigError as exc:
         _fail(f"config: {exc}")
     fixed_now = now if _now_given() else None
-    runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
-                                               html=html, jobs=jobs))
+    try:
+        runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
+                                                   html=html, jobs=jobs, settle=settle,
+                                                   allow_unvalidated=allow_unvalidated))
+    except IngestAborted as exc:
+        _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
     progress = _progress if sys.stderr.isatty() else None
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from segments import EnvelopeError, EnvelopeWalker, X12InputError, open_x12
+from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction
 
 from scrubber import ig
@@ -62,6 +62,9 @@ class Options:
     today: date
     ig_engine: str = DEFAULT_IG_ENGINE
     jobs: int = 1
+    #: Let a transaction set the implementation guide could not judge (another guide version, a validator
+    #: failure) be accepted on the rules alone.  Off: such a set is rejected (999 IK5 R, IK502 I6).
+    allow_unvalidated: bool = False
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -126,7 +129,8 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     if options.ig_engine != "none":
         if version != ig.SUPPORTED_VERSION:
             result.notices.append(f"found {version}: implementation-guide validation supports {ig.SUPPORTED_VERSION}"
-                                  " only; the claims were checked against the rule catalogue")
+                                  " only" + ("; the claims were checked against the rule catalogue"
+                                             if options.allow_unvalidated else "; its transaction sets are rejected"))
         elif options.ig_engine == "compiled" and options.jobs > 1:
             feed, ig_checked = StreamFeed(path), True  # validates beside the walk, in a worker process
         else:
@@ -153,6 +157,7 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
     current: TransactionResult | None = None
 
     contexts: dict[int, list[tuple[RuleSetting, Context]]] = {}
+    strict = options.ig_engine != "none" and not options.allow_unvalidated  # every set validated, or rejected
 
     def judge(claim: Claim | None) -> None:
         if claim is None or current is None:
@@ -169,8 +174,12 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                 if not stream.notes.isa_fixed_width and walker.interchange is not None:
                     walker.interchange.errors.append(EnvelopeError(
                         "interchange", "022", "ISA is not the fixed 106-character layout", "ISA", seg.line, seg.index))
+            elif kind == "GS":
+                assert walker.group is not None
+                walker.group.errors.extend(group_version_errors(seg))
             elif kind == "ST":
                 assert walker.transaction is not None and walker.group is not None and walker.interchange is not None
+                walker.transaction.errors.extend(transaction_version_errors(walker.group.gs, seg, strict))
                 current = TransactionResult(walker.interchange.control_number, walker.group.control_number,
                                             walker.transaction.control_number, walker.transaction.version,
                                             ig_checked=ig_checked)
@@ -205,7 +214,41 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
         result.notices.insert(0, f"implementation-guide validation not done: {feed.failure}")  # where --jobs 1 has it
         for txn, _ in opened:
             txn.ig_errors, txn.ig_checked = [], False
+    if strict:
+        for txn, envelope in opened:  # never a 999 "accepted" for a set nobody validated
+            if not txn.ig_checked and not any(e.code in ("19", "I6") for e in envelope.errors):
+                envelope.errors.append(EnvelopeError(
+                    "transaction", "I6", f"transaction set {txn.st02} was not validated against the implementation"
+                    f" guide {ig.SUPPORTED_VERSION}", "ST", envelope.st.line, envelope.st.index))
     _settle(result, opened, walker.interchanges)
+
+
+def group_version_errors(gs: Segment) -> list[EnvelopeError]:
+    """AK905 2 for a GS08 that names no 837P 5010 guide at all (garbage, or another transaction's)."""
+    version = gs.get(8)
+    if version.startswith("005010X222"):
+        return []
+    return [EnvelopeError("group", "2", f"GS08 version {version!r} is not an 837P 5010 implementation guide", "GS",
+                          gs.line, gs.index)]
+
+
+def transaction_version_errors(gs: Segment, st: Segment, strict: bool = True) -> list[EnvelopeError]:
+    """IK502 19 when ST03 and GS08 name different guides; with ``strict``, I6 when the set's guide is
+    not X222A1 (no validator judges it).
+
+    The guide is read from both, so a garbage GS08 behind a good ST03 (or the reverse) cannot pass a
+    set that no validator judged.
+    """
+    gs08, st03 = gs.get(8), st.get(3)
+    errors = []
+    if st03 and st03 != gs08:
+        errors.append(EnvelopeError("transaction", "19", f"ST03 {st03!r} and GS08 {gs08!r} name different"
+                                    " implementation guides", "ST", st.line, st.index))
+    version = st03 or gs08
+    if strict and version != ig.SUPPORTED_VERSION:
+        errors.append(EnvelopeError("transaction", "I6", f"implementation guide {version!r} is not supported"
+                                    f" (only {ig.SUPPORTED_VERSION} is validated)", "ST", st.line, st.index))
+    return errors
 
 
 def _close(txn: TransactionResult, builder: ClaimBuilder) -> None:

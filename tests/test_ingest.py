@@ -28,7 +28,7 @@ GOLDEN = FIXTURES / "golden"
 
 def ingest(inbox: Path, out: Path, *extra: str, env: dict[str, str] | None = None,
            timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+    return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
                            *extra], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
@@ -174,9 +174,12 @@ def test_status_and_logs_without_phi(tmp_path: Path) -> None:
     assert code == 0
     assert text.splitlines()[0] == "files:  accepted 1, duplicate 1, failed 1, partial 2, rejected 1"
     assert text.splitlines()[1] == "claims: accepted 8, rejected 21; forwarded 8"
+    assert text.splitlines()[2] == "pending: 0 file(s) in work/, 0 committed but not archived"
     assert "failed: f-notes.txt: not-x12" in text and "duplicate: e-demo-copy.837: duplicate of b-demo.837" in text
     log = (out / "ingest.log").read_text()
-    assert "event=claim-rejected file=b-demo.837 st02=0001 claim=DEMO-002 rules=WB001" in log
+    events = [json.loads(line) for line in log.splitlines()]
+    assert {"event": "claim-rejected", "file": "b-demo.837", "st02": "0001", "claim": "DEMO-002",
+            "rules": "WB001"}.items() <= next(e for e in events if e.get("claim") == "DEMO-002").items()
     for phi in ("CHEN", "MORGAN", "1AA0AA0AA02", "19500101", "SAMPLE STREET"):
         assert phi not in log
 
@@ -201,8 +204,8 @@ def test_two_processes_on_one_inbox_take_each_file_once(tmp_path: Path) -> None:
     for n in range(12):
         (inbox / f"f{n:02d}.837").write_text(build_837([ClaimSpec(f"P{n}-1"), ClaimSpec(f"P{n}-2")],
                                                        isa13=f"{n + 1:09d}"))
-    cmd = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
-           "--ig-engine", "none"]
+    cmd = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
+           "--ig-engine", "none", "--allow-unvalidated"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     for p in procs:
         p.wait(timeout=300)
@@ -215,8 +218,8 @@ def test_sigterm_finishes_the_current_file_and_stops(tmp_path: Path) -> None:
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     (inbox / "one.837").write_text(build_837([ClaimSpec("T-1")]))
-    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--watch",
-                             "--interval", "0.2", "--ig-engine", "none"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--watch", "--settle", "0",
+                             "--interval", "0.2", "--ig-engine", "none", "--allow-unvalidated"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (out / "archive" / "one.837").exists() and time.monotonic() < deadline:
@@ -269,7 +272,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
     base = tmp_path_factory.mktemp("reference")
     kill_inbox(base / "inbox")
     inputs = {p.name: p.read_bytes() for p in (base / "inbox").iterdir()}
-    assert ingest(base / "inbox", base / "out", "--ig-engine", "none").returncode == 0
+    assert ingest(base / "inbox", base / "out", "--ig-engine", "none", "--allow-unvalidated").returncode == 0
     return check_consistent(base / "out", inputs)
 
 
@@ -278,9 +281,9 @@ def test_killed_at_any_step_a_rerun_finishes_the_work(point: str, tmp_path: Path
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     kill_inbox(inbox)
     inputs = {p.name: p.read_bytes() for p in inbox.iterdir()}
-    killed = ingest(inbox, out, "--ig-engine", "none", env={"SCRUBBER_KILL_AT": point})
+    killed = ingest(inbox, out, "--ig-engine", "none", "--allow-unvalidated", "--settle", "0", env={"SCRUBBER_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    rerun = ingest(inbox, out, "--ig-engine", "none")
+    rerun = ingest(inbox, out, "--ig-engine", "none", "--allow-unvalidated")
     assert rerun.returncode == 0, rerun.stderr
     assert check_consistent(out, inputs) == reference
 
@@ -291,12 +294,12 @@ def test_killed_at_a_random_moment_a_rerun_finishes_the_work(seed: int, tmp_path
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     kill_inbox(inbox)
     inputs = {p.name: p.read_bytes() for p in inbox.iterdir()}
-    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
-                             "--ig-engine", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
+                             "--ig-engine", "none", "--allow-unvalidated"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(random.Random(seed).uniform(0.3, 1.5))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert ingest(inbox, out, "--ig-engine", "none").returncode == 0
+    assert ingest(inbox, out, "--ig-engine", "none", "--allow-unvalidated").returncode == 0
     assert check_consistent(out, inputs) == reference
     shutil.rmtree(tmp_path)
 
@@ -320,7 +323,8 @@ def test_spilled_claims_ingest_the_same(tmp_path: Path, monkeypatch: pytest.Monk
                                                                      modifiers=("KX", "LT"), note="X")])],
                                                        isa13="000000888"))
         runner = Ingest(inbox, IngestOptions(out=out, db=out / "ledger.sqlite", config=load_config(),
-                                             now=datetime(2026, 11, 27, 10, 0), ig_engine="none"))
+                                             now=datetime(2026, 11, 27, 10, 0), ig_engine="none",
+                                             allow_unvalidated=True))
         runner.run_once()
         runner.close()
         outcomes.append((
@@ -343,13 +347,13 @@ def test_a_dying_worker_stops_cleanly_and_a_rerun_finishes(tmp_path: Path, monke
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     mixed_inbox(inbox)
     monkeypatch.setattr(pipeline, "_scrub_in_worker", _die)
-    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--jobs", "2", "--ig-engine", "none",
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--jobs", "2", "--ig-engine", "none", "--allow-unvalidated", "--settle", "0",
                            "--now", NOW)
     assert code == 2 and "ingest stopped: a worker process died" in err and "Traceback" not in err
     assert list((out / "work").iterdir()), "the claimed files wait in work/"
     monkeypatch.undo()
     # the rerun is this same process (the files' PID is ours); a real rerun is a new process after this one died
-    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--ig-engine", "none", "--now", NOW)
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--ig-engine", "none", "--allow-unvalidated", "--settle", "0", "--now", NOW)
     assert code == 0, err
     assert list((out / "work").iterdir()) == []
     assert len(list((out / "archive").iterdir())) + len([p for p in (out / "failed").iterdir()

@@ -1,14 +1,18 @@
 """Envelopes for the acknowledgments we send back: ISA/GS/ST…SE/GE/IEA.
 
 An acknowledgment answers one received interchange, so its ISA swaps the
-received sender and receiver and reuses the received delimiters (a value we
-echo, such as CLM01, can then never hold one of our delimiters).  Control
+received sender and receiver and reuses the received delimiters where they
+are usable (:func:`ack_delimiters`).  Every value written passes through
+:func:`render`, which replaces any delimiter and control character inside a
+value by a space: an echoed CLM01 or GS08 can never break the
+acknowledgment's own syntax, whatever the input held.  Control
 numbers come from one :class:`ControlNumbers` per run, so none repeats within
 a run; ``--now`` and ``--control-start`` make the bytes reproducible.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,21 +46,39 @@ def default_control_start(now: datetime) -> int:
     return int(now.strftime("%y%j%H%M"))
 
 
+#: Delimiters we write when the received ones will not do (a space, a character our own values need).
+STANDARD = Delimiters("*", ":", "^", "~")
+#: Characters our own values hold (amounts, date ranges, free text): never a delimiter of ours.
+_NEEDED = frozenset(" .-,;()/'&+#%\"")
+
+
+@functools.lru_cache(maxsize=64)
 def ack_delimiters(received: Delimiters) -> Delimiters:
-    """The received delimiters, with a repetition separator that clashes with none of them."""
+    """The received delimiters where each is visible punctuation our values do not need (the segment
+    terminator may also be a line break), else the standard ``* : ^ ~``; the repetition separator
+    is one that clashes with none of them."""
+    chosen = (received.element, received.component, received.segment)
+    usable = all(_usable(c) for c in chosen[:2]) and (_usable(chosen[2]) or chosen[2] == "\n")
+    if not usable or len(set(chosen)) < 3:
+        chosen = (STANDARD.element, STANDARD.component, STANDARD.segment)
     repetition = received.repetition
-    if not repetition or repetition in (received.element, received.component, received.segment):
-        repetition = next(c for c in "^{}!|" if c not in (received.element, received.component, received.segment))
-    return Delimiters(received.element, received.component, repetition, received.segment)
+    if not repetition or not _usable(repetition) or repetition in chosen:
+        repetition = next(c for c in "^{}!|" if c not in chosen)
+    return Delimiters(chosen[0], chosen[1], repetition, chosen[2])
+
+
+def _usable(c: str) -> bool:
+    return len(c) == 1 and c.isascii() and c.isprintable() and not c.isalnum() and c not in _NEEDED
 
 
 def open_interchange(received_isa: Segment, controls: ControlNumbers, now: datetime) -> tuple[Elements, str]:
     """The ISA answering ``received_isa`` and its control number (taken before any group's)."""
     delimiters = ack_delimiters(received_isa.delimiters)
     number = f"{controls.take():09d}"
+    echoed = [_safe(received_isa.get(n), delimiters) for n in (7, 8, 5, 6)]
     fields = [
         "00", "", "00", "",
-        received_isa.get(7) or "ZZ", received_isa.get(8), received_isa.get(5) or "ZZ", received_isa.get(6),
+        echoed[0] or "ZZ", echoed[1], echoed[2] or "ZZ", echoed[3],
         now.strftime("%y%m%d"), now.strftime("%H%M"), delimiters.repetition or "^", "00501", number, "0",
         received_isa.get(15) if received_isa.get(15) in ("P", "T") else "P",
     ]
@@ -86,17 +108,34 @@ def transaction(set_id: str, control: int, version: str, body: Sequence[Elements
 
 
 def render(segments: Sequence[Elements], delimiters: Delimiters) -> str:
-    """X12 text, one segment per line; trailing empty elements and components are dropped."""
-    return format_segments([[_join(e, delimiters.component) for e in seg] for seg in segments], delimiters)
+    """X12 text, one segment per line; trailing empty elements and components are dropped.
+
+    Every value is made safe first (:func:`_safe`), except in the ISA, whose ISA11 and ISA16 are
+    delimiters themselves and whose echoed fields :func:`open_interchange` made safe.
+    """
+    return format_segments([seg if seg[0] == "ISA" else [_join(e, delimiters) for e in seg]  # type: ignore[misc]
+                            for seg in segments], delimiters)
 
 
-def _join(element: str | tuple[str, ...], component: str) -> str:
+def _join(element: str | tuple[str, ...], delimiters: Delimiters) -> str:
     if isinstance(element, str):
-        return element
-    parts = list(element)
+        return _safe(element, delimiters)
+    parts = [_safe(p, delimiters) for p in element]
     while parts and parts[-1] == "":
         parts.pop()
-    return component.join(parts)
+    return delimiters.component.join(parts)
+
+
+def _safe(value: str, delimiters: Delimiters) -> str:
+    """``value`` with every delimiter and control character replaced by a space."""
+    return value.translate(_unsafe_table(delimiters)) if value else value
+
+
+@functools.lru_cache(maxsize=64)
+def _unsafe_table(delimiters: Delimiters) -> dict[int, str]:
+    unsafe = {c for c in (delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment) if c}
+    unsafe.update(chr(n) for n in (*range(32), *range(0x7F, 0xA0)))
+    return {ord(c): " " for c in unsafe}
 
 
 def clean(value: str, delimiters: Delimiters, limit: int | None = None) -> str:

@@ -31,9 +31,14 @@ class _Level:
     claims: list[str] = field(default_factory=list)
     children: list[_Level] = field(default_factory=list)
     parent: _Level | None = None
+    #: It, or a level below it, holds an accepted claim (set as claims are kept, up the parents).
+    kept: bool = False
 
-    def kept(self) -> bool:
-        return bool(self.claims) or any(c.kept() for c in self.children)
+    def keep(self) -> None:
+        level: _Level | None = self
+        while level is not None and not level.kept:
+            level.kept = True
+            level = level.parent
 
 
 def write_forward(source: str | os.PathLike[str], result: FileResult, accepted: set[int], out: TextIO,
@@ -117,12 +122,14 @@ class _Writer:
                     assert level is not None
                     level.claims.append(seg.text())
                 continue
-            if seg.id == "CLM" and seg.index in spans and level is not None:
+            if seg.index in spans:  # a claim: copied only when accepted and inside an HL level, never as header
                 claim_end = spans[seg.index]
-                keep_claim = seg.index in accepted
+                keep_claim = seg.index in accepted and level is not None
                 if keep_claim:
+                    assert level is not None
                     claims += 1
                     level.claims.append(seg.text())
+                    level.keep()
             elif seg.id == "HL":
                 level = _Level(seg)
                 parent = by_id.get(seg.get(2))
@@ -152,21 +159,26 @@ class _Writer:
         self.emit(["SE", str(len(body) + 2), st[2]])
         return claims
 
-    def _levels(self, level: _Level, numbers: dict[int, str]) -> list[str]:
-        if not level.kept():
-            return []
+    def _levels(self, root: _Level, numbers: dict[int, str]) -> list[str]:
+        """The kept levels under ``root``, depth first, renumbered (a loop, not recursion: the guide
+        allows HL trees far deeper than Python's stack)."""
         assert self.delimiters is not None
-        numbers[id(level)] = str(len(numbers) + 1)
-        hl = list(level.hl.elements)
-        hl[1] = numbers[id(level)]
-        hl[2] = numbers.get(id(level.parent), "") if level.parent is not None else ""
-        kept_children = [c for c in level.children if c.kept()]
-        while len(hl) < 5:
-            hl.append("")
-        hl[4] = "1" if kept_children else "0"
-        out = [self.delimiters.element.join(hl), *level.segments, *level.claims]
-        for child in kept_children:
-            out += self._levels(child, numbers)
+        out: list[str] = []
+        pending = [root]
+        while pending:
+            level = pending.pop()
+            if not level.kept:
+                continue
+            numbers[id(level)] = str(len(numbers) + 1)
+            hl = list(level.hl.elements)
+            hl[1] = numbers[id(level)]
+            hl[2] = numbers.get(id(level.parent), "") if level.parent is not None else ""
+            kept_children = [c for c in level.children if c.kept]
+            while len(hl) < 5:
+                hl.append("")
+            hl[4] = "1" if kept_children else "0"
+            out += [self.delimiters.element.join(hl), *level.segments, *level.claims]
+            pending.extend(reversed(kept_children))
         return out
 
     def close_group(self) -> None:

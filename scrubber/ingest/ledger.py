@@ -125,13 +125,17 @@ class Ledger:
         return [(r[0], json.loads(r[1]), r[2] or "") for r in rows]
 
     def duplicate_interchange(self, sha256: str, sender: str, isa13: str) -> str | None:
-        """The name of an earlier file with the same content, or the same sender and ISA13."""
+        """The name of an earlier file with the same content, or the same sender and ISA13.
+
+        A file that was wholly rejected (a broken envelope, every set rejected: nothing of it went
+        on) does not hold its ISA13: its corrected resend is taken.
+        """
         row = self.db.execute("SELECT name FROM files WHERE sha256 = ? AND outcome != 'failed' ORDER BY id LIMIT 1",
                               (sha256,)).fetchone()
         if row is None and isa13:
             row = self.db.execute(
-                "SELECT name FROM files WHERE sender = ? AND isa13 = ? AND outcome NOT IN ('failed', 'duplicate')"
-                " ORDER BY id LIMIT 1", (sender, isa13)).fetchone()
+                "SELECT name FROM files WHERE sender = ? AND isa13 = ?"
+                " AND outcome NOT IN ('failed', 'duplicate', 'rejected') ORDER BY id LIMIT 1", (sender, isa13)).fetchone()
         return None if row is None else row[0]
 
     def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:

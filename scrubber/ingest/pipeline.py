@@ -8,8 +8,18 @@ Folder layout under OUTDIR::
     forward/    NAME.837: the accepted claims, re-enveloped, for the payer
     reports/    NAME.json (and NAME.html with --html)
     archive/    the inbound files, once done
-    failed/     inbound files that could not be read, with NAME.reason.txt
-    ledger.sqlite, ingest.log
+    failed/     inbound files that could not be read or processed, with NAME.reason.txt
+    ledger.sqlite, ingest.log (JSON lines)
+
+What is taken from the inbox: regular files only, once complete.  Dot-files
+and ``*.part``, ``*.tmp``, ``*.filepart`` (uploads in progress, by the SFTP
+conventions) are left alone; any other file is taken once its size and
+modification time have not changed for ``--settle`` seconds.  A symbolic
+link, FIFO, socket or device is moved to ``failed/`` without being read or
+followed.  A file whose processing fails for any reason other than the
+machine itself (disk full, read-only OUT, ledger unusable: those stop the run
+with one line, and a rerun resumes) goes to ``failed/`` with its reason, and
+the next file is processed.
 
 Every file goes through these steps, in this order — the one place where the
 order of writes and commits is decided:
@@ -41,9 +51,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import itertools
+import json
 import os
 import shutil
 import signal
+import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -55,6 +68,7 @@ from pathlib import Path
 from typing import TextIO
 
 from segments import X12InputError
+from segments.reader import open_regular
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
@@ -87,6 +101,16 @@ class IngestOptions:
     ig_engine: str = DEFAULT_IG_ENGINE
     html: bool = False
     jobs: int = 1
+    #: Seconds a file's size and modification time must stay unchanged before it is taken.
+    settle: float = 0.0
+    #: Accept sets no validator judged (see :class:`scrubber.engine.Options`); required with ig_engine "none".
+    allow_unvalidated: bool = False
+
+
+#: Names an upload in progress carries (SFTP clients and scripts): never taken.
+UPLOAD_SUFFIXES = (".part", ".tmp", ".filepart")
+#: The longest inbox name kept whole in work/ (the claim stamp is added in front; names have 255 bytes at most).
+MAX_NAME_BYTES = 200
 
 
 @dataclass
@@ -119,7 +143,7 @@ class Decision:
     transactions: list[tuple[str, str, str, str, int]]
     claims: Iterable[ClaimRow]
     next_control: int
-    log: Iterable[str]
+    log: Iterable[dict[str, object]]
     forwarded: int = 0
 
 
@@ -130,14 +154,18 @@ class Ingest:
         self.inbox = inbox
         self.options = options
         self.out = options.out
-        for name in FOLDERS:
-            (self.out / name).mkdir(parents=True, exist_ok=True)
-        self.ledger = Ledger(options.db)
+        try:
+            for name in FOLDERS:
+                (self.out / name).mkdir(parents=True, exist_ok=True)
+            self._log_file = open(self.out / "ingest.log", "a", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
+        self.ledger = open_ledger(options.db)
         self.totals = Totals()
         self.stopping = False
-        self._log_file = open(self.out / "ingest.log", "a", encoding="utf-8")  # noqa: SIM115
         self._echo = log
         self._kill_at = _kill_point()
+        self._sightings: dict[str, tuple[int, int]] = {}  # inbox name -> (size, mtime_ns) at the last poll
 
     def close(self) -> None:
         self.ledger.close()
@@ -147,13 +175,13 @@ class Ingest:
 
     def run_once(self, progress: Callable[[Totals, int, int], None] | None = None) -> Totals:
         """Recover, then process every file in the inbox (and orphans in work/) until none is left or SIGTERM."""
-        self.recover()
-        for path in sorted(self.inbox.iterdir()):
-            if self.stopping:
-                break
-            if path.is_file() and not path.name.startswith("."):
+        with _operational("run"):
+            self.recover()
+            for path in self._ready():
+                if self.stopping:
+                    break
                 self._claim(path)
-        work = [p for p in sorted((self.out / "work").iterdir()) if _ours_or_orphaned(p)]
+            work = [p for p in sorted((self.out / "work").iterdir()) if _ours_or_orphaned(p)]
         total = len(work)
         if self.options.jobs > 1 and len(work) > 1:
             self._parallel(work, progress, total)
@@ -161,10 +189,40 @@ class Ingest:
             for done, path in enumerate(work, start=1):
                 if self.stopping:
                     break
-                self._finish(path, self._scrub(path))
+                self._process(path, lambda p=path: self._scrub(p))  # type: ignore[misc]
                 if progress:
                     progress(self.totals, done, total)
         return self.totals
+
+    def _ready(self) -> list[Path]:
+        """The inbox entries to take now: complete regular files, and links and other non-regular
+        entries (to be moved to failed/ unread).  Uploads in progress and folders are left alone."""
+        ready = []
+        seen: dict[str, tuple[int, int]] = {}
+        try:
+            entries = sorted(os.scandir(self.inbox), key=lambda e: e.name)
+        except OSError as exc:
+            raise IngestAborted(f"cannot read the inbox {self.inbox}: {exc.strerror}") from None
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name.endswith(UPLOAD_SUFFIXES):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # gone already (another node took it)
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                ready.append(Path(entry.path))
+                continue
+            # Settled: not modified for --settle seconds, and (when the last poll saw it) the same size and time.
+            seen[name] = (info.st_size, info.st_mtime_ns)
+            earlier = self._sightings.get(name)
+            if time.time() - info.st_mtime >= self.options.settle and earlier in (None, seen[name]):
+                ready.append(Path(entry.path))
+        self._sightings = seen
+        return ready
 
     def watch(self, interval: float, progress: Callable[[Totals, int, int], None] | None = None) -> Totals:
         while not self.stopping:
@@ -185,22 +243,49 @@ class Ingest:
                     for _, f in futures[done - 1:]:
                         f.cancel()
                     break
-                try:
-                    result = future.result()
-                except BrokenProcessPool as exc:  # a worker was killed: stop; a rerun finishes the files left
-                    self.log(f"event=worker-died file={path.name.split('-', 2)[-1]} error={type(exc).__name__}")
-                    raise IngestAborted("a worker process died; the files not finished stay in work/ and a rerun"
-                                        " processes them") from None
-                self._finish(path, result)
+                self._process(path, future.result)
                 if progress:
                     progress(self.totals, done, total)
 
     # -- steps ----------------------------------------------------------------------------------------------------
 
+    def _process(self, work_path: Path, scrub: Callable[[], FileResult | None]) -> None:
+        """Steps 2-6 for one claimed file.  Whatever goes wrong with this file sends it to failed/ with its
+        reason, and the inbox moves on; what goes wrong with the machine (disk, ledger) stops the run."""
+        try:
+            with _operational(work_path.name.split("-", 2)[-1]):
+                self._finish(work_path, scrub())
+        except (IngestAborted, BrokenProcessPool) as exc:
+            if isinstance(exc, BrokenProcessPool):  # a worker was killed: stop; a rerun finishes the files left
+                self.log(event="worker-died", file=_inbox_name(work_path), error=type(exc).__name__)
+                raise IngestAborted("a worker process died; the files not finished stay in work/ and a rerun"
+                                    " processes them") from None
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the inbox
+            self._fail_unexpected(work_path, f"{type(exc).__name__}: {exc}")
+
+    def _fail_unexpected(self, work_path: Path, error: str) -> None:
+        """A file whose processing raised: failed/ with the reason, a ledger row and a log line."""
+        shutil.rmtree(self.out / ".staging" / work_path.name, ignore_errors=True)
+        reason = f"internal error while processing the file (please report it): {error[:500]}"
+        self.log(event="file-crashed", file=_inbox_name(work_path), error=error[:500])
+        result = FileResult(str(work_path), error=("internal-error", reason))
+        with _operational(_inbox_name(work_path)):
+            if self.ledger.file_state(work_path.name) is not None:
+                return  # committed already: a rerun's recovery publishes it
+            self._finish(work_path, result)
+
     def _claim(self, path: Path) -> Path | None:
-        """Step 1: move the file into work/ under a unique name; None when another process took it."""
+        """Step 1: move the file into work/ under a unique name; None when another process took it.
+
+        A link or any other non-regular entry is moved as it is (never followed or read) and then
+        ends in failed/ when it is processed.
+        """
         stamp = f"{time.time_ns():x}-{os.getpid()}"  # the PID tells recovery whether the owner still runs
-        target = self.out / "work" / f"{stamp}-{path.name}"
+        name = path.name
+        if len(os.fsencode(name)) > MAX_NAME_BYTES:
+            name = os.fsdecode(os.fsencode(name)[:MAX_NAME_BYTES]).rstrip("\udcff")
+        target = self.out / "work" / f"{stamp}-{name}"
         try:
             os.rename(path, target)
         except FileNotFoundError:
@@ -210,7 +295,8 @@ class Ingest:
 
     def _scrub_options(self) -> Options:
         today = (self.options.now or datetime.now()).date()
-        return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine)
+        return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine,
+                       allow_unvalidated=self.options.allow_unvalidated)
 
     def _scrub(self, path: Path) -> FileResult | None:
         return _scrub_in_worker(str(path), self._scrub_options())
@@ -239,8 +325,8 @@ class Ingest:
             self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
                                     _stamp())
             self._checkpoint("committed")
-        for line in decision.log:
-            self.log(line)
+        for fields in decision.log:
+            self.log(**fields)
         self._publish(work_path.name, decision.row.outputs)
         self._archive(work_path, decision.row.final_path)
         self._count(decision)
@@ -300,7 +386,7 @@ class Ingest:
                 out.write(reason + "\n")
             return Decision(FileRow(**row, outcome="failed", reason=reason, claims=0, accepted=0, rejected=0,
                                     outputs=staging.names, final_path=f"failed/{base}"), [], [],
-                            controls.take(), [f"event=file-failed file={name} reason={result.error[0]}"])
+                            controls.take(), [{"event": "file-failed", "file": name, "reason": result.error[0]}])
         earlier = self.ledger.duplicate_interchange(digest, sender, isa13)
         if earlier is not None:
             with staging.open(f"acks/{base}.ta1") as out:
@@ -312,7 +398,8 @@ class Ingest:
                                     claims=len(result.claims), accepted=0, rejected=len(result.claims),
                                     outputs=staging.names, final_path=f"archive/{base}"), [], claims,
                             controls.take(),
-                            [f"event=file-duplicate file={name} isa13={isa13} sender={sender} duplicate_of={earlier}"])
+                            [{"event": "file-duplicate", "file": name, "isa13": isa13, "sender": sender,
+                              "duplicate_of": earlier}])
         self._reject_duplicates(result)
         write_each(result, controls, now, lambda suffix: staging.open_lazily(f"acks/{base}.{suffix}"))
         staging.close_lazy()
@@ -320,7 +407,9 @@ class Ingest:
         forward_name = f"forward/{base}" if accepted else None
         if forward_name:
             with staging.open(forward_name) as out:
-                write_forward(work_path, result, accepted, out, controls, now)
+                written = write_forward(work_path, result, accepted, out, controls, now)
+            if written != len(accepted):  # never a ledger that says forwarded for a claim the file does not hold
+                raise RuntimeError(f"the forward file holds {written} of the {len(accepted)} accepted claims")
         result.source, result.path = str(work_path), name
         report = Report([result])
         with staging.open(f"reports/{base}.json") as out:
@@ -335,10 +424,10 @@ class Ingest:
                            forward_name if c.accepted else None) for c in result.claims)
         transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
         log = itertools.chain(
-            [f"event=file-scrubbed file={name} isa13={isa13} sender={sender} claims={len(result.claims)}"
-             f" accepted={n_accepted} rejected={n_rejected} outcome={result.status}"],
-            (f"event=claim-rejected file={name} st02={c.claim.st02} claim={c.claim.claim_id}"
-             f" rules={','.join(f.rule for f in c.findings if f.severity is Severity.ERROR) or 'set-rejected'}"
+            [{"event": "file-scrubbed", "file": name, "isa13": isa13, "sender": sender, "claims": len(result.claims),
+              "accepted": n_accepted, "rejected": n_rejected, "outcome": result.status}],
+            ({"event": "claim-rejected", "file": name, "st02": c.claim.st02, "claim": c.claim.claim_id,
+              "rules": ",".join(f.rule for f in c.findings if f.severity is Severity.ERROR) or "set-rejected"}
              for c in result.claims if not c.accepted))
         return Decision(FileRow(**row, outcome=result.status, reason="", claims=len(result.claims),
                                 accepted=n_accepted, rejected=n_rejected, outputs=staging.names,
@@ -374,9 +463,10 @@ class Ingest:
         self.totals.duplicates += row.outcome == "duplicate"
         self.totals.failed += row.outcome == "failed"
 
-    def log(self, line: str) -> None:
-        """A structured log line: key=value pairs, claim IDs and control numbers only, never PHI."""
-        text = f"ts={_stamp()} {line}"
+    def log(self, **fields: object) -> None:
+        """One JSON object per line (no value can forge a line): file and claim IDs, control numbers and
+        rule codes only, never PHI."""
+        text = json.dumps({"ts": _stamp(), **fields}, ensure_ascii=True)
         self._log_file.write(text + "\n")
         self._log_file.flush()
         if self._echo:
@@ -392,6 +482,31 @@ class Ingest:
     def request_stop(self, *_: object) -> None:
         """SIGTERM: finish the current file, then stop."""
         self.stopping = True
+
+
+def _inbox_name(work_path: Path) -> str:
+    return work_path.name.split("-", 2)[-1]
+
+
+def open_ledger(path: Path) -> Ledger:
+    """The ledger, or :class:`IngestAborted` with one line when it is corrupt, locked or cannot be made."""
+    try:
+        return Ledger(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise IngestAborted(f"the ledger {path} cannot be used: {exc}") from None
+
+
+@contextmanager
+def _operational(what: str) -> Iterator[None]:
+    """Errors of the machine rather than of a file (disk full, read-only OUT, ledger locked or corrupt)
+    stop the run with one line; nothing is lost, a rerun resumes."""
+    try:
+        yield
+    except OSError as exc:
+        raise IngestAborted(f"{what}: {exc.strerror or exc} ({exc.filename or 'OUT'}); the files not finished stay"
+                            " where they are and a rerun processes them") from None
+    except sqlite3.Error as exc:
+        raise IngestAborted(f"{what}: the ledger failed ({exc}); a rerun resumes") from None
 
 
 def _ours_or_orphaned(path: Path) -> bool:
@@ -419,6 +534,8 @@ def _quiet_worker() -> None:
 
 def _scrub_in_worker(path: str, options: Options) -> FileResult | None:
     try:
+        with open_regular(path, follow_links=False):  # a link or FIFO is refused here, unread
+            pass
         return scrub_file(path, options)
     except FileNotFoundError:
         return None
@@ -465,9 +582,14 @@ def _close_synced(handle: TextIO) -> None:
 
 
 def _size_and_digest(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of a regular file; (0, "") for a link or other entry, which is never read."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
+    try:
+        opened = open_regular(path, follow_links=False)
+    except X12InputError:
+        return 0, ""
+    with opened as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
             size += len(block)
