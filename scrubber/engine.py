@@ -30,13 +30,15 @@ from segments.envelope import Interchange, Transaction
 from scrubber import ig
 from scrubber.config import Config, RuleSetting
 from scrubber.findings import Finding
-from scrubber.igfeed import ListFeed, StreamFeed
+from scrubber.igfeed import LazyFeed, ListFeed, StreamFeed
 from scrubber.mapping import ClaimBuilder
 from scrubber.model import Claim
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
 from scrubber.textsafe import printable
 
+#: Implementation-guide errors listed per transaction set (in the report and the 999); the rest are counted.
+MAX_IG_ERRORS_PER_SET = 200
 IG_ENGINES = ig.ENGINES
 DEFAULT_IG_ENGINE = ig.DEFAULT_ENGINE
 _CATALOGUE = {code: i for i, code in enumerate(REGISTRY)}
@@ -124,7 +126,7 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     except Unsupported as exc:
         result.error = ("unsupported", str(exc))
         return result
-    feed: ListFeed | StreamFeed = ListFeed([])
+    feed: ListFeed | LazyFeed | StreamFeed = ListFeed([])
     ig_checked = False
     if options.ig_engine != "none":
         if version != ig.SUPPORTED_VERSION:
@@ -133,6 +135,8 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
                                              if options.allow_unvalidated else "; its transaction sets are rejected"))
         elif options.ig_engine == "compiled" and options.jobs > 1:
             feed, ig_checked = StreamFeed(path), True  # validates beside the walk, in a worker process
+        elif options.ig_engine == "compiled":
+            feed, ig_checked = LazyFeed(path), True  # validates as the walk goes, one batch at a time
         else:
             try:
                 feed, ig_checked = ListFeed(ig.validate(path, options.jobs, options.ig_engine)), True
@@ -144,13 +148,13 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
         result.error = (exc.code, exc.message)
     finally:
         feed.close()
-    if feed.not_compiled:  # a group of another guide: only pyx12 can judge the file
-        return scrub_file(path, replace(options, jobs=1))
+    if feed.not_compiled:  # a group of another guide, an ISA pyx12 reads its own way: only pyx12 can judge the file
+        return scrub_file(path, replace(options, jobs=1, ig_engine="pyx12"))
     return result
 
 
 def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
-          feed: ListFeed | StreamFeed, ig_checked: bool) -> None:
+          feed: ListFeed | LazyFeed | StreamFeed, ig_checked: bool) -> None:
     opened: list[tuple[TransactionResult, Transaction]] = []
     earlier: set[tuple[str, str]] = set()
     builder: ClaimBuilder | None = None
@@ -192,6 +196,9 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                 if seg.index > feed.quiet_through:
                     for error in feed.upto(seg.index):  # errors of segments outside a set are dropped
                         if error.index == seg.index and current is not None and not ig.is_false_positive(error, seg):
+                            if len(current.ig_errors) >= MAX_IG_ERRORS_PER_SET:  # counted, not listed
+                                current.ig_errors_omitted += 1
+                                continue
                             placed = replace(error, loop=builder.loops.loop, file_line=seg.line,
                                              claim_id=builder.current_claim_id)
                             current.ig_errors.append(ig.refine_syntax(placed, seg))

@@ -16,6 +16,7 @@ import os
 import queue
 import sys
 from collections import deque
+from collections.abc import Iterator
 
 from segments import X12InputError, open_x12
 
@@ -53,6 +54,67 @@ class ListFeed:
 
     def close(self) -> None:
         """Nothing to stop."""
+
+
+class LazyFeed:
+    """The compiled validator in this process, run batch by batch as the walk asks (``--jobs 1``): a
+    second read of the file beside the walk, holding one batch of errors at a time."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        from scrubber import igc
+
+        self._igc = igc
+        self._stream = None
+        self._batches: Iterator[tuple[int, list[IgError]]] = iter(())
+        self._buffer: deque[IgError] = deque()
+        self._boundary = 0
+        self._done = False
+        self.failure: str | None = None
+        self.not_compiled = False
+        self.quiet_through = -1
+        try:
+            self._stream = open_x12(path)
+            self._batches = igc.validate_progressively(self._stream)
+        except X12InputError as exc:
+            self._end(exc.message)
+
+    def upto(self, index: int) -> list[IgError]:
+        while self._boundary <= index and not self._done:
+            self._receive()
+        out = []
+        while self._buffer and self._buffer[0].index <= index:
+            out.append(self._buffer.popleft())
+        self.quiet_through = min(self._boundary, self._buffer[0].index if self._buffer else sys.maxsize) - 1
+        return out
+
+    def finish(self) -> None:
+        while not self._done:
+            self._receive()
+        self.close()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+    def _receive(self) -> None:
+        try:
+            self._boundary, errors = next(self._batches)
+            self._buffer.extend(errors)
+            return
+        except StopIteration:
+            self._end()
+        except self._igc.NotCompiled:
+            self.not_compiled = True
+            self._end()
+        except IgUnavailable as exc:
+            self._end(str(exc))
+        except X12InputError as exc:
+            self._end(exc.message)
+
+    def _end(self, failure: str | None = None) -> None:
+        self._done = True
+        self._boundary = sys.maxsize
+        self.failure = failure
 
 
 class StreamFeed:

@@ -28,6 +28,8 @@ class TransactionResult:
     bht03: str = ""
     ack: str = "A"
     ig_errors: list[IgError] = field(default_factory=list)
+    #: Implementation-guide errors past the listing cap: counted, not listed.
+    ig_errors_omitted: int = 0
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     ig_checked: bool = True
     claim_count: int = 0
@@ -49,6 +51,7 @@ class TransactionResult:
             "ack": self.ack,
             "ig_checked": self.ig_checked,
             "ig_errors": [{**e.to_dict(), "message": r.text(e.message)} for e in self.ig_errors],
+            "ig_errors_omitted": self.ig_errors_omitted,
             "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
         }
 

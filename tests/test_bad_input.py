@@ -114,10 +114,13 @@ def test_wrong_se_count_rejects_transaction_without_business_findings(tmp_path: 
     assert c["status"] == "rejected" and c["findings"] == []
 
 
-def test_x222a2_is_checked_with_a_notice(tmp_path: Path) -> None:
+def test_x222a2_is_rejected_unless_allowed_then_checked_with_a_notice(tmp_path: Path) -> None:
     path = tmp_path / "a2.837"
     path.write_text(GOOD.replace("005010X222A1", "005010X222A2"))
     code, report, err = check_json(path)
+    assert code == 1 and report["files"][0]["transactions"][0]["ack"] == "R"
+    assert [e["code"] for e in report["files"][0]["transactions"][0]["envelope_errors"]] == ["I6"]
+    code, report, err = check_json(path, extra=("--allow-unvalidated",))
     f = report["files"][0]
     assert code == 0 and len(f["claims"]) == 1
     assert f["transactions"][0]["ig_checked"] is False

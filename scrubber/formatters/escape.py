@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from lxml import html
@@ -28,8 +27,8 @@ class _HtmlMaker(ElementMaker):
     """lxml's HTML builder with every text and attribute passed through :func:`xml_safe`:
     the one escaping path of the HTML report (``H.td("…")``, ``H.TD`` alike)."""
 
-    def __getattr__(self, tag: str) -> Any:
-        return partial(self, tag.lower())
+    def __call__(self, tag: str, *children: Any, **attributes: str) -> Any:
+        return super().__call__(tag.lower(), *children, **attributes)
 
 
 H = _HtmlMaker(makeelement=html.html_parser.makeelement, typemap={str: _add_text, dict: _set_attributes})

@@ -91,23 +91,26 @@ def _file_section(f: FileResult, redactor: Redactor) -> etree._Element:
                     for g in t.ig_errors]
             rows += [E.TR(E.TD(str(e.line)), E.TD(e.segment), E.TD(""), E.TD(""), E.TD(""), E.TD(e.code),
                           E.TD(css_class("error"), e.message)) for e in t.envelope_errors]
+            if t.ig_errors_omitted:
+                rows.append(E.TR(E.TD(css_class("error"), f"and {t.ig_errors_omitted} more implementation-guide"
+                                      " errors (see the 999)", colspan="7")))
             section.append(E.H3(f"transaction set {t.st02}: 999 {t.ack}"))
             section.append(E.TABLE(E.TR(*[E.TH(h) for h in ("file line", "segment", "position", "loop", "element",
                                                                "code", "error")]), *rows))
     segments = _claim_segments(f, redactor)
+    ig = _ig_by_index(f)
     for claim in f.claims:
-        section.append(_claim_details(f, claim, segments.get(claim.claim.first_index, []), redactor))
+        section.append(_claim_details(claim, segments.get(claim.claim.first_index, []), ig, redactor))
     return section
 
 
-def _claim_details(f: FileResult, result: ClaimResult, rows: list[tuple[int, Segment, str, bool]],
+def _claim_details(result: ClaimResult, rows: list[tuple[int, Segment, str, bool]], ig: dict[int, list[IgError]],
                    redactor: Redactor) -> etree._Element:
     c = result.claim
     person = c.patient or c.subscriber
     patient = ", ".join(v for v in (redactor.value("NAME", person.last_name),
                                     redactor.value("NAME", person.first_name)) if v)
     title = f"claim {c.claim_id} — {result.status} — {patient} — profile {result.profile}"
-    ig = _ig_by_index(f, result)
     table = E.TABLE(E.TR(E.TH("file line"), E.TH("segment"), E.TH("findings")))
     for line, seg, text, context in rows:
         notes = [_finding_item(x, redactor) for x in result.findings if _points_at(x, seg)]
@@ -137,13 +140,12 @@ def _points_at(finding: Finding, seg: Segment) -> bool:
     return finding.file_line == seg.line and finding.segment == seg.id
 
 
-def _ig_by_index(f: FileResult, result: ClaimResult) -> dict[int, list[IgError]]:
+def _ig_by_index(f: FileResult) -> dict[int, list[IgError]]:
+    """The file's IG errors by segment ordinal (made once per file, not once per claim)."""
     out: dict[int, list[IgError]] = defaultdict(list)
-    c = result.claim
     for t in f.transactions:
-        if (t.isa13, t.gs06, t.st02) == (c.isa13, c.gs06, c.st02):
-            for g in t.ig_errors:
-                out[g.index].append(g)
+        for g in t.ig_errors:
+            out[g.index].append(g)
     return out
 
 
@@ -179,6 +181,7 @@ def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[i
                 assert current is not None
                 if seg.index == current.claim.first_index:
                     out[current.claim.first_index].extend(people)
+                    people = []  # shown once per subscriber/patient, with its first claim
                 out[current.claim.first_index].append((seg.line, seg, text, False))
             for claim in wanted.get((seg.line, seg.id), []):
                 c = claim.claim
@@ -198,7 +201,13 @@ def _segments_with_loops(path: str) -> Iterator[tuple[Segment, str]]:
             yield seg, loops.see(seg)
 
 
+#: Longest element value shown whole; a longer one is cut (the page stays linear in the input).
+MAX_SHOWN_VALUE = 80
+
+
 def _display(seg: Segment, loop: str, redactor: Redactor) -> str:
     d = seg.delimiters
-    return d.element.join(redactor.segment(seg.elements, loop)) + d.segment
+    values = [v if len(v) <= MAX_SHOWN_VALUE else v[:MAX_SHOWN_VALUE] + "…"
+              for v in redactor.segment(seg.elements, loop)]
+    return d.element.join(values) + d.segment
 

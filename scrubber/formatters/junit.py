@@ -46,6 +46,16 @@ def _suite(f: FileResult, redactor: Redactor) -> etree._Element:
         case = _sub(suite, "testcase", classname=f.path, name="read")
         _sub(case, "error", f.error[1], type=f.error[0], message=f.error[1])
         errors = 1
+    for t in f.transactions:  # a set's errors once, on the set, not on each of its claims
+        if t.ig_errors or t.envelope_errors:
+            case = _sub(suite, "testcase", classname=f"{f.path}.ST{t.st02}", name=f"transaction set {t.st02}")
+            details = [f"{f.path}:{g.file_line}: {g.segment} {g.element} IK code {g.code}: {redactor.text(g.message)}"
+                       for g in t.ig_errors]
+            details += [f"{f.path}:{e.line}: {e.segment} IK502 {e.code}: {e.message}" for e in t.envelope_errors]
+            if t.ig_errors_omitted:
+                details.append(f"and {t.ig_errors_omitted} more implementation-guide errors")
+            _sub(case, "failure", "\n".join(details), type="999", message=f"transaction set {t.st02}: 999 IK5 {t.ack}")
+            failures += 1
     if f.envelope_errors:
         case = _sub(suite, "testcase", classname=f.path, name="envelope")
         for e in f.envelope_errors:
@@ -72,14 +82,9 @@ def _case(f: FileResult, result: ClaimResult, redactor: Redactor) -> etree._Elem
                         ("member_id", redactor.value("ID", c.subscriber.member_id))):
         _sub(props, "property", name=name, value=value)
     if result.transaction_rejected:
-        txn = next((t for t in f.transactions if (t.isa13, t.gs06, t.st02) == (c.isa13, c.gs06, c.st02)), None)
         message = f"transaction set {c.st02} rejected by the 999 (IK5 R)"
-        details = [message]
-        if txn is not None:
-            details += [f"{f.path}:{g.file_line}: {g.segment} {g.element} IK code {g.code}: {redactor.text(g.message)}"
-                        for g in txn.ig_errors]
-            details += [f"{f.path}:{e.line}: {e.segment} IK502 {e.code}: {e.message}" for e in txn.envelope_errors]
-        _sub(case, "failure", "\n".join(details), type="999", message=message)
+        _sub(case, "failure", f"{message}; its errors are listed once, on the set's or the envelope's testcase",
+             type="999", message=message)
     notes = []
     for finding in result.findings:
         line = f" line {finding.line_number}" if finding.line_number is not None else ""

@@ -36,6 +36,8 @@ def _file_lines(f: FileResult) -> list[str]:
             where = f"{g.segment}" + (f" {g.element}" if g.element else "")
             out.append(f"{f.path}:{g.file_line}: ST02={t.st02} loop {g.loop or '-'} {where} (position {g.position})"
                        f" IG code {g.code} error: {g.message}")
+        if t.ig_errors_omitted:
+            out.append(f"{f.path}: ST02={t.st02} and {t.ig_errors_omitted} more implementation-guide errors")
     for c in f.claims:
         for finding in c.findings:
             line = f" line {finding.line_number}" if finding.line_number is not None else ""

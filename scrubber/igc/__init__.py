@@ -90,7 +90,8 @@ def validate_progressively(stream: object, every: int | None = None) -> Iterator
                 while done < len(entries) and entries[done].cur_line < boundary:
                     done += 1
                 yield boundary, _errors(entries[sent:done])
-                sent = done
+                del entries[:done]  # final, and handed out: memory stays flat however many errors the file has
+                sent = 0
     except MapNotFound as exc:
         raise IgUnavailable(str(exc)) from None
     except PyxCrash as exc:

@@ -374,11 +374,13 @@ class Validator:
         # the reader's state (pyx12's X12Base)
         self.errors: list[tuple[str, str, str, str | None]] = []
         self.loops: list[tuple[str, str | None]] = []
-        self.isa_ids: list[str | None] = []
-        self.gs_ids: list[str | None] = []
-        self.st_ids: list[str | None] = []
+        # Sets, not pyx12's lists: membership is all they are asked, and an adversarial file has many.
+        self.isa_ids: set[str | None] = set()
+        self.gs_ids: set[str | None] = set()
+        self.st_ids: set[str | None] = set()
         self.gs_count = self.st_count = self.hl_count = self.seg_count = self.cur_line = self.lx_count = 0
         self.hl_stack: list[int | None] = []
+        self.hl_on_stack: set[int | None] = set()  # hl_stack's members: a nested tree of 90,000 HLs stays linear
         self.check_lx = False
         self.good_ids: set[str] = set()
 
@@ -413,23 +415,23 @@ class Validator:
             if isa13 in self.isa_ids:
                 errors.append(("isa", "025", "", None))
             self.loops.append(("ISA", isa13))
-            self.isa_ids.append(isa13)
-            self.gs_count, self.gs_ids = 0, []
+            self.isa_ids.add(isa13)
+            self.gs_count, self.gs_ids = 0, set()
         elif sid == "GS":
             gs06 = self._value(elements, 6)
             if gs06 in self.gs_ids:
                 errors.append(("gs", "6", "", None))
             self.gs_count += 1
-            self.gs_ids.append(gs06)
+            self.gs_ids.add(gs06)
             self.loops.append(("GS", gs06))
-            self.st_count, self.st_ids = 0, []
+            self.st_count, self.st_ids = 0, set()
         elif sid == "ST":
-            self.hl_stack, self.hl_count = [], 0
+            self.hl_stack, self.hl_on_stack, self.hl_count = [], set(), 0
             st02 = self._value(elements, 2)
             if st02 in self.st_ids:
                 errors.append(("st", "23", "", None))
             self.st_count += 1
-            self.st_ids.append(st02)
+            self.st_ids.add(st02)
             self.loops.append(("ST", st02))
             self.seg_count = 1
         elif sid == "HL":
@@ -440,11 +442,12 @@ class Validator:
                                None))
             if self._value(elements, 2) != "":
                 parent = _int(self._value(elements, 2))
-                if parent not in self.hl_stack:
+                if parent not in self.hl_on_stack:
                     errors.append(("seg", "HL2", f"HL parent ({parent}) is not a valid parent", None))
                 while self.hl_stack and parent != self.hl_stack[-1]:
-                    del self.hl_stack[-1]
+                    self.hl_on_stack.discard(self.hl_stack.pop())
             self.hl_stack.append(self.hl_count)
+            self.hl_on_stack.add(self.hl_count)
         elif self.check_lx and sid == "CLM":
             self.lx_count = 0
         elif self.check_lx and sid == "LX":

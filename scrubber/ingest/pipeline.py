@@ -79,6 +79,7 @@ from scrubber.formatters.json_report import write_json
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
 from scrubber.report import FileResult, Report
+from scrubber.textsafe import printable
 
 DUPLICATE_CLAIM = "DUP001"
 DUPLICATE_INTERCHANGE_NOTE = "025"
@@ -282,9 +283,11 @@ class Ingest:
         ends in failed/ when it is processed.
         """
         stamp = f"{time.time_ns():x}-{os.getpid()}"  # the PID tells recovery whether the owner still runs
-        name = path.name
-        if len(os.fsencode(name)) > MAX_NAME_BYTES:
-            name = os.fsdecode(os.fsencode(name)[:MAX_NAME_BYTES]).rstrip("\udcff")
+        # From here on the name is printable UTF-8 (control characters and undecodable bytes spelled out as
+        # \x..), so the ledger, the log and every output name can hold it; a very long one is cut.
+        name = printable(path.name)
+        while len(name.encode()) > MAX_NAME_BYTES:
+            name = name[:-1]
         target = self.out / "work" / f"{stamp}-{name}"
         try:
             os.rename(path, target)
