@@ -37,6 +37,9 @@ _PER_CONTACT = ((2, "NAME"), (4, "PHONE"), (6, "PHONE"), (8, "PHONE"))
 _NOT_FOUND = re.compile(r"Segment ([A-Z0-9]{2,3})\S.* not found\.")
 #: Free text shorter than this is not searched for a value (an initial would garble everything).
 _MIN_TEXT_VALUE = 3
+#: NM101 entity codes of a person whose NM1 is PHI wherever it stands (a misplaced subscriber is still one).
+_PERSON_ENTITIES = frozenset({"IL", "QC"})
+_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 class Redactor:
@@ -45,6 +48,9 @@ class Redactor:
         self._placeholders: dict[tuple[str, str], str] = {}
         self._counts: dict[str, int] = {}
         self._by_value: dict[str, str] = {}
+        #: Known values by their first word (longest first), so free text is searched in one pass.
+        self._by_word: dict[str, list[tuple[str, int]]] = {}
+        self._unworded: list[str] = []  # values with no letter or digit: searched the slow way
 
     def value(self, kind: str, value: str) -> str:
         """The placeholder for ``value`` (``kind`` is NAME, ID, DOB, ADDR or PHONE); "" stays ""."""
@@ -54,8 +60,21 @@ class Redactor:
         if key not in self._placeholders:
             self._counts[kind] = self._counts.get(kind, 0) + 1
             self._placeholders[key] = f"{kind}-{self._counts[kind]:04d}"
-            self._by_value.setdefault(value, self._placeholders[key])
+            if value not in self._by_value:
+                self._by_value[value] = self._placeholders[key]
+                self._index(value)
         return self._placeholders[key]
+
+    def _index(self, value: str) -> None:
+        if len(value) < _MIN_TEXT_VALUE:
+            return
+        word = _WORD.search(value)
+        if word is None:
+            self._unworded.append(value)
+            return
+        bucket = self._by_word.setdefault(word.group(), [])
+        bucket.append((value, word.start()))
+        bucket.sort(key=lambda entry: len(entry[0]), reverse=True)
 
     def learn(self, person: Person | None) -> None:
         """Register a person's values, so free text mentioning them is redacted too."""
@@ -78,6 +97,11 @@ class Redactor:
         if position in kinds:
             self.value(kinds[position], value)
 
+    def learn_segment_id(self, segment_id: str, known: frozenset[str]) -> None:
+        """Register a segment ID no map knows (``SEG-0001``): it is data, perhaps PHI, not an ID."""
+        if self.enabled and segment_id and segment_id not in known and segment_id != "EOF":
+            self.value("SEG", segment_id)
+
     def person(self, person: Person | None) -> dict[str, str] | None:
         """A person as the JSON report shows it."""
         if person is None:
@@ -90,14 +114,41 @@ class Redactor:
         }
 
     def text(self, text: str) -> str:
-        """Free text (a message) with every known PHI value replaced, longest first."""
+        """Free text (a message) with every known PHI value replaced, the longest match first.
+
+        One pass over the text's words, each looked up among the values that start with it, so the
+        cost grows with the text, not with the number of patients in the report.
+        """
         if not self.enabled:
             return text
         text = _NOT_FOUND.sub(r"Segment \1 not found.", text)
-        for value in sorted(self._by_value, key=len, reverse=True):
-            if len(value) >= _MIN_TEXT_VALUE and value in text:
+        out: list[str] = []
+        done = 0
+        for word in _WORD.finditer(text):
+            if word.start() < done:
+                continue
+            found = self._match(text, word, done)
+            if found is not None:
+                at, value = found
+                out += [text[done:at], self._by_value[value]]
+                done = at + len(value)
+        out.append(text[done:])
+        text = "".join(out)
+        for value in self._unworded:
+            if value in text:
                 text = text.replace(value, self._by_value[value])
         return text
+
+    def _match(self, text: str, word: re.Match[str], done: int) -> tuple[int, str] | None:
+        """The longest known value that starts with ``word`` or a prefix of it (a value may run into
+        more text: ``JONES01`` names element 1 of a "segment" ``JONES``), and where it starts."""
+        letters = word.group()
+        for end in range(len(letters), _MIN_TEXT_VALUE - 1, -1):
+            for value, offset in self._by_word.get(letters[:end], ()):
+                at = word.start() - offset
+                if at >= done and text.startswith(value, at):
+                    return at, value
+        return None
 
     def segment(self, elements: Sequence[str], loop: str) -> list[str]:
         """A segment's elements with PHI replaced, by its loop (element 0 is the segment ID)."""
@@ -106,11 +157,11 @@ class Redactor:
             return out
         sid = out[0] if out else ""
         targets: tuple[tuple[int, str], ...] = ()
-        if loop in PHI_LOOPS:
+        if loop in PHI_LOOPS or sid == "DMG" or (sid == "NM1" and len(out) > 1 and out[1] in _PERSON_ENTITIES):
             targets = _PHI_ELEMENTS.get(sid, ())
         if sid == "PER":
             targets = _PER_CONTACT
         for position, kind in targets:
             if position < len(out) and out[position]:
                 out[position] = self.value(kind, out[position])
-        return out
+        return [self.text(v) for v in out]

@@ -50,9 +50,11 @@ class TransactionResult:
             "version": self.version,
             "ack": self.ack,
             "ig_checked": self.ig_checked,
-            "ig_errors": [{**e.to_dict(), "message": r.text(e.message)} for e in self.ig_errors],
+            "ig_errors": [{**e.to_dict(), "segment": r.text(e.segment), "element": r.text(e.element),
+                           "message": r.text(e.message)}
+                          for e in self.ig_errors],
             "ig_errors_omitted": self.ig_errors_omitted,
-            "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
+            "envelope_errors": [_envelope_dict(e, r) for e in self.envelope_errors],
         }
 
 
@@ -196,7 +198,7 @@ class FileResult:
             "path": self.path,
             "status": self.status,
             "error": None if self.error is None else {"code": self.error[0], "message": self.error[1]},
-            "envelope_errors": [_envelope_dict(e) for e in self.envelope_errors],
+            "envelope_errors": [_envelope_dict(e, r) for e in self.envelope_errors],
             "notices": [r.text(n) for n in self.notices],
             "transactions": [t.to_dict(r) for t in self.transactions],
             "claims": [c.to_dict(r) for c in self.claims] if claims else [],
@@ -223,12 +225,24 @@ class Report:
         }
 
     def redactor(self, enabled: bool) -> Redactor:
-        """A redactor that knows every person and quoted PHI value of the report (numbered in file order)."""
+        """A redactor that knows every person and quoted PHI value of the report (numbered in file order).
+
+        It also knows every "segment ID" an error names that no map knows: in a file whose terminator
+        also stands inside values (a space, say), such an ID is a piece of a name or an address.
+        """
         redactor = Redactor(enabled)
         if enabled:
+            from scrubber.igc import segment_ids
+
+            known = segment_ids()
             for f in self.files:
+                for e in f.envelope_errors:
+                    redactor.learn_segment_id(e.segment, known)
                 for t in f.transactions:
+                    for env in t.envelope_errors:
+                        redactor.learn_segment_id(env.segment, known)
                     for e in t.ig_errors:
+                        redactor.learn_segment_id(e.segment, known)
                         redactor.learn_element(e.segment, e.loop, e.element_position, e.value)
                 for c in f.claims:
                     redactor.learn(c.claim.subscriber)
@@ -243,5 +257,6 @@ class Report:
         }
 
 
-def _envelope_dict(e: EnvelopeError) -> dict[str, object]:
-    return {"level": e.level, "code": e.code, "segment": e.segment, "file_line": e.line, "message": e.message}
+def _envelope_dict(e: EnvelopeError, r: Redactor) -> dict[str, object]:
+    return {"level": e.level, "code": e.code, "segment": r.text(e.segment), "file_line": e.line,
+            "message": r.text(e.message)}

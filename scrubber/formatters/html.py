@@ -82,15 +82,16 @@ def _file_section(f: FileResult, redactor: Redactor) -> etree._Element:
         section.append(E.P(css_class("info"), f"note: {redactor.text(notice)}"))
     if f.envelope_errors:
         section.append(E.TABLE(E.TR(E.TH("file line"), E.TH("level"), E.TH("segment"), E.TH("code"), E.TH("error")),
-                               *[E.TR(E.TD(str(e.line)), E.TD(e.level), E.TD(e.segment), E.TD(e.code),
-                                      E.TD(css_class("error"), e.message)) for e in f.envelope_errors]))
+                               *[E.TR(E.TD(str(e.line)), E.TD(e.level), E.TD(redactor.text(e.segment)),
+                                      E.TD(e.code), E.TD(css_class("error"), redactor.text(e.message)))
+                                 for e in f.envelope_errors]))
     for t in f.transactions:
         if t.ig_errors or t.envelope_errors:
-            rows = [E.TR(E.TD(str(g.file_line)), E.TD(g.segment), E.TD(str(g.position)), E.TD(g.loop),
-                         E.TD(g.element), E.TD(g.code), E.TD(css_class("error"), redactor.text(g.message)))
+            rows = [E.TR(E.TD(str(g.file_line)), E.TD(redactor.text(g.segment)), E.TD(str(g.position)), E.TD(g.loop),
+                         E.TD(redactor.text(g.element)), E.TD(g.code), E.TD(css_class("error"), redactor.text(g.message)))
                     for g in t.ig_errors]
-            rows += [E.TR(E.TD(str(e.line)), E.TD(e.segment), E.TD(""), E.TD(""), E.TD(""), E.TD(e.code),
-                          E.TD(css_class("error"), e.message)) for e in t.envelope_errors]
+            rows += [E.TR(E.TD(str(e.line)), E.TD(redactor.text(e.segment)), E.TD(""), E.TD(""), E.TD(""),
+                          E.TD(e.code), E.TD(css_class("error"), redactor.text(e.message))) for e in t.envelope_errors]
             if t.ig_errors_omitted:
                 rows.append(E.TR(E.TD(css_class("error"), f"and {t.ig_errors_omitted} more implementation-guide"
                                       " errors (see the 999)", colspan="7")))
@@ -114,7 +115,7 @@ def _claim_details(result: ClaimResult, rows: list[tuple[int, Segment, str, bool
     table = E.TABLE(E.TR(E.TH("file line"), E.TH("segment"), E.TH("findings")))
     for line, seg, text, context in rows:
         notes = [_finding_item(x, redactor) for x in result.findings if _points_at(x, seg)]
-        notes += [E.LI(css_class("error"), f"IG {g.element or g.segment} code {g.code}: {redactor.text(g.message)}")
+        notes += [E.LI(css_class("error"), redactor.text(f"IG {g.element or g.segment} code {g.code}: {g.message}"))
                   for g in ig.get(seg.index, [])]
         classes = " ".join(filter(None, ("fault" if notes else "", "ctx" if context else "")))
         row = E.TR(E.TD(str(line)), E.TD(css_class("seg"), text), E.TD(E.UL(*notes) if notes else ""))

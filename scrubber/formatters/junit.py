@@ -49,9 +49,10 @@ def _suite(f: FileResult, redactor: Redactor) -> etree._Element:
     for t in f.transactions:  # a set's errors once, on the set, not on each of its claims
         if t.ig_errors or t.envelope_errors:
             case = _sub(suite, "testcase", classname=f"{f.path}.ST{t.st02}", name=f"transaction set {t.st02}")
-            details = [f"{f.path}:{g.file_line}: {g.segment} {g.element} IK code {g.code}: {redactor.text(g.message)}"
+            details = [redactor.text(f"{f.path}:{g.file_line}: {g.segment} {g.element} IK code {g.code}: {g.message}")
                        for g in t.ig_errors]
-            details += [f"{f.path}:{e.line}: {e.segment} IK502 {e.code}: {e.message}" for e in t.envelope_errors]
+            details += [redactor.text(f"{f.path}:{e.line}: {e.segment} IK502 {e.code}: {e.message}")
+                        for e in t.envelope_errors]
             if t.ig_errors_omitted:
                 details.append(f"and {t.ig_errors_omitted} more implementation-guide errors")
             _sub(case, "failure", "\n".join(details), type="999", message=f"transaction set {t.st02}: 999 IK5 {t.ack}")
@@ -59,8 +60,8 @@ def _suite(f: FileResult, redactor: Redactor) -> etree._Element:
     if f.envelope_errors:
         case = _sub(suite, "testcase", classname=f.path, name="envelope")
         for e in f.envelope_errors:
-            _sub(case, "failure", f"{f.path}:{e.line}: {e.segment} code {e.code}: {e.message}",
-                 type=f"{e.level} {e.code}", message=e.message)
+            _sub(case, "failure", redactor.text(f"{f.path}:{e.line}: {e.segment} code {e.code}: {e.message}"),
+                 type=f"{e.level} {e.code}", message=redactor.text(e.message))
         failures += 1
     for claim in f.claims:
         suite.append(_case(f, claim, redactor))

@@ -22,10 +22,10 @@ from segments import Segment, open_x12
 
 from scrubber.ig import IgError, IgUnavailable, _line, as_pyx12_reads, segment_errors
 from scrubber.igc.fields import PyxCrash
-from scrubber.igc.tables import Elem, Tables, load
+from scrubber.igc.tables import Elem, Seg, Tables, load
 from scrubber.igc.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
 
-__all__ = ["NotCompiled", "validate", "validate_progressively", "validate_segments"]
+__all__ = ["NotCompiled", "segment_ids", "validate", "validate_progressively", "validate_segments"]
 
 #: Segments between two batches of :func:`validate_progressively` (what ``check --jobs`` streams).
 BATCH_SEGMENTS = 2000
@@ -35,6 +35,15 @@ BATCH_SEGMENTS = 2000
 def compiled_tables() -> Tables:
     """The tables, loaded once per process."""
     return load()
+
+
+@lru_cache(maxsize=1)
+def segment_ids() -> frozenset[str]:
+    """Every segment ID the 837P and envelope maps know (anything else in a file is not a segment ID
+    but a piece of data: a value split by a stray terminator, say)."""
+    tables = compiled_tables()
+    paths = {**tables.transaction_paths, **tables.control_paths}
+    return frozenset(path.rsplit("/", 1)[1].split("[", 1)[0] for path, node in paths.items() if isinstance(node, Seg))
 
 
 def validate(path: str | os.PathLike[str]) -> list[IgError]:

@@ -1,0 +1,248 @@
+"""Issue 12: structure-aware fuzzing of ``check`` and ``ingest``.
+
+Seeds are generated 837P files and the public corpus (read in place).  Each
+example applies a few mutations that keep the file X12-shaped enough to reach
+deep code — an element value replaced by a hostile one (NaN, foreign digits,
+control characters, delimiters, markup, very long text), the delimiters
+changed (a space as terminator too), segments dropped, repeated or swapped, a
+subscriber segment moved out of its loop, invalid bytes, the file cut short —
+and runs ``scrubber check`` on it in every format, with and without
+``--redact``, writing acknowledgments.  Asserted every time: no traceback, exit
+0/1/2, JSON that loads, HTML and JUnit that parse, a text report without
+control characters, acknowledgments that parse with their own delimiters, and
+under ``--redact`` no value of a PHI element in any report.
+
+A few hundred inputs run in CI; ``pytest -m slow -k fuzz`` runs 20,000.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import CORPUS, NOW
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree, html
+
+from scrubber.cli import cli
+from scrubber.mapping import LoopTracker
+from scrubber.redact import PHI_LOOPS
+from scrubber.synth import ClaimSpec, LineSpec, build_837
+from segments import X12InputError, read_segments
+
+HOSTILE = ["NaN", "sNaN", "Infinity", "1E999999999", "-0", "²", "①", "١٢٣", "\x1b[2J\x1b[31m", "\x00", "\x07\x08",
+           "<script>alert(1)</script>", "]]>&amp;", "A" * 5000, "", " ", "*", ":", "^", "~", "\n", "\r\n",
+           "\u202eevil", "\ufffd", "\udcff", "99999999999999999999", "20261340", "-1", "0", "1.2.3", "KX:RT:LT:50"]
+SEEDS_GENERATED = [
+    build_837([ClaimSpec("F1", lines=[LineSpec(), LineSpec(modifiers=("KX", "LT"))]),
+               ClaimSpec("F2", filing_indicator="CI", payer_id="COMM01", prior_auth="AUTH1"),
+               ClaimSpec("F3", subscriber_last="ABERNATHY", subscriber_first="QUENTIN", member_id="9ZZ9ZZ9ZZ99",
+                         birth_date="19611231")], isa13="000000101"),
+    build_837([[ClaimSpec("G1")], [ClaimSpec("G2", lines=[LineSpec(pwks=["PWK*CT*FX***AC*DOC1"])])]],
+              isa13="000000102"),
+]
+CHECK_FORMATS = ("text", "json", "html", "junit")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _corpus_seeds() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    seeds = []
+    for path in sorted(CORPUS.rglob("*")):
+        if path.is_file() and path.stat().st_size < 60_000:
+            head = path.read_bytes()[:200].lstrip()
+            if head.startswith(b"ISA") and b"837" in path.read_bytes()[:2000]:
+                seeds.append(path.read_bytes().decode("utf-8", "replace"))
+    return seeds
+
+
+SEEDS = SEEDS_GENERATED + _corpus_seeds()
+
+
+# -- mutations on the segment list ----------------------------------------------------------------------------------
+
+def _split(text: str) -> tuple[list[list[str]], str, str]:
+    segments = read_segments(text)
+    d = segments[0].delimiters
+    return [list(s.elements) for s in segments], d.element, d.segment
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    seed = draw(st.sampled_from(SEEDS))
+    segments, sep, term = _split(seed)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["value", "value", "value", "drop", "repeat", "swap", "move-person", "cut"]))
+        i = draw(st.integers(1, len(segments) - 1))
+        if kind == "value" and len(segments[i]) > 1:
+            j = draw(st.integers(1, len(segments[i]) - 1))
+            segments[i][j] = draw(st.sampled_from(HOSTILE))
+        elif kind == "drop" and len(segments) > 3:
+            del segments[i]
+        elif kind == "repeat":
+            segments[i:i] = [list(segments[i])] * draw(st.integers(1, 30))
+        elif kind == "swap":
+            k = draw(st.integers(1, len(segments) - 1))
+            segments[i], segments[k] = segments[k], segments[i]
+        elif kind == "move-person":
+            person = [s for s in segments if s[0] in ("NM1", "N3", "DMG") and len(s) > 1 and s[1] in ("IL", "QC", "D8")
+                      or s[0] == "N3"]
+            if person:
+                segments.insert(i, list(draw(st.sampled_from(person))))
+    new_sep, new_term = draw(st.sampled_from([(sep, term), ("|", "\n"), ("*", " "), ("^", "~"), ("!", "'")]))
+    lines = []
+    for s in segments:
+        if s[0] == "ISA" and len(s) == 17:
+            s = [*s[:16], s[16][:1] or ":"]
+        lines.append(new_sep.join(s))
+    text = (new_term + ("\n" if new_term != "\n" else "")).join(lines) + new_term
+    data = text.encode("utf-8", "surrogateescape")
+    if draw(st.booleans()) and draw(st.booleans()):
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.sampled_from([b"\xff\xfe", b"\x80", b"\x00\x00"])) + data[at:]
+    if draw(st.integers(0, 9)) == 0:
+        data = data[: draw(st.integers(0, len(data)))]
+    return data
+
+
+# -- what must hold ---------------------------------------------------------------------------------------------------
+
+def phi_values(data: bytes) -> set[str]:
+    """Values in PHI elements (as the scrubber reads the file) that stand in no other element of it."""
+    from scrubber.redact import _PHI_ELEMENTS
+
+    try:
+        segments = read_segments(data)
+    except X12InputError:
+        return set()
+    phi, other = set(), set()
+    loops = LoopTracker()
+    for seg in segments:
+        if seg.id == "ST":
+            loops = LoopTracker()
+        loop = loops.see(seg)
+        person = loop in PHI_LOOPS or seg.id == "DMG" or (seg.id == "NM1" and seg.get(1) in ("IL", "QC"))
+        places = dict(_PHI_ELEMENTS.get(seg.id, ())) if person else {}
+        if seg.id == "PER":
+            places.update({2: "NAME", 4: "PHONE", 6: "PHONE", 8: "PHONE"})
+        for n, value in enumerate(seg.elements[1:], start=1):
+            (phi if n in places else other).add(value)
+    return {v for v in phi - other if len(v) >= 4 and v.isascii() and v.strip() == v and not v.isdigit() or
+            (len(v) >= 6 and v.isdigit() and v not in other)} - {"", "None"}
+
+
+def check_outputs(tmp: Path, data: bytes, redact: bool) -> None:
+    path = tmp / "fuzz.837"
+    path.write_bytes(data)
+    acks = tmp / "acks"
+    for fmt in CHECK_FORMATS:
+        args = ["check", "--format", fmt, "--now", NOW, "--control-start", "1", str(path)]
+        if redact:
+            args.insert(1, "--redact")
+        if fmt == "json":
+            args[1:1] = ["--ack-dir", str(acks)]
+        result = CliRunner().invoke(cli, args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        out, err = result.stdout, result.stderr
+        assert result.exit_code in (0, 1, 2) and "Traceback" not in out + err, (fmt, err)
+        assert not _CONTROL.search(err), err
+        if fmt == "json":
+            json.loads(out)
+        elif fmt == "html":
+            html.fromstring(out)
+        elif fmt == "junit":
+            etree.fromstring(out.encode())
+        else:
+            assert not _CONTROL.search(out), out
+        if redact:
+            for value in phi_values(data):
+                shown = re.compile(f"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+                assert not shown.search(out) and not shown.search(err), (fmt, value)
+    for ack in acks.iterdir() if acks.is_dir() else []:
+        assert_parses(ack.read_text())
+    shutil.rmtree(acks, ignore_errors=True)
+
+
+def assert_parses(text: str) -> None:
+    """An acknowledgment read back with its own delimiters: ISA…IEA, segment IDs only, ISA16/ISA11 right."""
+    segments = read_segments(text)
+    assert segments[0].id == "ISA" and len(segments[0].elements) == 17 and segments[-1].id == "IEA", text[:300]
+    d = segments[0].delimiters
+    assert segments[0].get(16) == d.component and segments[0].get(11) == d.repetition
+    for seg in segments:
+        assert re.fullmatch("[A-Z][A-Z0-9]{1,2}", seg.id), (seg.id, text[:300])
+        assert not _CONTROL.search("".join(seg.elements))
+
+
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(data=mutated(), redact=st.booleans())
+def test_fuzz_check(tmp_path_factory: pytest.TempPathFactory, data: bytes, redact: bool) -> None:
+    check_outputs(tmp_path_factory.mktemp("fuzz"), data, redact)
+
+
+@pytest.mark.slow
+@settings(max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=mutated(), redact=st.booleans())
+def test_fuzz_check_long(tmp_path_factory: pytest.TempPathFactory, data: bytes, redact: bool) -> None:
+    check_outputs(tmp_path_factory.mktemp("fuzz"), data, redact)
+
+
+# -- ingest -------------------------------------------------------------------------------------------------------------
+
+def ingest_batch(tmp: Path, batch: list[bytes]) -> None:
+    """A batch of mutated files through one ingest run: every file archived or failed once, and no
+    claim the ledger rejects is in a forward file (nor one it forwards missing from it)."""
+    inbox, out = tmp / "inbox", tmp / "out"
+    inbox.mkdir()
+    for n, data in enumerate(batch):
+        (inbox / f"f{n:03d}.837").write_bytes(data)
+    done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                           "--settle", "0"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert not list(inbox.iterdir()) and not list((out / "work").iterdir())
+    finished = sorted(p.name for folder in ("archive", "failed") for p in (out / folder).iterdir()
+                      if not p.name.endswith(".reason.txt"))
+    assert finished == [f"f{n:03d}.837" for n in range(len(batch))]
+    db = sqlite3.connect(out / "ledger.sqlite")
+    rows = db.execute("SELECT claims.claim_id, claims.status, claims.forward_file FROM claims").fetchall()
+    db.close()
+    for ack in (out / "acks").iterdir():
+        assert_parses(ack.read_text())
+    forwarded: dict[str, list[str]] = {}
+    for forward in (out / "forward").iterdir():
+        for seg in read_segments(forward.read_bytes()):
+            if seg.id == "CLM":
+                forwarded.setdefault(f"forward/{forward.name}", []).append(seg.get(1))
+    for claim_id, status, forward_file in rows:
+        if forward_file is None:
+            continue
+        assert status == "accepted"
+        assert claim_id in forwarded.get(forward_file, []), (claim_id, forward_file)
+    assert sum(len(v) for v in forwarded.values()) == sum(1 for r in rows if r[2] is not None)
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(batch=st.lists(mutated(), min_size=8, max_size=12))
+def test_fuzz_ingest(tmp_path_factory: pytest.TempPathFactory, batch: list[bytes]) -> None:
+    ingest_batch(tmp_path_factory.mktemp("ingest"), batch)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=st.lists(mutated(), min_size=10, max_size=30))
+def test_fuzz_ingest_long(tmp_path_factory: pytest.TempPathFactory, batch: list[bytes]) -> None:
+    ingest_batch(tmp_path_factory.mktemp("ingest"), batch)
