@@ -285,9 +285,10 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
                    "(an upload still in progress is left alone).")
 @click.option("--allow-unvalidated", is_flag=True,
               help=ALLOW_UNVALIDATED_HELP + " Needed with --ig-engine none: nothing unvalidated is forwarded otherwise.")
+@click.option("--redact", is_flag=True, help="Placeholders for patient and subscriber PHI in the reports under OUT.")
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
-           allow_unvalidated: bool) -> None:
+           allow_unvalidated: bool, redact: bool) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     from pathlib import Path
@@ -332,7 +333,7 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     try:
         runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
                                                    html=html, jobs=jobs, settle=settle,
-                                                   allow_unvalidated=allow_unvalidated))
+                                                   allow_unvalidated=allow_unvalidated, redact=redact))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
@@ -398,4 +399,11 @@ def main() -> None:
     # collect rarely, and never walk what was loaded at start (the modules, the compiled tables).
     gc.freeze()
     gc.set_threshold(20_000, 20, 10)
-    cli(prog_name="scrubber")
+    try:
+        cli(prog_name="scrubber")
+    except Exception as exc:  # the last resort: one line and exit 2, never a traceback (SCRUBBER_DEBUG=1 shows it)
+        if os.environ.get("SCRUBBER_DEBUG"):
+            raise
+        from scrubber.engine import crash_reason
+
+        _fail(crash_reason(exc))

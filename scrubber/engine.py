@@ -4,21 +4,24 @@ One file goes through three steps:
 
 1. :func:`identify` reads the head to learn what the file is (an 837P 5010 or
    something we must refuse with a clear message);
-2. :mod:`scrubber.ig` validates it against the implementation guide (the
-   compiled engine or pyx12) in a first pass — or, with ``--jobs`` 2 and up
-   and the compiled engine, in a worker process beside step 3
-   (:mod:`scrubber.igfeed`);
+2. :mod:`scrubber.ig` validates it against the implementation guide: the
+   compiled engine batch by batch as step 3 asks (a second read of the file,
+   in this process; with ``--jobs`` 2 and up, in a worker process beside it),
+   pyx12 in a first pass (:mod:`scrubber.igfeed`);
 3. a streaming pass walks the envelopes, maps claims, places each
    implementation-guide error on its segment and runs each claim's profile
    rules as soon as the claim is complete.
 
 A transaction set with an implementation-guide or envelope error is rejected
 (999 IK5 ``R``); its claims are listed as rejected with no business findings.
+So is a set no validator judged (its guide read from GS08 and ST03 is not
+X222A1, or the validator failed), unless ``allow_unvalidated`` says otherwise.
 """
 
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -73,8 +76,20 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
     """Scrub every file (a directory stands for the files in it, sorted)."""
     report = Report()
     for path in expand_paths(paths):
-        report.files.append(scrub_file(path, options))
+        try:
+            report.files.append(scrub_file(path, options))
+        except Exception as exc:  # noqa: BLE001 - a bug on one file is that file's error; the others go on
+            shown = printable(str(path))
+            report.files.append(FileResult(path=shown, error=("internal-error", crash_reason(exc))))
     return report
+
+
+def crash_reason(exc: BaseException) -> str:
+    """One line naming an unexpected exception and where it was raised — not its message, which may
+    quote the file's data (and so PHI)."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return f"internal error ({type(exc).__name__}{where}); the file was not scrubbed, please report it"
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:

@@ -165,6 +165,36 @@ def test_A_ingest_operational_errors_are_one_line(tmp_path: Path) -> None:
     assert (inbox / "a.837").exists()
 
 
+def test_A_an_unexpected_exception_is_that_files_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrubber import engine
+
+    real = engine.scrub_file
+
+    def crash_on_b(path: str, options: object) -> object:
+        if str(path).endswith("b.837"):
+            raise KeyError("DOE JORDAN")  # a bug whose message quotes the file
+        return real(path, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "scrub_file", crash_on_b)
+    for name in ("a.837", "b.837", "c.837"):
+        _write(tmp_path, name, build_837([ClaimSpec()]))
+    code, report, err = check_json(tmp_path / "a.837", tmp_path / "b.837", tmp_path / "c.837")
+    assert code == 2 and [f["status"] for f in report["files"]] == ["accepted", "error", "accepted"]
+    assert err.count("\n") == 1 and "b.837: internal error (KeyError at test_hostile.py:" in err
+    assert "DOE" not in err
+
+
+def test_A_the_last_resort_is_one_line(tmp_path: Path) -> None:
+    """Even a bug outside any one file (here: a report formatter that raises) ends in one line, exit 2."""
+    code = ("import sys, scrubber.cli as c\n"
+            "def boom(*a, **k): raise RuntimeError('x')\n"
+            "c.write_report = boom\nsys.argv = ['scrubber', 'check', sys.argv[1]]\nc.main()\n")
+    path = _write(tmp_path, "a.837", build_837([ClaimSpec()]))
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("scrubber: internal error (RuntimeError at ") and done.stderr.count("\n") == 1
+
+
 # -- B. one bad file never stops the inbox ----------------------------------------------------------------------------
 
 def test_B_a_crashing_file_goes_to_failed_and_the_others_are_forwarded(tmp_path: Path,
@@ -190,6 +220,7 @@ def test_B_a_crashing_file_goes_to_failed_and_the_others_are_forwarded(tmp_path:
     assert sorted(p.name for p in (out / "forward").iterdir()) == ["a-good.837", "c-good.837"]
     assert sorted(p.name for p in (out / "failed").iterdir()) == ["b-crash.837", "b-crash.837.reason.txt"]
     assert "ZeroDivisionError" in (out / "failed" / "b-crash.837.reason.txt").read_text()
+    assert "a bug this test puts in" not in (out / "ingest.log").read_text()  # a message may quote PHI
     assert not list((out / "work").iterdir())
     assert _rows(out, "SELECT name, outcome, state FROM files WHERE name = 'b-crash.837'") == [
         ("b-crash.837", "failed", "done")]
@@ -414,6 +445,19 @@ def test_G_redact_leaves_no_phi_in_any_format(tmp_path: Path) -> None:
         assert "Traceback" not in err
         for value in PHI:
             assert value not in out and value not in err, (fmt, value)
+
+
+def test_G_ingest_reports_redacted_on_request(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    _write(inbox, "a.837", build_837([ClaimSpec(lines=[LineSpec(modifiers=("KX",))])]))
+    assert _ingest(inbox, out, "--settle", "0", "--redact", "--html").returncode == 0
+    for report in (out / "reports").iterdir():
+        text = report.read_text()
+        assert "NAME-0001" in text
+        for value in PHI:
+            assert value not in text, (report.name, value)
+    assert all(value not in (out / "ingest.log").read_text() for value in PHI)
 
 
 def test_G_spill_file_never_has_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,7 @@ forwarded at most once — exactly once when its file is finished.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import itertools
@@ -72,7 +73,7 @@ from segments.reader import open_regular
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
-from scrubber.engine import DEFAULT_IG_ENGINE, Options, scrub_file
+from scrubber.engine import DEFAULT_IG_ENGINE, Options, crash_reason, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import render_html
 from scrubber.formatters.json_report import write_json
@@ -106,6 +107,8 @@ class IngestOptions:
     settle: float = 0.0
     #: Accept sets no validator judged (see :class:`scrubber.engine.Options`); required with ig_engine "none".
     allow_unvalidated: bool = False
+    #: Reports (JSON, HTML) with placeholders for patient and subscriber PHI, as ``check --redact``.
+    redact: bool = False
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -263,13 +266,14 @@ class Ingest:
                                     " processes them") from None
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the inbox
-            self._fail_unexpected(work_path, f"{type(exc).__name__}: {exc}")
+            self._fail_unexpected(work_path, exc)
 
-    def _fail_unexpected(self, work_path: Path, error: str) -> None:
-        """A file whose processing raised: failed/ with the reason, a ledger row and a log line."""
+    def _fail_unexpected(self, work_path: Path, exc: Exception) -> None:
+        """A file whose processing raised: failed/ with the reason, a ledger row and a log line (the
+        exception's type and place, never its message: it may quote the file's data)."""
         shutil.rmtree(self.out / ".staging" / work_path.name, ignore_errors=True)
-        reason = f"internal error while processing the file (please report it): {error[:500]}"
-        self.log(event="file-crashed", file=_inbox_name(work_path), error=error[:500])
+        reason = crash_reason(exc)
+        self.log(event="file-crashed", file=_inbox_name(work_path), error=reason)
         result = FileResult(str(work_path), error=("internal-error", reason))
         with _operational(_inbox_name(work_path)):
             if self.ledger.file_state(work_path.name) is not None:
@@ -293,6 +297,11 @@ class Ingest:
             os.rename(path, target)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                raise IngestAborted(f"the inbox {self.inbox} and OUT {self.out} are on different file systems;"
+                                    " put them on one, so a file is taken by one atomic rename") from None
+            raise
         self._checkpoint("claimed")
         return target
 
@@ -416,10 +425,10 @@ class Ingest:
         result.source, result.path = str(work_path), name
         report = Report([result])
         with staging.open(f"reports/{base}.json") as out:
-            write_json(report, out)
+            write_json(report, out, self.options.redact)
         if self.options.html:
             with staging.open(f"reports/{base}.html") as out:
-                out.write(render_html(report))
+                out.write(render_html(report, self.options.redact))
         statuses = result.claims.statuses()
         n_accepted, n_rejected = statuses["accepted"], statuses["rejected"]
         claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
