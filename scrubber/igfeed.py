@@ -20,7 +20,7 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 
-from segments import X12InputError, open_x12
+from segments import X12InputError, X12Stream, open_x12
 
 from scrubber.ig import IgError, IgUnavailable
 
@@ -58,81 +58,16 @@ class ListFeed:
         """Nothing to stop."""
 
 
-class LazyFeed:
-    """The compiled validator in this process, run batch by batch as the walk asks (``--jobs 1``): a
-    second read of the file beside the walk, holding one batch of errors at a time."""
+class _BatchFeed:
+    """Errors that arrive in final batches, each up to a boundary ordinal: the walk's side of
+    :class:`LazyFeed` and :class:`StreamFeed`, which say how the next batch is had (:meth:`_receive`).
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        from scrubber import igc
-
-        self._igc = igc
-        self._stream = None
-        self._batches: Iterator[tuple[int, list[IgError]]] = iter(())
-        self._buffer: deque[IgError] = deque()
-        self._boundary = 0
-        self._done = False
-        self.failure: str | None = None
-        self.not_compiled = False
-        self.quiet_through = -1
-        try:
-            self._stream = open_x12(path)
-            self._batches = igc.validate_progressively(self._stream)
-        except X12InputError as exc:
-            self._end(exc.message)
-
-    def upto(self, index: int) -> list[IgError]:
-        while self._boundary <= index and not self._done:
-            self._receive()
-        out = []
-        while self._buffer and self._buffer[0].index <= index:
-            out.append(self._buffer.popleft())
-        self.quiet_through = min(self._boundary, self._buffer[0].index if self._buffer else sys.maxsize) - 1
-        return out
-
-    def finish(self) -> None:
-        while not self._done:
-            self._receive()
-        self.close()
-
-    def close(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
-
-    def _receive(self) -> None:
-        try:
-            self._boundary, errors = next(self._batches)
-            self._buffer.extend(errors)
-            return
-        except StopIteration:
-            self._end()
-        except self._igc.NotCompiled:
-            self.not_compiled = True
-            self._end()
-        except IgUnavailable as exc:
-            self._end(str(exc))
-        except X12InputError as exc:
-            self._end(exc.message)
-
-    def _end(self, failure: str | None = None) -> None:
-        self._done = True
-        self._boundary = sys.maxsize
-        self.failure = failure
-
-
-class StreamFeed:
-    """The compiled validator in a worker process, its errors read as the walk needs them.
-
-    After :meth:`finish`, :attr:`failure` holds the reason the validator
-    could not judge the file (the walk then drops the errors it placed, as if
-    validation had not run) and :attr:`not_compiled` says the file needs the
-    pyx12 engine.
+    After :meth:`finish`, :attr:`failure` holds the reason the validator could not judge the file
+    (the walk then drops the errors it placed, as if validation had not run) and
+    :attr:`not_compiled` says the file needs the pyx12 engine.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        context = multiprocessing.get_context()
-        self._queue: multiprocessing.Queue[tuple[object, ...]] = context.Queue(maxsize=8)
-        self._process = context.Process(target=_stream, args=(str(path), self._queue), daemon=True)
-        self._process.start()
+    def __init__(self) -> None:
         self._buffer: deque[IgError] = deque()
         self._boundary = 0
         self._done = False
@@ -156,6 +91,67 @@ class StreamFeed:
         self.close()
 
     def close(self) -> None:
+        raise NotImplementedError
+
+    def _receive(self) -> None:
+        raise NotImplementedError
+
+    def _take(self, boundary: int, errors: list[IgError]) -> None:
+        self._boundary = boundary
+        self._buffer.extend(errors)
+
+    def _end(self, failure: str | None = None, not_compiled: bool = False) -> None:
+        self._done = True
+        self._boundary = sys.maxsize
+        self.failure = failure
+        self.not_compiled = not_compiled
+
+
+class LazyFeed(_BatchFeed):
+    """The compiled validator in this process, run batch by batch as the walk asks (``--jobs 1``): a
+    second read of the file beside the walk, holding one batch of errors at a time."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        from scrubber import igc
+
+        super().__init__()
+        self._not_compiled = igc.NotCompiled
+        self._stream: X12Stream | None = None
+        self._batches: Iterator[tuple[int, list[IgError]]] = iter(())
+        try:
+            self._stream = open_x12(path)
+            self._batches = igc.validate_progressively(self._stream)
+        except X12InputError as exc:
+            self._end(exc.message)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+    def _receive(self) -> None:
+        try:
+            self._take(*next(self._batches))
+        except StopIteration:
+            self._end()
+        except self._not_compiled:
+            self._end(not_compiled=True)
+        except IgUnavailable as exc:
+            self._end(str(exc))
+        except X12InputError as exc:
+            self._end(exc.message)
+
+
+class StreamFeed(_BatchFeed):
+    """The compiled validator in a worker process, its errors read as the walk needs them."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
+        context = multiprocessing.get_context()
+        self._queue: multiprocessing.Queue[tuple[object, ...]] = context.Queue(maxsize=8)
+        self._process = context.Process(target=_stream, args=(str(path), self._queue), daemon=True)
+        self._process.start()
+
+    def close(self) -> None:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
@@ -173,20 +169,13 @@ class StreamFeed:
                 return
         kind = message[0]
         if kind == "errors":
-            self._boundary = message[1]  # type: ignore[assignment]
-            self._buffer.extend(message[2])  # type: ignore[arg-type]
+            self._take(message[1], message[2])  # type: ignore[arg-type]
         elif kind == "done":
             self._end()
         elif kind == "not-compiled":
-            self.not_compiled = True
-            self._end()
+            self._end(not_compiled=True)
         else:
             self._end(failure=str(message[1]))
-
-    def _end(self, failure: str | None = None) -> None:
-        self._done = True
-        self._boundary = sys.maxsize
-        self.failure = failure
 
 
 def _stream(path: str, out: multiprocessing.Queue[tuple[object, ...]]) -> None:

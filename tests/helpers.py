@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -23,3 +24,12 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 def check_json(*paths: str | Path, extra: tuple[str, ...] = ()) -> tuple[int, dict[str, Any], str]:
     code, out, err = run_cli("check", "--format", "json", "--now", NOW, *extra, *map(str, paths))
     return code, json.loads(out), err
+
+
+def ledger_rows(out: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` on the ingest ledger under ``out``."""
+    db = sqlite3.connect(out / "ledger.sqlite")
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import NOW, check_json, run_cli
+from helpers import NOW, check_json, ledger_rows, run_cli
 from lxml import etree, html
 
 from scrubber import claimstore
@@ -52,14 +51,6 @@ def _fix_se(text: str) -> str:
     se = next(i for i, s in enumerate(segments) if s.strip().startswith("SE*"))
     segments[se] = f"\nSE*{se - st + 1}*{segments[se].split('*')[2]}"
     return "~".join(segments) + "~\n"
-
-
-def _rows(out: Path, sql: str) -> list[tuple]:
-    db = sqlite3.connect(out / "ledger.sqlite")
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 # -- A. never a traceback, never a lost batch -------------------------------------------------------------------------
@@ -222,7 +213,7 @@ def test_B_a_crashing_file_goes_to_failed_and_the_others_are_forwarded(tmp_path:
     assert "ZeroDivisionError" in (out / "failed" / "b-crash.837.reason.txt").read_text()
     assert "a bug this test puts in" not in (out / "ingest.log").read_text()  # a message may quote PHI
     assert not list((out / "work").iterdir())
-    assert _rows(out, "SELECT name, outcome, state FROM files WHERE name = 'b-crash.837'") == [
+    assert ledger_rows(out, "SELECT name, outcome, state FROM files WHERE name = 'b-crash.837'") == [
         ("b-crash.837", "failed", "done")]
     events = [json.loads(line) for line in (out / "ingest.log").read_text().splitlines()]
     assert any(e["event"] == "file-crashed" and e["file"] == "b-crash.837" for e in events)
@@ -264,7 +255,7 @@ def test_C_guide_version_is_read_from_gs08_and_st03(tmp_path: Path, variant: str
     _write(inbox, "x.837", text)
     assert _ingest(inbox, out, "--settle", "0").returncode == 0
     assert not list((out / "forward").iterdir())
-    assert _rows(out, "SELECT COUNT(*) FROM claims WHERE forward_file IS NOT NULL") == [(0,)]
+    assert ledger_rows(out, "SELECT COUNT(*) FROM claims WHERE forward_file IS NOT NULL") == [(0,)]
 
 
 def test_C_unvalidated_only_when_the_operator_asks(tmp_path: Path) -> None:
@@ -336,7 +327,7 @@ def test_D_claim_before_the_first_hl_is_never_forwarded(tmp_path: Path) -> None:
     inbox.mkdir()
     _write(inbox, "stray.837", stray)
     assert _ingest(inbox, out, "--settle", "0", "--ig-engine", "none", "--allow-unvalidated").returncode == 0
-    forwarded = {r[0] for r in _rows(out, "SELECT claim_id FROM claims WHERE forward_file IS NOT NULL")}
+    forwarded = {r[0] for r in ledger_rows(out, "SELECT claim_id FROM claims WHERE forward_file IS NOT NULL")}
     body = "".join(p.read_text() for p in (out / "forward").iterdir())
     assert "STRAY-1" not in body and "STRAY-1" not in forwarded
 

@@ -8,14 +8,13 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import NOW, run_cli
+from helpers import NOW, ledger_rows, run_cli
 
 from scrubber import ig
 from scrubber.ingest.pipeline import STEPS
@@ -31,14 +30,6 @@ def ingest(inbox: Path, out: Path, *extra: str, env: dict[str, str] | None = Non
     return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
                            *extra], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
-
-
-def ledger_rows(out: Path, sql: str) -> list[tuple]:
-    db = sqlite3.connect(out / "ledger.sqlite")
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def mixed_inbox(folder: Path) -> dict[str, bytes]:
