@@ -150,18 +150,30 @@ class Redactor:
                     return at, value
         return None
 
+    def learn_segment(self, elements: Sequence[str], loop: str) -> None:
+        """Register the PHI values of a segment (by its loop, or its kind wherever it stands), so they are
+        replaced wherever they appear, in a segment read earlier too."""
+        if self.enabled:
+            for position, kind in _phi_places(elements, loop):
+                self.value(kind, elements[position])
+
     def segment(self, elements: Sequence[str], loop: str) -> list[str]:
-        """A segment's elements with PHI replaced, by its loop (element 0 is the segment ID)."""
+        """A segment's elements with PHI replaced (element 0 is the segment ID): its PHI elements by
+        placeholder, any other element where it holds a known PHI value."""
         out = list(elements)
         if not self.enabled:
             return out
-        sid = out[0] if out else ""
-        targets: tuple[tuple[int, str], ...] = ()
-        if loop in PHI_LOOPS or sid == "DMG" or (sid == "NM1" and len(out) > 1 and out[1] in _PERSON_ENTITIES):
-            targets = _PHI_ELEMENTS.get(sid, ())
-        if sid == "PER":
-            targets = _PER_CONTACT
-        for position, kind in targets:
-            if position < len(out) and out[position]:
-                out[position] = self.value(kind, out[position])
+        for position, kind in _phi_places(out, loop):
+            out[position] = self.value(kind, out[position])
         return [self.text(v) for v in out]
+
+
+def _phi_places(elements: Sequence[str], loop: str) -> list[tuple[int, str]]:
+    """(position, kind) of the non-empty PHI elements of a segment."""
+    sid = elements[0] if elements else ""
+    targets: tuple[tuple[int, str], ...] = ()
+    if loop in PHI_LOOPS or sid == "DMG" or (sid == "NM1" and len(elements) > 1 and elements[1] in _PERSON_ENTITIES):
+        targets = _PHI_ELEMENTS.get(sid, ())
+    if sid == "PER":
+        targets = _PER_CONTACT
+    return [(position, kind) for position, kind in targets if position < len(elements) and elements[position]]

@@ -113,7 +113,8 @@ def _claim_details(result: ClaimResult, rows: list[tuple[int, Segment, str, bool
                                     redactor.value("NAME", person.first_name)) if v)
     title = f"claim {c.claim_id} — {result.status} — {patient} — profile {result.profile}"
     table = E.TABLE(E.TR(E.TH("file line"), E.TH("segment"), E.TH("findings")))
-    for line, seg, text, context in rows:
+    for line, seg, loop, context in rows:
+        text = _display(seg, loop, redactor)  # drawn once the whole file was read: every PHI value is known
         notes = [_finding_item(x, redactor) for x in result.findings if _points_at(x, seg)]
         notes += [E.LI(css_class("error"), redactor.text(f"IG {g.element or g.segment} code {g.code}: {g.message}"))
                   for g in ig.get(seg.index, [])]
@@ -151,7 +152,7 @@ def _ig_by_index(f: FileResult) -> dict[int, list[IgError]]:
 
 
 def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[int, Segment, str, bool]]]:
-    """Per claim (by its CLM's file ordinal): (file line, segment, display text, is context) for its segments.
+    """Per claim (by its CLM's file ordinal): (file line, segment, loop, is context) for its segments.
 
     A claim's own segments run from its CLM to its last segment.  Before them,
     as context: its subscriber and patient loops (HL 22/23 up to the CLM),
@@ -170,9 +171,9 @@ def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[i
         for seg, loop in _segments_with_loops(f.source or f.path):
             while current is not None and seg.index > current.claim.last_index:
                 current = next(claims, None)
-            text = _display(seg, loop, redactor)
+            redactor.learn_segment(seg.elements, loop)
             inside = current is not None and current.claim.first_index <= seg.index <= current.claim.last_index
-            row = (seg.line, seg, text, True)
+            row = (seg.line, seg, loop, True)
             if seg.id == "HL":
                 level = seg.get(3)
                 people = [row] if level == "22" else [*people, row] if level == "23" else []
@@ -183,11 +184,11 @@ def _claim_segments(f: FileResult, redactor: Redactor) -> dict[int, list[tuple[i
                 if seg.index == current.claim.first_index:
                     out[current.claim.first_index].extend(people)
                     people = []  # shown once per subscriber/patient, with its first claim
-                out[current.claim.first_index].append((seg.line, seg, text, False))
+                out[current.claim.first_index].append((seg.line, seg, loop, False))
             for claim in wanted.get((seg.line, seg.id), []):
                 c = claim.claim
                 if not c.first_index <= seg.index <= c.last_index:
-                    out[claim.claim.first_index].insert(0, (seg.line, seg, text, True))
+                    out[claim.claim.first_index].insert(0, (seg.line, seg, loop, True))
     except X12InputError:  # the file changed since it was scrubbed: show what was read
         pass
     return out
