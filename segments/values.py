@@ -8,13 +8,10 @@ from anyone, so every numeric element is read through these two functions.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 #: The longest R (decimal) value X12 allows: 18 digits, plus a sign and a decimal point.
 MAX_DECIMAL_LENGTH = 20
-#: An X12 R value as the 005010 guides write it: optional minus, ASCII digits, optional point; no exponent.
-_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def is_digits(text: str) -> bool:
@@ -28,7 +25,11 @@ def to_int(text: str, max_length: int = 18) -> int | None:
 
 
 def to_decimal(text: str) -> Decimal | None:
-    """An X12 R value as a finite Decimal; None for anything else (NaN, exponents, other digits, too long)."""
-    if len(text) > MAX_DECIMAL_LENGTH or not _DECIMAL.fullmatch(text):
+    """An X12 R value (optional minus, ASCII digits, optional decimal point; no exponent) as a finite
+    Decimal; None for anything else (NaN, Infinity, exponents, other digits, too long)."""
+    if not text or len(text) > MAX_DECIMAL_LENGTH or not text.isascii():
+        return None
+    whole, _, fraction = (text[1:] if text[0] == "-" else text).partition(".")
+    if not (whole or fraction) or (whole and not whole.isdigit()) or (fraction and not fraction.isdigit()):
         return None
     return Decimal(text)

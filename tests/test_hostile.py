@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import NOW, check_json, ledger_rows, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree, html
 
 from scrubber import claimstore
@@ -23,7 +26,7 @@ from scrubber.cli import cli
 from scrubber.config import load_config
 from scrubber.ingest import Ingest, IngestOptions
 from scrubber.synth import ClaimSpec, LineSpec, build_837
-from segments import read_segments
+from segments import read_segments, to_decimal
 
 PHI = ("DOE", "JORDAN", "1EG4TE5MK73", "19500101", "200 SAMPLE STREET", "PAT QUINN", "5555550100")
 FORMATS = ("text", "json", "html", "junit")
@@ -462,3 +465,12 @@ def test_G_spill_file_never_has_a_name(tmp_path: Path, monkeypatch: pytest.Monke
     seen = sorted(p.name for p in tmp_path.iterdir())
     assert result.claims.spilled and seen == ["many.837"]  # no file of pickled claims to outlive a SIGKILL
     assert [c.claim.claim_id for c in result.claims] == [f"S{n}" for n in range(10)]
+
+
+@given(st.text(max_size=30) | st.from_regex(r"-?[0-9]{0,20}(\.[0-9]{0,5})?", fullmatch=True))
+def test_A_decimal_values_are_read_one_way(text: str) -> None:
+    """Every X12 R value goes through to_decimal: never an exception, never NaN or an infinity."""
+    value = to_decimal(text)
+    valid = len(text) <= 20 and re.fullmatch(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)", text) is not None
+    assert (value is not None) == valid
+    assert value is None or value.is_finite()

@@ -13,6 +13,7 @@ a run; ``--now`` and ``--control-start`` make the bytes reproducible.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,29 +114,40 @@ def render(segments: Sequence[Elements], delimiters: Delimiters) -> str:
     Every value is made safe first (:func:`_safe`), except in the ISA, whose ISA11 and ISA16 are
     delimiters themselves and whose echoed fields :func:`open_interchange` made safe.
     """
-    return format_segments([seg if seg[0] == "ISA" else [_join(e, delimiters) for e in seg]  # type: ignore[misc]
-                            for seg in segments], delimiters)
+    unsafe = _unsafe(delimiters)
+    search, component = unsafe.search, delimiters.component
+    # The common value (a plain string with no delimiter or control character) is kept inline, without a call.
+    return format_segments([seg if seg[0] == "ISA" else  # type: ignore[misc]
+                            [e if type(e) is str and (e.isalnum() or not search(e)) else _join(e, component, unsafe)
+                             for e in seg] for seg in segments], delimiters)
 
 
-def _join(element: str | tuple[str, ...], delimiters: Delimiters) -> str:
+def _join(element: str | tuple[str, ...], component: str, unsafe: re.Pattern[str]) -> str:
     if isinstance(element, str):
-        return _safe(element, delimiters)
-    parts = [_safe(p, delimiters) for p in element]
+        return _clean(element, unsafe)
+    parts = [_clean(p, unsafe) for p in element]
     while parts and parts[-1] == "":
         parts.pop()
-    return delimiters.component.join(parts)
+    return component.join(parts)
+
+
+def _clean(value: str, unsafe: re.Pattern[str]) -> str:
+    """``value`` with every delimiter and control character replaced by a space (delimiters are never
+    letters or digits, so most values are passed at once)."""
+    return value if value.isalnum() or not unsafe.search(value) else unsafe.sub(" ", value)
 
 
 def _safe(value: str, delimiters: Delimiters) -> str:
-    """``value`` with every delimiter and control character replaced by a space."""
-    return value.translate(_unsafe_table(delimiters)) if value else value
+    return _clean(value, _unsafe(delimiters)) if value else value
 
 
 @functools.lru_cache(maxsize=64)
-def _unsafe_table(delimiters: Delimiters) -> dict[int, str]:
-    unsafe = {c for c in (delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment) if c}
-    unsafe.update(chr(n) for n in (*range(32), *range(0x7F, 0xA0)))
-    return {ord(c): " " for c in unsafe}
+def _unsafe(delimiters: Delimiters) -> re.Pattern[str]:
+    """The delimiters and the C0/C1 control characters (one regular expression: most values hold none,
+    and the search for one runs in C)."""
+    chars = "".join(re.escape(c) for c in (delimiters.element, delimiters.component, delimiters.repetition,
+                                            delimiters.segment) if c)
+    return re.compile(f"[{chars}\x00-\x1f\x7f-\x9f]")
 
 
 def clean(value: str, delimiters: Delimiters, limit: int | None = None) -> str:
