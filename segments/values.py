@@ -9,6 +9,7 @@ from anyone, so every numeric element is read through these two functions.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 #: The longest R (decimal) value X12 allows: 18 digits, plus a sign and a decimal point.
 MAX_DECIMAL_LENGTH = 20
@@ -19,11 +20,13 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+@lru_cache(maxsize=4096)  # a batch repeats the same few line numbers and pointers
 def to_int(text: str, max_length: int = 18) -> int | None:
     """``text`` as a whole number when it is 1 to ``max_length`` ASCII digits, else None."""
-    return int(text) if len(text) <= max_length and is_digits(text) else None
+    return int(text) if len(text) <= max_length and text.isascii() and text.isdigit() else None
 
 
+@lru_cache(maxsize=4096)  # and the same few amounts (a Decimal is immutable: one can be shared)
 def to_decimal(text: str) -> Decimal | None:
     """An X12 R value (optional minus, ASCII digits, optional decimal point; no exponent) as a finite
     Decimal; None for anything else (NaN, Infinity, exponents, other digits, too long)."""
