@@ -340,8 +340,7 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     progress = _progress if sys.stderr.isatty() else None
     try:
         totals = runner.watch(interval, progress) if mode == "watch" else runner.run_once(progress)
-    except IngestAborted as exc:
-        click.echo(runner.totals.line(), err=True)
+    except IngestAborted as exc:  # one line: what stopped it (the ledger and ingest.log hold what was done)
         _fail(f"ingest stopped: {exc}")
     finally:
         runner.close()

@@ -189,6 +189,33 @@ def test_A_the_last_resort_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.startswith("scrubber: internal error (RuntimeError at ") and done.stderr.count("\n") == 1
 
 
+def test_A_a_full_disk_stops_ingest_with_one_line_and_loses_nothing(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrubber.ingest import pipeline
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    _write(inbox, "a.837", build_837([ClaimSpec("FULL-1")]))
+
+    def no_space(self: object, relative: str) -> object:
+        raise OSError(28, "No space left on device", relative)
+
+    options = IngestOptions(out=out, db=out / "ledger.sqlite", config=load_config(), now=datetime(2026, 11, 27, 10, 0))
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline._Staging, "_open", no_space)
+        runner = Ingest(inbox, options)
+        with pytest.raises(pipeline.IngestAborted, match="No space left on device"):
+            runner.run_once()
+        runner.close()
+    assert [p.name.split("-", 2)[2] for p in (out / "work").iterdir()] == ["a.837"]  # kept, not failed
+    assert not list((out / "failed").iterdir())
+    runner = Ingest(inbox, options)  # space again: the rerun finishes it
+    runner.run_once()
+    runner.close()
+    assert [p.name for p in (out / "forward").iterdir()] == ["a.837"]
+    assert ledger_rows(out, "SELECT claim_id, forward_file FROM claims") == [("FULL-1", "forward/a.837")]
+
+
 # -- B. one bad file never stops the inbox ----------------------------------------------------------------------------
 
 def test_B_a_crashing_file_goes_to_failed_and_the_others_are_forwarded(tmp_path: Path,
