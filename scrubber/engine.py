@@ -178,12 +178,18 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
     contexts: dict[int, list[tuple[RuleSetting, Context]]] = {}
     strict = options.ig_engine != "none" and not options.allow_unvalidated  # every set validated, or rejected
 
+    set_claims: list[tuple[str, str]] = []  # what the open set added to ``earlier``
+    qualifiers = ig.QualifierRefiner()
+
     def judge(claim: Claim | None) -> None:
         if claim is None or current is None:
             return
         current.claim_count += 1
         result.claims.append(judge_claim(claim, options, earlier, contexts))
-        earlier.add((claim.billing_npi, claim.claim_id))
+        key = (claim.billing_npi, claim.claim_id)
+        if key not in earlier:
+            earlier.add(key)
+            set_claims.append(key)
 
     with open_x12(path) as stream:
         walker = EnvelopeWalker(stream)
@@ -204,6 +210,8 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                                             ig_checked=ig_checked)
                 opened.append((current, walker.transaction))
                 builder = ClaimBuilder(current.isa13, current.gs06, current.st02)
+                qualifiers = ig.QualifierRefiner()
+                set_claims.clear()
             if builder is not None and kind in ("ST", "SEG", "SE"):
                 claim = builder.feed(seg)
                 if claim is not None:
@@ -211,16 +219,21 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                 if seg.index > feed.quiet_through:
                     for error in feed.upto(seg.index):  # errors of segments outside a set are dropped
                         if error.index == seg.index and current is not None and not ig.is_false_positive(error, seg):
+                            refined = qualifiers.place(error, seg, builder.loops.loop)
+                            if refined is None:
+                                continue
                             if len(current.ig_errors) >= MAX_IG_ERRORS_PER_SET:  # counted, not listed
                                 current.ig_errors_omitted += 1
                                 continue
-                            placed = replace(error, loop=builder.loops.loop, file_line=seg.line,
+                            placed = replace(refined, loop=builder.loops.loop, file_line=seg.line,
                                              claim_id=builder.current_claim_id)
                             current.ig_errors.append(ig.refine_syntax(placed, seg))
                 if kind == "SE":
-                    assert current is not None
+                    assert current is not None and walker.transaction is not None
                     _close(current, builder)
                     judge(builder.finish())
+                    if current.ig_errors or walker.transaction.errors:  # the 999 rejects the set: its claims
+                        earlier.difference_update(set_claims)  # never entered processing (CLM006 must not count them)
                     builder, current = None, None
         if builder is not None and current is not None:  # truncated: the set never closed
             _close(current, builder)

@@ -32,6 +32,10 @@ _NM1_BY_LEVEL = {"": _NM1_HEADER, "2000A": _NM1_2000A, "2000B": _NM1_2000B, "200
 _LOOP_STARTS = frozenset(("ST", "BHT", "SE", "HL", "CLM", "LX", "SBR", "SVD", "LQ", "NM1"))
 
 
+#: HI01-1 qualifiers of diagnosis codes (TR3 2300 HI "Health Care Diagnosis Code": ABK principal and ABF
+#: other ICD-10-CM; BK and BF for ICD-9-CM).
+DIAGNOSIS_QUALIFIERS = frozenset(("ABK", "ABF", "BK", "BF"))
+
 #: The segments that close the claim being read.
 _CLOSERS = frozenset(("HL", "CLM", "SE"))
 
@@ -197,13 +201,15 @@ class ClaimBuilder:
         )
 
     def _hi(self, seg: Segment, loop: str) -> None:
+        """Diagnoses only (ABK/ABF, and BK/BF for ICD-9): an HI of condition codes (BG) or anesthesia
+        procedures (BP/BO) is not a diagnosis, and SV107 pointers index the diagnoses alone."""
         if self._claim is None or loop != "2300":
             return
-        if self._claim.hi is None:
-            self._claim.hi = _loc(seg, loop)
         for n in range(1, len(seg.elements)):
             parts = seg.components(n)
-            if len(parts) >= 2 and parts[1]:
+            if len(parts) >= 2 and parts[1] and parts[0] in DIAGNOSIS_QUALIFIERS:
+                if self._claim.hi is None:
+                    self._claim.hi = _loc(seg, loop)
                 self._claim.diagnoses.append((parts[0], parts[1]))
 
     def _pwk(self, seg: Segment, loop: str) -> None:

@@ -33,3 +33,12 @@ def ledger_rows(out: Path, sql: str) -> list[tuple[Any, ...]]:
         return db.execute(sql).fetchall()
     finally:
         db.close()
+
+
+def recount_se(text: str) -> str:
+    """SE01 recounted for a file of one transaction set whose segments a test added or removed."""
+    segments = [s for s in text.split("~") if s.strip()]
+    st = next(i for i, s in enumerate(segments) if s.strip().startswith("ST*"))
+    se = next(i for i, s in enumerate(segments) if s.strip().startswith("SE*"))
+    segments[se] = f"\nSE*{se - st + 1}*{segments[se].split('*')[2]}"
+    return "~".join(segments) + "~\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import NOW, check_json, ledger_rows, run_cli
+from helpers import NOW, check_json, ledger_rows, recount_se, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree, html
@@ -45,15 +45,6 @@ def _all_formats(*args: str) -> dict[str, tuple[int, str, str]]:
 def _ingest(inbox: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
                            *extra], capture_output=True, text=True, timeout=300)
-
-
-def _fix_se(text: str) -> str:
-    """SE01 recounted for a file with one transaction set whose segments were added or removed."""
-    segments = [s for s in text.split("~") if s.strip()]
-    st = next(i for i, s in enumerate(segments) if s.strip().startswith("ST*"))
-    se = next(i for i, s in enumerate(segments) if s.strip().startswith("SE*"))
-    segments[se] = f"\nSE*{se - st + 1}*{segments[se].split('*')[2]}"
-    return "~".join(segments) + "~\n"
 
 
 # -- A. never a traceback, never a lost batch -------------------------------------------------------------------------
@@ -130,7 +121,7 @@ def test_A_deeply_nested_hl_tree_is_forwarded(tmp_path: Path) -> None:
     base = build_837([ClaimSpec()])
     head, _, tail = base.partition("HL*2*1*22*0~")
     levels = "".join(f"HL*{n}*{n - 1}*22*1~SBR*P*18*******MB~" for n in range(2, 1501))
-    nested = _fix_se(head + levels + "HL*1501*1500*22*0~" + tail)
+    nested = recount_se(head + levels + "HL*1501*1500*22*0~" + tail)
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     _write(inbox, "deep.837", nested)

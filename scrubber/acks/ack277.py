@@ -6,7 +6,7 @@ Hierarchy (domain.md section 5)::
     HL 21  information receiver: the 837 submitter (NM1*41), 2200B TRN*2 = BHT03, STC, QTY/AMT totals
     HL 19  billing provider (NM1*85), 2200C TRN*1, STC, QTY*QA/QC, AMT*YU/YY
     HL PT  one per claim (NM1*QC), 2200D TRN*2 = CLM01, STC, REF*D9, DTP*472
-           2220D for each rejected L4386 line: SVC, STC (U), REF*FJ = REF*6R, DTP*472
+           2220D for each line an error names (one more per three statuses): SVC, STC (U), REF*FJ = REF*6R, DTP*472
 
 An accepted claim gets ``STC*A2:20`` / ``WQ``.  A rejected one gets the
 statuses of its error findings with ``U``; STC12 on the first STC says which
@@ -34,7 +34,6 @@ RECEIVED_STATUS = ("A1", "19")
 #: Used for an error finding whose rule has no 277CA status (a rule raised to error by a config).
 FALLBACK_STATUS = "A3:21"
 ANNOTATION_LIMIT = 264
-WALKING_BOOT = "L4386"
 
 
 def body(txn: TransactionResult, claims: list[ClaimResult], reference: str, now: datetime,
@@ -100,22 +99,24 @@ def _patient_loop(result: ClaimResult, hl: str, parent: str, day: str, delimiter
 
 
 def _line_loops(claim: Claim, errors: list[Finding], day: str) -> list[Elements]:
-    """A 2220D for every L4386 line that an error finding names."""
+    """A 2220D for every line that an error finding names, and one more for the same line per three
+    statuses past the first three: X214 allows one STC in a 2220D (pyx12's map: max use 1) but repeats
+    the loop, so no status is dropped."""
     out: list[Elements] = []
     for line in claim.lines:
-        if line.procedure != WALKING_BOOT or line.number is None:
+        if line.number is None:
             continue
         line_errors = [f for f in errors if f.line_number == line.number]
         if not line_errors:
             continue
-        statuses = _stc_groups(_statuses(line_errors))[0]
-        out.append(["SVC", (line.qualifier or "HC", line.procedure, *line.modifiers), _amount([_decimal(line.charge)]),
-                    "", "", "", "", line.units])
-        out.append(_rejected_stc(statuses, day, ""))
-        if line.line_control is not None:
-            out.append(["REF", "FJ", line.line_control.value])
-        if line.service_date:
-            out.append(_dtp(*line.service_dates()))
+        for statuses in _stc_groups(_statuses(line_errors)):
+            out.append(["SVC", (line.qualifier or "HC", line.procedure, *line.modifiers),
+                        _amount([_decimal(line.charge)]), "", "", "", "", line.units])
+            out.append(_rejected_stc(statuses, day, ""))
+            if line.line_control is not None:
+                out.append(["REF", "FJ", line.line_control.value])
+            if line.service_date:
+                out.append(_dtp(*line.service_dates()))
     return out
 
 

@@ -82,8 +82,9 @@ def units_per_side(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     for line in walking_boot_lines(claim):
         if ("RT" in line.modifiers or "LT" in line.modifiers) and _number(line.units) > 1:
-            yield Hit(f"L4386 line {line.line_number} bills {line.units} units on one side; 1 is allowed",
-                      line_loc(line), "SV104", line)
+            where = "with RT and LT on one line" if line.side is None else f"on one side ({line.side})"
+            yield Hit(f"L4386 line {line.line_number} bills {line.units} units {where}; 1 unit per side, each side"
+                      " on its own line", line_loc(line), "SV104", line)
 
 
 @rule("WB004", "same-side-repeated", Severity.WARNING)
