@@ -32,7 +32,7 @@ from segments.envelope import Interchange, Transaction
 
 from scrubber import ig
 from scrubber.config import Config, RuleSetting
-from scrubber.findings import Finding
+from scrubber.findings import Finding, Severity
 from scrubber.igfeed import LazyFeed, ListFeed, StreamFeed
 from scrubber.mapping import ClaimBuilder
 from scrubber.model import Claim
@@ -334,11 +334,12 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     for setting, ctx in bound:
         rule = setting.rule
         for hit in rule.check(claim, ctx):
-            is_error = setting.severity.value == "error"
+            severity = Severity.WARNING if hit.warning_only and setting.severity is Severity.ERROR else setting.severity
+            is_error = severity is Severity.ERROR
             findings.append(Finding(
                 rule=rule.code,
                 name=rule.name,
-                severity=setting.severity,
+                severity=severity,
                 message=hit.message,
                 line_number=hit.line.number if hit.line is not None else None,
                 segment=hit.loc.segment,

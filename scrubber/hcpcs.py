@@ -1,4 +1,4 @@
-"""Reference data: the CMS HCPCS walking-boot descriptors (domain.md section 1).
+"""Reference data: the CMS HCPCS walking-boot descriptors (the CMS HCPCS quarterly update files).
 
 Some coding websites swap L4386 and L4387; the CMS file says L4386 is the
 non-pneumatic *custom-fitted* boot and L4387 the *off-the-shelf* one.

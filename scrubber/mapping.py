@@ -142,6 +142,9 @@ class ClaimBuilder:
             self._filing_indicator = seg.get(9)
 
     def _nm1(self, seg: Segment, loop: str) -> None:
+        if self._claim is not None and seg.get(8) == "XX" and loop[:2] in ("23", "24"):
+            self._claim.npis.append((Npi(seg.get(1), "XX", seg.get(9), _loc(seg, loop)),
+                                     self._line if loop.startswith("24") else None))
         if loop in ("1000A", "1000B"):
             party = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
             if loop == "1000A":
@@ -159,6 +162,8 @@ class ClaimBuilder:
             self._payer_name, self._payer_id = seg.get(3), seg.get(9)
         elif loop == "2310B" and self._claim is not None:
             self._claim.rendering = _npi(seg, loop)
+        elif loop == "2310A" and self._claim is not None:
+            self._claim.referring = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop))
         elif loop == "2420A" and self._line is not None:
             self._line.rendering = _npi(seg, loop)
         elif loop == "2420E" and self._line is not None:
@@ -225,6 +230,8 @@ class ClaimBuilder:
                 self._claim.prior_auth = ref
             elif ref.qualifier == "D9":
                 self._claim.trace = ref
+            elif ref.qualifier == "F8":
+                self._claim.original_reference = ref
         elif loop == "2400" and self._line is not None:
             if ref.qualifier == "G1":
                 self._line.prior_auths.append(ref)
@@ -259,6 +266,10 @@ class ClaimBuilder:
         line.place_of_service = seg.get(5)
         line.pointers = tuple(p for p in seg.components(7) if p)
         line.sv1 = _loc(seg, loop)
+
+    def _cr3(self, seg: Segment, loop: str) -> None:
+        if loop == "2400" and self._line is not None:
+            self._line.cr3 = _loc(seg, loop)
 
     def _dtp(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None and seg.get(1) == "472":

@@ -125,6 +125,8 @@ class ServiceLine:
     ordering: Npi | None = None
     rendering: Npi | None = None
     notes: list[Note] = field(default_factory=list)
+    #: The 2400 CR3 (DME certification) segment, if any.
+    cr3: Loc | None = None
 
     @property
     def number(self) -> int | None:
@@ -181,6 +183,12 @@ class Claim:
     patient: Person | None = None
     first_index: int = 0
     last_index: int = 0
+    #: Every NM1 of the claim (2310x, 2420x) sent with an NPI (NM108 XX), with the line it belongs to.
+    npis: list[tuple[Npi, ServiceLine | None]] = field(default_factory=list)
+    #: 2310A NM1*DN (or P3): the referring provider named for the whole claim.
+    referring: Npi | None = None
+    #: 2300 REF*F8: the payer's control number of the claim a replacement or void (CLM05-3 7, 8) corrects.
+    original_reference: Ref | None = None
 
     @property
     def attachments(self) -> list[Pwk]:
@@ -190,6 +198,11 @@ class Claim:
     @property
     def billing_npi(self) -> str:
         return self.billing.value if self.billing else ""
+
+    @property
+    def is_void(self) -> bool:
+        """CLM05-3 is 8: the claim cancels an earlier one."""
+        return self.frequency == "8"
 
     def first_service_date(self) -> str:
         dates = [ln.service_dates()[0] for ln in self.lines if ln.service_date]

@@ -24,7 +24,10 @@ class LineSpec:
     modifiers: tuple[str, ...] = ("KX", "RT")
     charge: str = "250.00"
     units: str = "1"
+    #: CCYYMMDD, or CCYYMMDD-CCYYMMDD for a range (DTP*472*RD8).
     date: str = "20260105"
+    #: SV105, the line's place of service ("" when CLM05-1 applies).
+    place: str = ""
     pointers: tuple[str, ...] = ("1",)
     pwks: list[str] = field(default_factory=list)
     auths: list[str] = field(default_factory=list)
@@ -50,6 +53,9 @@ class ClaimSpec:
     trace: str | None = None
     note: str | None = None
     billing_npi: str = BILLING_NPI
+    #: CLM05-3: 1 original, 7 replacement, 8 void; with ``original_reference``, the 2300 REF*F8.
+    frequency: str = "1"
+    original_reference: str | None = None
     subscriber_last: str = "DOE"
     subscriber_first: str = "JORDAN"
     member_id: str = "1EG4TE5MK73"
@@ -64,10 +70,12 @@ class ClaimSpec:
 
 def claim_segments(claim: ClaimSpec) -> list[str]:
     """The 2300 and 2400 segments of one claim."""
-    segs = [f"CLM*{claim.claim_id}*{claim.total()}***12:B:1*Y*A*Y*Y"]
+    segs = [f"CLM*{claim.claim_id}*{claim.total()}***12:B:{claim.frequency}*Y*A*Y*Y"]
     segs += [f"PWK*{p}" for p in claim.pwks]
     if claim.prior_auth:
         segs.append(f"REF*G1*{claim.prior_auth}")
+    if claim.original_reference:
+        segs.append(f"REF*F8*{claim.original_reference}")
     if claim.trace:
         segs.append(f"REF*D9*{claim.trace}")
     if claim.note:
@@ -78,9 +86,9 @@ def claim_segments(claim: ClaimSpec) -> list[str]:
     for n, line in enumerate(claim.lines, start=1):
         proc = ":".join(("HC", line.procedure) + tuple(line.modifiers))
         segs.append(f"LX*{n}")
-        segs.append(f"SV1*{proc}*{line.charge}*UN*{line.units}***{':'.join(line.pointers)}")
+        segs.append(f"SV1*{proc}*{line.charge}*UN*{line.units}*{line.place}**{':'.join(line.pointers)}")
         segs += [f"PWK*{p}" for p in line.pwks]
-        segs.append(f"DTP*472*D8*{line.date}")
+        segs.append(f"DTP*472*{'RD8' if '-' in line.date else 'D8'}*{line.date}")
         segs += [f"REF*G1*{a}" for a in line.auths]
         if line.line_control:
             segs.append(f"REF*6R*{line.line_control}")

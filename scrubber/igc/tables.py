@@ -85,7 +85,7 @@ def load() -> Tables:
     digest = hashlib.sha256(Path(__file__).read_bytes())  # this compiler and its node classes
     for name in _SOURCES:
         digest.update(root.joinpath(name).read_bytes())
-    cache = _cache_dir() / f"x222a1-{digest.hexdigest()[:16]}.pickle"
+    cache = cache_dir() / f"x222a1-{digest.hexdigest()[:16]}.pickle"
     try:
         with open(cache, "rb") as fh:
             tables = pickle.load(fh)
@@ -108,7 +108,7 @@ def load() -> Tables:
     return tables
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "scrubber"
 

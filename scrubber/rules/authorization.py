@@ -25,21 +25,27 @@ def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Why:
         Many commercial and Medicaid plans require precertification for
         orthoses, often above a dollar amount (HMSA: over $500; EmblemHealth
-        L-code list); a claim without the number is rejected (domain.md 6).
-        Original Medicare does not require it for walking boots.
+        L-code list); a claim without the number is rejected.  Original
+        Medicare does not require it for walking boots.  A void (CLM05-3 8)
+        cancels a claim and is not checked.
     Failing:
-        an L4386 claim for a commercial payer with no REF*G1
+        profile commercial
+        without REF*G1~
     Passing:
-        REF*G1*AUTH20260001~ in 2300
+        profile commercial
+        2300 REF*G1*AUTH20260001~
     Fix:
         Obtain the authorization and send its number in 2300 REF*G1.
     Options:
         charge_threshold: line charge above which the number is required (0: always).
     References:
-        X12 005010X222A1 2300/2400 REF*G1; payer policies in domain.md 6.
+        X12 RFI 2459, "Authorization numbers found in 2300 loop v 2400 loop",
+        https://x12.org/resources/requests-for-interpretation/rfi-2459authorization-numbers-found-2300-loop-v-2400-loop ;
+        HMSA, DME, prosthetics and orthotics HCPCS codes that require precertification,
+        https://docslib.org/doc/1797641/dme-prosthetics-and-orthotics-hcpcs-codes-that-require-precertification
     """
     threshold = Decimal(str(ctx.options["charge_threshold"]))
-    if claim.prior_auth is not None:
+    if claim.prior_auth is not None or claim.is_void:
         return
     for line in walking_boot_lines(claim):
         if line.prior_auths:
@@ -67,7 +73,8 @@ def line_auth_repeats_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Remove the line-level REF*G1.
     References:
-        X12 RFI 2459.
+        X12 RFI 2459, "Authorization numbers found in 2300 loop v 2400 loop",
+        https://x12.org/resources/requests-for-interpretation/rfi-2459authorization-numbers-found-2300-loop-v-2400-loop
     """
     if claim.prior_auth is None:
         return

@@ -18,6 +18,9 @@ from scrubber.findings import Severity
 from scrubber.model import Claim, Loc, ServiceLine
 
 WALKING_BOOT = "L4386"
+#: The prefabricated walking boots a DME MAC edits alike (the AFO policy's RT/LT and KX rules): the ``codes``
+#: option of WB001-WB003, KX001, KX002 and CLM001 (LCD L33686, article A52457).
+BOOT_CODES = ("L4360", "L4361", "L4386", "L4387")
 CODE_PATTERN = re.compile(r"^(WB|KX|MOD|DOC|AUTH|CLM)\d{3}$")
 DOC_SECTIONS = ("What it checks", "Why", "Failing", "Passing", "Fix")
 
@@ -31,6 +34,8 @@ class Hit:
     element: str = ""
     line: ServiceLine | None = None
     entity: str = ""
+    #: The rule accepts what it found, with a warning (an error rule's softer case, e.g. CLM001's 2310A).
+    warning_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,18 @@ def rule(
 def walking_boot_lines(claim: Claim) -> Iterator[ServiceLine]:
     """The claim's service lines billed with HCPCS L4386."""
     return (ln for ln in claim.lines if ln.procedure == WALKING_BOOT)
+
+
+def codes_option() -> dict[str, Option]:
+    """The ``codes`` option of a rule that applies to the walking-boot family."""
+    return {"codes": Option("list", list(BOOT_CODES), "HCPCS codes the rule applies to (default: the"
+                                                      " prefabricated walking boots L4360, L4361, L4386, L4387)")}
+
+
+def lines_billed(claim: Claim, ctx: Context) -> Iterator[ServiceLine]:
+    """The claim's lines billed with one of the rule's ``codes``."""
+    codes = ctx.options["codes"]
+    return (ln for ln in claim.lines if ln.procedure in codes)
 
 
 def line_loc(line: ServiceLine) -> Loc:

@@ -3,69 +3,99 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from segments import is_digits, to_decimal, to_int
 
 from scrubber.findings import Severity
-from scrubber.model import Claim, Npi
+from scrubber.model import Claim, Npi, ServiceLine
+from scrubber.codesets import ICD10CM_RELEASE, is_billable_icd10cm
 from scrubber.npi import is_valid_npi
-from scrubber.rules.base import Context, Hit, line_loc, rule, walking_boot_lines
+from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule
 
 
-@rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK")
+@rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK", options=codes_option())
 def ordering_provider_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """CLM001 L4386 line without an ordering provider NPI (2420E NM1*DK).
+    """CLM001 Walking-boot line without an ordering provider NPI (2420E NM1*DK).
 
     What it checks:
-        Every L4386 line has a 2420E NM1*DK with NM108 XX and an NM109.
+        Every line billed with one of ``codes`` (the prefabricated walking
+        boots) has a 2420E NM1*DK with NM108 XX and an NM109.  A prescriber
+        sent only for the whole claim (2310A NM1*DN with an NPI) is accepted
+        with a warning to move it to 2420E.
     Why:
-        DMEPOS claims must name the ordering practitioner by NPI; Medicare
-        denies lines failing the PECOS ordering/referring edit (N264/N575).
-        X222A1 has no claim-level ordering loop, so it is a line matter.
+        An orthosis is an ordered item.  Medicare denies DMEPOS lines that fail
+        the PECOS ordering/referring edit (Noridian), and 42 CFR 455.440
+        requires every Medicaid claim for an ordered or prescribed item to
+        carry the NPI of the professional who ordered it.  The regulation asks
+        for the prescriber's NPI on the claim, which a 2310A referring provider
+        gives; the 837P puts the ordering provider of a DME line in 2420E,
+        where the DME MAC edits look for it, hence the warning.
     Failing:
-        LX*1~ SV1*HC:L4386:KX:RT*250*UN*1***1~ DTP*472*D8*20260105~ (no NM1*DK)
+        without NM1*DK~
     Passing:
-        ... NM1*DK*1*ORTHO*ANNA****XX*1234567893~
+        NM1*DK*1*ORTIZ*SAMPLE****XX*1987654328~
     Fix:
         Add the ordering practitioner (NM1*DK, XX, NPI) under the line.
+    Options:
+        codes: the HCPCS codes checked.
     References:
-        Noridian PECOS ordering/referring edits; X12 005010X222A1 loop 2420E.
+        42 CFR 455.440, https://www.ecfr.gov/current/title-42/section-455.440 ;
+        Noridian JD DME, "Provider Enrollment, Chain and Ownership System (PECOS) Edits",
+        https://med.noridianmedicare.com/web/jddme/claims-appeals/claim-submission/pecos-edits ;
+        X12 005010X222A1 (837P) TR3, loops 2310A and 2420E, https://x12.org/products/transaction-sets
     """
-    for line in walking_boot_lines(claim):
-        if line.ordering is None or line.ordering.qualifier != "XX" or not line.ordering.value:
-            yield Hit(f"L4386 line {line.line_number} has no ordering provider NPI (2420E NM1*DK)",
+    referring = claim.referring if claim.referring is not None and claim.referring.qualifier == "XX" \
+        and claim.referring.value else None
+    for line in lines_billed(claim, ctx):
+        if line.ordering is not None and line.ordering.qualifier == "XX" and line.ordering.value:
+            continue
+        if referring is not None:
+            yield Hit(f"{line.procedure} line {line.line_number} names its prescriber only at claim level (2310A"
+                      f" NM1*{referring.entity}); move it to the line as 2420E NM1*DK", referring.loc, "NM109", line,
+                      entity="DK", warning_only=True)
+        else:
+            yield Hit(f"{line.procedure} line {line.line_number} has no ordering provider NPI (2420E NM1*DK)",
                       line_loc(line), "NM109", line, entity="DK")
 
 
 @rule("CLM002", "npi-invalid", Severity.ERROR, stc="A7:562:{entity}")
 def npi_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """CLM002 NPI that fails the check digit (billing, rendering or ordering).
+    """CLM002 NPI that fails the check digit (any provider on the claim).
 
     What it checks:
-        Every NPI sent with qualifier XX (2010AA billing, 2310B and 2420A
-        rendering, 2420E ordering) is 10 digits with a valid Luhn check digit
-        (computed with the 80840 prefix).
+        Every NPI sent with qualifier XX is 10 digits with a valid Luhn check
+        digit (computed with the 80840 prefix): the billing provider (2010AA),
+        and every provider of the claim and its lines: referring (2310A,
+        2420F), rendering (2310B, 2420A), service facility (2310C, 2420C),
+        supervising (2310D, 2420D), ordering (2420E) and any other 2310/2420
+        NM1 with an NPI.
     Why:
         A mistyped NPI is rejected by every payer as invalid provider information.
     Failing:
-        NM1*85*2*ACME DME*****XX*1234567890~
+        NM1*DK*1*ORTIZ*SAMPLE****XX*1987654320~
     Passing:
-        NM1*85*2*ACME DME*****XX*1234567893~
+        NM1*DK*1*ORTIZ*SAMPLE****XX*1987654328~
     Fix:
         Correct the NPI from NPPES.
     References:
-        CMS NPI check-digit standard (ISO/IEC 7812 Luhn with prefix 80840).
+        CMS, "Requirements for National Provider Identifier (NPI) and NPI Enumerator" (the check digit),
+        https://www.cms.gov/Regulations-and-Guidance/Administrative-Simplification/NationalProvIdentStand/Downloads/NPIcheckdigit.pdf
     """
-    candidates: list[tuple[Npi | None, object]] = [(claim.billing, None), (claim.rendering, None)]
-    for line in claim.lines:
-        candidates += [(line.rendering, line), (line.ordering, line)]
+    candidates: list[tuple[Npi | None, ServiceLine | None]] = [(claim.billing, None), *claim.npis]
     for npi, line in candidates:
         if npi is not None and npi.qualifier == "XX" and not is_valid_npi(npi.value):
-            role = {"85": "billing", "82": "rendering", "DK": "ordering"}.get(npi.entity, npi.entity)
-            yield Hit(f"{role} provider NPI {npi.value!r} fails the NPI check digit", npi.loc, "NM109",
-                      line if line is not None else None, entity=npi.entity)  # type: ignore[arg-type]
+            role = _ROLES.get(npi.entity, f"NM1*{npi.entity}")
+            yield Hit(f"{role} provider NPI {npi.value!r} fails the NPI check digit", npi.loc, "NM109", line,
+                      entity=npi.entity if npi.entity in _STC_ENTITIES else "1P")
+
+
+#: NM101 entity codes of 2010AA, 2310x and 2420x providers, as a person reads them.
+_ROLES = {"85": "billing", "82": "rendering", "DK": "ordering", "DN": "referring", "P3": "referring (primary care)",
+          "77": "service facility", "DQ": "supervising", "87": "pay-to", "QB": "purchased service"}
+#: Entity codes a 277CA STC01-3 may carry (X214); any other provider is named 1P (provider).
+_STC_ENTITIES = frozenset({"77", "82", "85", "87", "DK", "DN", "DQ", "QB"})
 
 
 @rule("CLM003", "service-date-future", Severity.ERROR, stc="A7:510", stc10="A7:187")
@@ -77,7 +107,8 @@ def service_date_future(claim: Claim, ctx: Context) -> Iterator[Hit]:
         processing date (``--now``, else today).
     Why:
         For DMEPOS the date of service is the delivery date; a claim cannot be
-        billed before delivery (CMS proof-of-delivery rules, domain.md 2.3).
+        billed before delivery (CMS Standard Documentation Requirements, proof
+        of delivery).
     Failing:
         DTP*472*D8*20991231~
     Passing:
@@ -85,7 +116,9 @@ def service_date_future(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Bill after delivery, with the delivery date as the date of service.
     References:
-        CMS A55426 proof of delivery; claim status codes 510 and 187.
+        CMS, "DMEPOS Standard Documentation Requirements" (article A55426),
+        https://www.cms.gov/medicare-coverage-database/view/article.aspx?articleid=55426 ;
+        X12 Claim Status Codes (510, 187), https://x12.org/codes/claim-status-codes
     """
     for line in claim.lines:
         last = _parse(line.service_dates()[1])
@@ -110,7 +143,8 @@ def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Correct CLM02 or the line charges.
     References:
-        X12 005010X222A1 CLM02 note; claim status code 400.
+        X12 005010X222A1 (837P) TR3, CLM02 (the total of the SV102 charges), https://x12.org/products/transaction-sets ;
+        X12 Claim Status Codes (400), https://x12.org/codes/claim-status-codes
     """
     amounts = [to_decimal(ln.charge) for ln in claim.lines]
     charge = to_decimal(claim.charge)
@@ -137,7 +171,8 @@ def diagnosis_pointer_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Point to an existing HI position or add the missing diagnosis.
     References:
-        X12 005010X222A1 SV107; claim status code 477.
+        X12 005010X222A1 (837P) TR3, SV107 (pointers to HI diagnoses), https://x12.org/products/transaction-sets ;
+        X12 Claim Status Codes (477), https://x12.org/codes/claim-status-codes
     """
     count = len(claim.diagnoses)
     for line in claim.lines:
@@ -165,7 +200,7 @@ def duplicate_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Remove the duplicate claim or give it its own patient control number.
     References:
-        Claim status codes 54 and 78.
+        X12 Claim Status Codes (54, 78), https://x12.org/codes/claim-status-codes
     """
     if (claim.billing_npi, claim.claim_id) in ctx.earlier_claims:
         yield Hit(f"claim {claim.claim_id} appears twice for billing NPI {claim.billing_npi} in this interchange",
@@ -179,3 +214,186 @@ def _parse(text: str) -> date | None:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
         return None
+
+
+@rule("CLM007", "replacement-reference-missing", Severity.ERROR, stc="A6:464")
+def replacement_reference_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM007 Replacement or void claim without the payer's claim number (REF*F8).
+
+    What it checks:
+        A claim whose CLM05-3 (claim frequency) is 7 (replacement) or 8 (void)
+        carries the 2300 REF*F8, the payer claim control number of the claim
+        it replaces or voids.
+    Why:
+        The 837P requires REF*F8 when CLM05-3 says the claim corrects or
+        cancels one already adjudicated: without it the payer cannot match the
+        earlier claim and rejects this one (claim status 464, payer assigned
+        claim control number).
+    Failing:
+        CLM*PCN0001*250***12:B:7*Y*A*Y*Y~
+    Passing:
+        CLM*PCN0001*250***12:B:7*Y*A*Y*Y~
+        REF*F8*ICN2026000123~
+    Fix:
+        Add 2300 REF*F8 with the payer's claim control number (ICN/DCN) of the original claim.
+    References:
+        X12 005010X222A1 (837P) TR3, loop 2300 REF*F8 "Payer Claim Control Number",
+        https://x12.org/products/transaction-sets ;
+        X12 Claim Status Codes (464), https://x12.org/codes/claim-status-codes
+    """
+    if claim.frequency in ("7", "8") and (claim.original_reference is None or not claim.original_reference.value):
+        kind = "replacement" if claim.frequency == "7" else "void"
+        yield Hit(f"claim {claim.claim_id} is a {kind} (CLM05-3 {claim.frequency}) without REF*F8, the payer claim"
+                  " number of the claim it corrects", claim.loc, "CLM05-3")
+
+
+@rule("CLM008", "units-invalid", Severity.ERROR, stc="A7:476")
+def units_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM008 Service line with units missing, zero or negative.
+
+    What it checks:
+        Every SV104 (service unit count) is a number above zero.
+    Why:
+        A line bills a quantity of something; zero or negative units cannot
+        be priced and the payer rejects the line (claim status 476, missing or
+        invalid units of service).  The implementation guide lets 0 and
+        negative numbers through, so a scrubber must catch them.
+    Failing:
+        SV1*HC:L4386:KX:RT*250*UN*0***1~
+    Passing:
+        SV1*HC:L4386:KX:RT*250*UN*1***1~
+    Fix:
+        Bill the quantity delivered: 1 unit per side for a walking boot.
+    References:
+        X12 005010X222A1 (837P) TR3, SV104 "Service Unit Count", https://x12.org/products/transaction-sets ;
+        X12 Claim Status Codes (476), https://x12.org/codes/claim-status-codes
+    """
+    for line in claim.lines:
+        units = to_decimal(line.units)
+        if units is None or units <= 0:
+            shown = line.units or "missing"
+            yield Hit(f"line {line.line_number} units of service {shown} are not above zero", line_loc(line), "SV104",
+                      line)
+
+
+@rule("CLM009", "timely-filing", Severity.ERROR, stc="A3:718",
+      options={"months": Option("number", 12, "months after the first date of service that the payer accepts a claim")})
+def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM009 First date of service older than the payer's filing limit.
+
+    What it checks:
+        The claim's first date of service is no more than ``months`` months
+        before the processing date (``--now``).  On for Medicare (12 months);
+        other profiles enable it with their own limit in a config.
+    Why:
+        Medicare fee-for-service claims must be filed no later than 12 months
+        (one calendar year) after the date of service, counted from the line's
+        "from" date for professional claims; later claims are denied, with no
+        appeal (42 CFR 424.44; Medicare Claims Processing Manual chapter 1
+        section 70).  Commercial and Medicaid limits vary by contract.
+    Failing:
+        DTP*472*D8*20240105~
+    Passing:
+        DTP*472*D8*20260105~
+    Fix:
+        Check the date of service; a claim past the limit is only accepted under an exception the payer allows.
+    Options:
+        months: the filing limit in months.
+    References:
+        42 CFR 424.44, https://www.ecfr.gov/current/title-42/section-424.44 ;
+        Medicare Claims Processing Manual (CMS Pub. 100-04), chapter 1, section 70,
+        https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/clm104c01.pdf ;
+        X12 Claim Status Codes (718), https://x12.org/codes/claim-status-codes
+    """
+    first = _parse(claim.first_service_date())
+    months = int(ctx.options["months"])
+    if first is None or months <= 0:
+        return
+    limit = _months_before(ctx.today, months)
+    if first < limit:
+        yield Hit(f"first date of service {first.isoformat()} is more than {months} months before the processing date"
+                  f" {ctx.today.isoformat()} (the filing limit)", claim.loc, "DTP03")
+
+
+@rule("CLM010", "diagnosis-code-invalid", Severity.ERROR, stc="A7:255", stc10="A7:700")
+def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM010 ICD-10-CM diagnosis code that is not a valid, billable code.
+
+    What it checks:
+        Every ABK/ABF diagnosis (HI) is a valid ICD-10-CM code at its most
+        specific level (a leaf of the tabular list, with its 7th character
+        where the category requires one).  The code set is the CMS ICD-10-CM
+        tabular shipped by the simple-icd-10-cm package
+        (``scrubber.codesets.ICD10CM_RELEASE`` names the release: the fiscal
+        year 2026 code set with its April 1, 2026 update for version 1.5).
+    Why:
+        HIPAA requires the ICD-10-CM code set in effect on the date of service;
+        a category that has subcategories (S93.40 instead of S93.401A) or a
+        code that does not exist is rejected (claim status 255 with 700, ICD-10).
+    Failing:
+        HI*ABK:S9340~
+    Passing:
+        HI*ABK:S93401A~
+    Fix:
+        Code the diagnosis to its full specificity, with the 7th character the category requires.
+    References:
+        CMS, "ICD-10" (the ICD-10-CM code files), https://www.cms.gov/medicare/coding-billing/icd-10-codes ;
+        simple-icd-10-cm (the CMS tabular as a Python package), https://pypi.org/project/simple-icd-10-cm/ ;
+        X12 Claim Status Codes (255, 700), https://x12.org/codes/claim-status-codes
+    """
+    for i, (qualifier, code) in enumerate(claim.diagnoses, start=1):
+        if qualifier in ("ABK", "ABF") and not is_billable_icd10cm(code):
+            yield Hit(f"diagnosis {code} is not a valid billable ICD-10-CM code ({ICD10CM_RELEASE})",
+                      claim.hi or claim.loc, f"HI{i:02d}-2")
+
+
+@rule("CLM011", "place-of-service-not-payable", Severity.ERROR, stc="A7:249",
+      options={**codes_option(),
+               "places": Option("list", ["21", "51", "61"],
+                                "places of service where the item is not separately payable (a Part A stay)")})
+def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM011 Walking-boot line billed for a place of service where it is not payable.
+
+    What it checks:
+        A line billed with one of ``codes`` has a place of service (SV105,
+        else CLM05-1) outside ``places``: by default 21 (inpatient hospital),
+        51 (inpatient psychiatric facility) and 61 (comprehensive inpatient
+        rehabilitation facility).
+    Why:
+        During an inpatient stay the facility furnishes what the patient needs
+        under Part A: an institution that is a hospital is not the
+        beneficiary's home, so no separate Part B payment is made to a
+        supplier (Medicare Benefit Policy Manual chapter 15 section 110;
+        Noridian "Place of Service").  An orthosis delivered for fitting up to
+        two days before discharge is billed with the discharge date and POS 12.
+    Failing:
+        SV1*HC:L4386:KX:RT*250*UN*1*21**1~
+    Passing:
+        SV1*HC:L4386:KX:RT*250*UN*1*12**1~
+    Fix:
+        Bill the facility, or, for a pre-discharge delivery, the discharge date with place of service 12.
+    Options:
+        codes: the HCPCS codes checked; places: the place-of-service codes refused.
+    References:
+        Noridian JA DME, "Place of Service", https://med.noridianmedicare.com/web/jadme/claims-appeals/claim-submission/pos ;
+        Noridian JD DME, "DMEPOS and Inpatient Stays",
+        https://med.noridianmedicare.com/web/jddme/claims-appeals/billing-situations/inpatient-stays ;
+        Medicare Benefit Policy Manual (CMS Pub. 100-02), chapter 15, section 110,
+        https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/bp102c15.pdf
+    """
+    places = set(ctx.options["places"])
+    for line in lines_billed(claim, ctx):
+        place = line.place_of_service or claim.place_of_service
+        if place in places:
+            where = "SV105" if line.place_of_service else "CLM05-1"
+            yield Hit(f"{line.procedure} line {line.line_number} is billed for place of service {place}, an inpatient"
+                      " stay in which the facility furnishes the item", line_loc(line) if line.place_of_service
+                      else claim.loc, where, line)
+
+
+def _months_before(day: date, months: int) -> date:
+    """The same day ``months`` months earlier (the month's last day when it has no such day)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))

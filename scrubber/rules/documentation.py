@@ -14,6 +14,11 @@ PROOF_OF_DELIVERY_TYPES = ["OZ"]
 FITTING_WORDS = ["FIT", "MODIF", "TRIM", "MOLD", "BEND", "ADJUST", "CUSTOM"]
 
 
+def _boot_lines_to_document(claim: Claim) -> Iterator[ServiceLine]:
+    """The L4386 lines whose documentation is checked: none on a void (CLM05-3 8), which only cancels a claim."""
+    return iter(()) if claim.is_void else walking_boot_lines(claim)
+
+
 def _attachments(claim: Claim, line: ServiceLine) -> list[Pwk]:
     """Supplemental PWKs that cover a line: the claim's and the line's own."""
     return claim.attachments + line.attachments
@@ -31,20 +36,25 @@ def documentation_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Why:
         Custom-fitted L4386 needs records showing why a custom fit was needed
         and what was modified (LCD L33686); payers that review before paying
-        want them announced with the claim (domain.md 2.3, 3.8).
+        want them announced with the claim (CGS, "PWK Segment").  A void
+        (CLM05-3 8) cancels a claim and is not checked.
     Failing:
-        an L4386 claim with no PWK segment
+        profile commercial
+        without PWK*PO~
     Passing:
-        PWK*PO*FX***AC*DOC12345~
+        profile commercial
+        2300 PWK*PO*FX***AC*DOC12345~
     Fix:
         Send the records (fax, mail, 275) and add a PWK with type, transmission and control number.
     Options:
         types: PWK01 codes that count.
     References:
-        LCD L33686; CGS PWK segment page; X12 005010X222A1 PWK.
+        LCD L33686 Ankle-Foot/Knee-Ankle-Foot Orthosis,
+        https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?lcdid=33686 ;
+        CGS, "PWK Segment", https://www.cgsmedicare.com/jc/claims/PWK_Segment.html
     """
     types = set(ctx.options["types"])
-    for line in walking_boot_lines(claim):
+    for line in _boot_lines_to_document(claim):
         if not any(p.report_type in types for p in _attachments(claim, line)):
             yield Hit(f"L4386 line {line.line_number} has no medical-necessity attachment (PWK01 one of"
                       f" {', '.join(sorted(types))})", line_loc(line), "PWK01", line)
@@ -61,20 +71,23 @@ def order_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         DB DME prescription).
     Why:
         The standard written order must exist before the claim is submitted
-        (CMS Standard Documentation Requirements, A55426).
+        (CMS Standard Documentation Requirements, A55426).  Voids are not checked.
     Failing:
-        an L4386 claim with PWK*PO*FX***AC*DOC1~ only
+        profile commercial
+        without PWK*DB~
     Passing:
-        PWK*DB*FX***AC*ORD1~
+        profile commercial
+        2300 PWK*DB*FX***AC*ORD1~
     Fix:
         Attach the signed order and announce it with a PWK.
     Options:
         types: PWK01 codes that count.
     References:
-        CMS DMEPOS documentation requirements (A55426).
+        CMS, "DMEPOS Standard Documentation Requirements" (article A55426),
+        https://www.cms.gov/medicare-coverage-database/view/article.aspx?articleid=55426
     """
     types = set(ctx.options["types"])
-    for line in walking_boot_lines(claim):
+    for line in _boot_lines_to_document(claim):
         if not any(p.report_type in types for p in _attachments(claim, line)):
             yield Hit(f"L4386 line {line.line_number} has no order attachment (PWK01 one of {', '.join(sorted(types))})",
                       line_loc(line), "PWK01", line)
@@ -91,7 +104,8 @@ def proof_of_delivery_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         sent (BM, EL, EM, FT or FX, not AA).
     Why:
         The delivery date is the date of service and the proof of delivery
-        must support it (CMS A55426; Noridian POD requirements).
+        must support it (CMS A55426; Noridian POD requirements).  Voids are not
+        checked.
     Failing:
         PWK*OZ*AA~
     Passing:
@@ -101,10 +115,13 @@ def proof_of_delivery_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Options:
         types: PWK01 codes that count.
     References:
-        CMS A55426; Noridian proof-of-delivery article.
+        CMS, "DMEPOS Standard Documentation Requirements" (article A55426),
+        https://www.cms.gov/medicare-coverage-database/view/article.aspx?articleid=55426 ;
+        Noridian JD DME, "Proof of Delivery Requirements for Signature and Date",
+        https://med.noridianmedicare.com/es/web/jddme/policies/dmd-articles/proof-of-delivery-requirements-for-signature-and-date
     """
     types = set(ctx.options["types"])
-    for line in walking_boot_lines(claim):
+    for line in _boot_lines_to_document(claim):
         if not any(p.report_type in types and p.is_sent for p in _attachments(claim, line)):
             yield Hit(f"L4386 line {line.line_number} has no proof of delivery sent (PWK01 {', '.join(sorted(types))}"
                       " with PWK02 BM, EL, EM, FT or FX)", line_loc(line), "PWK01", line)
@@ -128,7 +145,8 @@ def attachment_control_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Add PWK05 AC and PWK06 with the number printed on the cover sheet.
     References:
-        X12 005010X222A1 PWK05/PWK06; CGS "PWK segment".
+        CGS, "PWK Segment", https://www.cgsmedicare.com/jc/claims/PWK_Segment.html ;
+        X12 005010X222A1 (837P) TR3, loop 2300/2400 PWK05 and PWK06, https://x12.org/products/transaction-sets
     """
     boots = list(walking_boot_lines(claim))
     if not boots:
@@ -158,7 +176,7 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
         L4386 is the custom-fitted code (CMS HCPCS: "pre cst"); the record must
         say why an off-the-shelf boot (L4387) would not do and what was modified
         by a person with expertise.  Custom fit not justified is a leading cause
-        of improper payment in the DME MAC reviews (domain.md 1, 2.3).
+        of improper payment in the DME MAC reviews (Noridian TPE results).
     Failing:
         an L4386 claim with no PWK and no NTE
     Passing:
@@ -168,7 +186,9 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Options:
         types: PWK01 codes that count; words: NTE keywords.
     References:
-        CMS HCPCS file; 42 CFR 414.402; Noridian TPE results for L4360-L4387.
+        42 CFR 414.402 (custom fitted), https://www.ecfr.gov/current/title-42/section-414.402 ;
+        Noridian JD DME, "AFO/KAFO Quarterly Results of Targeted Probe and Educate Review",
+        https://med.noridianmedicare.com/web/jddme/cert-review/mr/review-results/afo-kafo-quarterly-results-of-tpe-review
     """
     types = set(ctx.options["types"])
     words = [w.upper() for w in ctx.options["words"]]
@@ -179,3 +199,74 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
         if not described:
             yield Hit(f"L4386 line {line.line_number} is the custom-fitted code but no PWK or NTE describes the fitting",
                       line_loc(line), "SV101-2", line)
+
+
+#: The first date of service on which CMS accepts no CMN or DIF data (CMS, "CMN/DIF elimination").
+CMN_RETIRED = "20230101"
+
+
+@rule("DOC006", "cmn-data-after-2023", Severity.ERROR, stc="A7:732", stc10="A7:335")
+def cmn_data_after_2023(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC006 CMN or DIF data (PWK*CT, CR3) on a line dated 2023-01-01 or later.
+
+    What it checks:
+        No service line with a date of service on or after 2023-01-01 carries
+        the DME certificate data: a DME CMN indicator PWK (``PWK*CT*AD`` and
+        kin) or a CR3 (durable medical equipment certification).
+    Why:
+        CMS eliminated every Certificate of Medical Necessity and DME
+        Information Form for dates of service from 2023-01-01; claims received
+        with CMN or DIF data for those dates are rejected and returned to the
+        supplier (CGS, "CMN/DIF Elimination Information"; MLN SE22002).
+    Failing:
+        PWK*CT*AD~
+    Passing:
+        PWK*OZ*FX***AC*POD100~
+    Fix:
+        Remove the CMN/DIF data (the PWK*CT indicator and CR3) from lines dated 2023 or later.
+    References:
+        CGS, "CMN/DIF Elimination Information", https://www.cgsmedicare.com/jc/claims/cmn_dif_elimination.html ;
+        CMS MLN Special Edition SE22002, "Elimination of Certificates of Medical Necessity & Durable Medical
+        Equipment Information Forms", https://www.cms.gov/files/document/se22002.pdf
+    """
+    for line in claim.lines:
+        if not line.service_date or line.service_dates()[0] < CMN_RETIRED:
+            continue
+        cmn = [p for p in line.pwks if p.is_cmn_indicator]
+        if cmn:
+            yield Hit(f"line {line.line_number} dated {line.service_dates()[0]} carries the CMN indicator"
+                      f" PWK*CT*{cmn[0].transmission}; CMNs and DIFs were retired for 2023 on", cmn[0].loc, "PWK01", line)
+        if line.cr3 is not None:
+            yield Hit(f"line {line.line_number} dated {line.service_dates()[0]} carries a CR3 (DME certification);"
+                      " CMNs and DIFs were retired for 2023 on", line.cr3, "CR301", line)
+
+
+@rule("DOC007", "replacement-narrative-missing", Severity.WARNING)
+def replacement_narrative_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """DOC007 Line with modifier RA (replacement) and no narrative saying why.
+
+    What it checks:
+        A line carrying RA has a narrative: an NTE on the line (2400) or on
+        the claim (2300).
+    Why:
+        RA marks the replacement of an orthosis that was lost, stolen or
+        irreparably damaged; the DME MACs want a narrative on the claim
+        explaining the reason for the replacement when it comes before the
+        item's reasonable useful lifetime (5 years for an AFO), in the 2400 or
+        2300 NTE (Noridian, "Modifier RA" and "Claim Narratives").  A warning.
+    Failing:
+        SV1*HC:L4386:KX:RT:RA*250*UN*1***1~
+    Passing:
+        SV1*HC:L4386:KX:RT:RA*250*UN*1***1~
+        NTE*ADD*REPLACEMENT, ORIGINAL BOOT STOLEN 20251201~
+    Fix:
+        Add 2400 NTE*ADD saying why the item is replaced (loss, theft, irreparable damage).
+    References:
+        Noridian JD DME, "Modifier RA", https://med.noridianmedicare.com/web/jddme/topics/modifiers/ra ;
+        Noridian JD DME, "Claim Narratives",
+        https://med.noridianmedicare.com/web/jddme/claims-appeals/claim-submission/claim-narratives
+    """
+    for line in claim.lines:
+        if "RA" in line.modifiers and not (line.notes or claim.notes):
+            yield Hit(f"{line.procedure} line {line.line_number} carries RA but no NTE narrative says why the item is"
+                      " replaced", line_loc(line), f"SV101-{3 + line.modifiers.index('RA')}", line)

@@ -1,4 +1,4 @@
-"""WB rules: sides, units and code conflicts of the walking-boot lines."""
+"""WB rules: sides, units, dates and code conflicts of the walking-boot lines."""
 
 from __future__ import annotations
 
@@ -10,81 +10,98 @@ from segments import to_decimal
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
 from scrubber.model import Claim
-from scrubber.rules.base import Context, Hit, line_loc, rule, walking_boot_lines
+from scrubber.rules.base import Context, Hit, codes_option, line_loc, lines_billed, rule, walking_boot_lines
 
 
-@rule("WB001", "side-missing", Severity.ERROR, stc="A6:453")
+@rule("WB001", "side-missing", Severity.ERROR, stc="A6:453", options=codes_option())
 def side_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """WB001 L4386 line with neither RT nor LT.
+    """WB001 Walking-boot line with neither RT nor LT.
 
     What it checks:
-        Every L4386 service line carries a laterality modifier, RT or LT.
+        Every line billed with one of ``codes`` (the prefabricated walking
+        boots L4360, L4361, L4386, L4387) carries a laterality modifier, RT or LT.
     Why:
-        The AFO/KAFO policy article requires RT/LT on walking-boot codes; since
-        dates of service 2019-03-01 DME MACs reject a line without them as
-        unprocessable (Noridian and CGS RT/LT articles, domain.md 2.2).
+        The AFO/KAFO policy article A52457 requires RT/LT on these codes; for
+        dates of service from 2019-03-01 the DME MACs reject a line without
+        them as unprocessable incorrect coding (CGS, Noridian).
     Failing:
         SV1*HC:L4386:KX*250*UN*1***1~
     Passing:
         SV1*HC:L4386:KX:RT*250*UN*1***1~
     Fix:
         Add RT or LT; a bilateral fitting is two lines, one RT and one LT.
+    Options:
+        codes: the HCPCS codes checked.
     References:
-        Noridian "RT and LT modifier use effective March 1, 2019"; CGS code list.
+        Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
+        https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
-    for line in walking_boot_lines(claim):
+    for line in lines_billed(claim, ctx):
         if "RT" not in line.modifiers and "LT" not in line.modifiers:
-            yield Hit(f"L4386 line {line.line_number} has no RT or LT modifier", line_loc(line), "SV101-3", line)
+            yield Hit(f"{line.procedure} line {line.line_number} has no RT or LT modifier", line_loc(line), "SV101-3",
+                      line)
 
 
-@rule("WB002", "side-conflict", Severity.ERROR, stc="A7:453")
+@rule("WB002", "side-conflict", Severity.ERROR, stc="A7:453", options=codes_option())
 def side_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """WB002 L4386 line with both RT and LT.
+    """WB002 Walking-boot line with both RT and LT.
 
     What it checks:
-        No L4386 line carries RT and LT together.
+        No line billed with one of ``codes`` carries RT and LT together.
     Why:
         Bilateral items are billed on two lines, one per side, one unit each;
-        RT and LT on one line is rejected as incorrect coding (DME MAC RT/LT
-        articles, domain.md 2.2).
+        RT and LT (or RTLT) on one line is rejected as incorrect coding (CGS,
+        Noridian RT/LT articles).
     Failing:
-        SV1*HC:L4386:KX:RT:LT*500*UN*2***1~
+        SV1*HC:L4386:KX:RT:LT*250*UN*1***1~
     Passing:
-        SV1*HC:L4386:KX:RT*250*UN*1***1~  and  SV1*HC:L4386:KX:LT*250*UN*1***1~
+        SV1*HC:L4386:KX:RT*250*UN*1***1~
     Fix:
         Split the line into an RT line and an LT line of one unit each.
+    Options:
+        codes: the HCPCS codes checked.
     References:
-        Noridian RT/LT article; APMA coding alert on bilateral DME.
+        Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
+        https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
-    for line in walking_boot_lines(claim):
+    for line in lines_billed(claim, ctx):
         if "RT" in line.modifiers and "LT" in line.modifiers:
-            yield Hit(f"L4386 line {line.line_number} has both RT and LT; bill each side on its own line",
+            yield Hit(f"{line.procedure} line {line.line_number} has both RT and LT; bill each side on its own line",
                       line_loc(line), "SV101-3", line)
 
 
-@rule("WB003", "units-per-side", Severity.ERROR, stc="A7:476")
+@rule("WB003", "units-per-side", Severity.ERROR, stc="A7:476", options=codes_option())
 def units_per_side(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """WB003 L4386 RT or LT line with more than one unit.
+    """WB003 Walking-boot RT or LT line with more than one unit.
 
     What it checks:
-        An L4386 line with RT or LT has SV104 (units) of at most 1.
+        A line billed with one of ``codes`` and RT or LT has SV104 (units) of at most 1.
     Why:
-        One boot per side: the DME MACs want 1 unit per RT/LT line; more units
-        on a side is invalid units of service (domain.md 2.2).
+        One boot per side: the DME MACs want 1 unit of service per RT/LT line;
+        more is invalid units of service (CGS, Noridian RT/LT articles).
     Failing:
-        SV1*HC:L4386:KX:RT*500*UN*2***1~
+        SV1*HC:L4386:KX:RT*250*UN*2***1~
     Passing:
         SV1*HC:L4386:KX:RT*250*UN*1***1~
     Fix:
         Bill 1 unit per side; a second boot for the other side goes on its own line.
+    Options:
+        codes: the HCPCS codes checked.
     References:
-        Noridian and CGS RT/LT articles (2019).
+        Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
+        https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
-    for line in walking_boot_lines(claim):
+    for line in lines_billed(claim, ctx):
         if ("RT" in line.modifiers or "LT" in line.modifiers) and _number(line.units) > 1:
             where = "with RT and LT on one line" if line.side is None else f"on one side ({line.side})"
-            yield Hit(f"L4386 line {line.line_number} bills {line.units} units {where}; 1 unit per side, each side"
-                      " on its own line", line_loc(line), "SV104", line)
+            yield Hit(f"{line.procedure} line {line.line_number} bills {line.units} units {where}; 1 unit per side,"
+                      " each side on its own line", line_loc(line), "SV104", line)
 
 
 @rule("WB004", "same-side-repeated", Severity.WARNING)
@@ -95,7 +112,8 @@ def same_side_repeated(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Within a claim, no two L4386 lines share side (RT/LT) and date of service.
     Why:
         A patient gets one boot per side on a date; a repeat is most likely a
-        duplicate line or a wrong side (domain.md 7, rule 6).
+        duplicate line or a wrong side (the DME MAC RT/LT articles: one unit per
+        side, each side once).
     Failing:
         LX*1~ SV1*HC:L4386:KX:RT*250*UN*1***1~ DTP*472*D8*20260105~
         LX*2~ SV1*HC:L4386:KX:RT*250*UN*1***1~ DTP*472*D8*20260105~
@@ -104,7 +122,10 @@ def same_side_repeated(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Remove the duplicate line or correct its side modifier.
     References:
-        DME MAC RT/LT articles.
+        Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
+        https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
     seen: dict[tuple[str, str], str] = {}
     for line in walking_boot_lines(claim):
@@ -128,8 +149,8 @@ def fit_class_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Why:
         One boot per side: L4386 is the non-pneumatic custom-fitted boot,
         L4387 its off-the-shelf twin, L4360/L4361 the pneumatic pair.  Billing
-        two for one side and date is a relational coding error (LCD L33686
-        "minimal self-adjustment" rule; CMS HCPCS descriptors, domain.md 1).
+        two for one side and date is a relational coding error (the CMS HCPCS
+        descriptors; LCD L33686 on custom fitting vs minimal self-adjustment).
         Lines without a side modifier are not compared (WB001 reports them).
     Failing:
         SV1*HC:L4386:KX:RT*250*UN*1***1~ and SV1*HC:L4387:KX:RT*120*UN*1***1~, same DTP*472
@@ -139,7 +160,10 @@ def fit_class_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Keep the one code that matches the fitting actually done (custom fitted
         by an expert: L4386; minimal self-adjustment: L4387).
     References:
-        LCD L33686 / article A52457; CMS HCPCS file (L4386 "pre cst", L4387 "pre ots").
+        CMS HCPCS quarterly update files (L4386 "pre cst", L4387 "pre ots"),
+        https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update ;
+        LCD L33686 Ankle-Foot/Knee-Ankle-Foot Orthosis,
+        https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?lcdid=33686
     """
     others = [ln for ln in claim.lines if ln.procedure in WALKING_BOOTS and ln.procedure != "L4386" and ln.side]
     for line in walking_boot_lines(claim):
@@ -149,6 +173,40 @@ def fit_class_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
             if other.side == line.side and other.service_dates()[0] == line.service_dates()[0]:
                 yield Hit(f"L4386 line {line.line_number} and {other.procedure} line {other.line_number} are both"
                           f" for side {line.side} on the same date", line_loc(line), "SV101-2", line)
+
+
+@rule("WB006", "service-date-span", Severity.ERROR, stc="A7:187", options=codes_option())
+def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """WB006 Walking-boot line with a date range (a purchased item has one date of service).
+
+    What it checks:
+        A line billed with one of ``codes`` has no DTP*472 RD8 range whose two
+        ends differ.
+    Why:
+        A walking boot is a purchased item: its date of service is the date it
+        was delivered (or shipped), one day; a span is how rentals and
+        supplies are billed, not a boot (Medicare Benefit Policy Manual,
+        chapter 15 section 110; the CMS Standard Documentation Requirements,
+        proof of delivery).  Medicare rejects it; other payers are warned.
+    Failing:
+        DTP*472*RD8*20260105-20260110~
+    Passing:
+        DTP*472*D8*20260105~
+    Fix:
+        Bill the delivery date alone (DTP*472*D8).
+    Options:
+        codes: the HCPCS codes checked.
+    References:
+        Medicare Benefit Policy Manual (CMS Pub. 100-02), chapter 15, section 110,
+        https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/bp102c15.pdf ;
+        Noridian JD DME, "Proof of Delivery Requirements for Signature and Date",
+        https://med.noridianmedicare.com/es/web/jddme/policies/dmd-articles/proof-of-delivery-requirements-for-signature-and-date
+    """
+    for line in lines_billed(claim, ctx):
+        first, last = line.service_dates()
+        if line.date_format == "RD8" and first != last:
+            yield Hit(f"{line.procedure} line {line.line_number} spans {first} to {last}; a purchased item has one date"
+                      " of service, the delivery date", line.dtp or line_loc(line), "DTP03", line)
 
 
 def _number(text: str) -> Decimal:
