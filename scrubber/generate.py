@@ -49,7 +49,9 @@ LAST_NAMES = ("ABERNATHY", "BELLWEATHER", "CORRIGAN", "DALTREY", "ESPINOZA", "FA
 FIRST_NAMES = ("AUGUST", "BLAIR", "CAMERON", "DALE", "EMERSON", "FINLEY", "GRAY", "HARPER", "INDIGO", "JULES")
 #: The attachments a profile's enabled rules want: (rule, PWK with the claim ID filled in).
 ATTACHMENTS = (("DOC001", "PO*FX***AC*{id}MN"), ("DOC002", "DB*FX***AC*{id}OR"), ("DOC003", "OZ*FX***AC*{id}PD"))
-FIRST_DATE = date(2025, 1, 6)
+#: Baseline dates of service run from here for 300 days: before the manifest's processing date and within a
+#: year of it (Medicare's filing limit, CLM009).
+FIRST_DATE = date(2026, 1, 5)
 
 
 @dataclass
@@ -107,12 +109,43 @@ def _first_boot(plan: Plan) -> tuple[int, LineSpec]:
     return 1, line
 
 
-def _on_boot_line(code: str, change: Callable[[LineSpec], None]) -> Mutation:
+def _on_boot_line(codes: str | tuple[str, ...], change: Callable[[LineSpec], None]) -> Mutation:
+    """Change the first L4386 line; ``codes`` fire on it (the manifest keeps those the profile runs)."""
     def mutate(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
         n, line = _first_boot(plan)
         change(line)
-        plan.findings.append((code, n))
+        plan.findings.extend((code, n) for code in ((codes,) if isinstance(codes, str) else codes))
     return mutate
+
+
+def _claim_wide(code: str, change: Callable[[Plan], None]) -> Mutation:
+    """Change the claim; ``code`` fires once, on no line."""
+    def mutate(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
+        _first_boot(plan)
+        change(plan)
+        plan.findings.append((code, None))
+    return mutate
+
+
+def _two_years_back(plan: Plan) -> None:
+    for line in plan.spec.lines:
+        line.date = "20241104"
+
+
+def _span(line: LineSpec) -> str:
+    first = date(int(line.date[:4]), int(line.date[4:6]), int(line.date[6:8]))
+    return f"{line.date}-{(first + timedelta(days=2)).strftime('%Y%m%d')}"
+
+
+def _category(plan: Plan) -> None:
+    plan.spec.diagnoses = ("S9340",)
+    for line in plan.spec.lines:
+        line.pointers = ("1",)
+
+
+def _replacement_without_reference(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
+    plan.spec.frequency = "7"
+    plan.findings.append(("CLM007", None))
 
 
 def _side(line: LineSpec) -> str:
@@ -224,12 +257,18 @@ RULE_DEFECTS: dict[str, RuleDefect] = {d.code: d for d in (
     RuleDefect("KX003", "GZ instead of KX (warning)", _on_boot_line("KX003", _set(modifiers=lambda ln: ("GZ", _side(ln))))),
     RuleDefect("KX004", "GA instead of KX (info)", _on_boot_line("KX004", _set(modifiers=lambda ln: ("GA", _side(ln))))),
     RuleDefect("KX005", "only an ulcer diagnosis (warning)", _each_boot_line("KX005", _ulcer_only)),
-    RuleDefect("KX006", "EY on an L4386 line (warning)",
-               _on_boot_line("KX006", _set(modifiers=lambda ln: ("KX", _side(ln), "EY")))),
+    RuleDefect("KX006", "EY on an L4386 line, with GA (warning; KX004 info)",
+               _on_boot_line(("KX004", "KX006"), _set(modifiers=lambda ln: ("GA", _side(ln), "EY")))),
+    RuleDefect("KX007", "GY alone on an L4386 line (warning)",
+               _on_boot_line("KX007", _set(modifiers=lambda ln: ("GY", _side(ln))))),
+    RuleDefect("KX008", "KX and EY on one L4386 line (KX006 warning too)",
+               _on_boot_line(("KX006", "KX008"), _set(modifiers=lambda ln: ("KX", "EY", _side(ln))))),
     RuleDefect("MOD001", "side before KX (warning)", _on_boot_line("MOD001", _set(modifiers=lambda ln: (_side(ln), "KX")))),
     RuleDefect("MOD002", "a repeated modifier", _on_boot_line("MOD002", _set(modifiers=lambda ln: ("KX", "KX", _side(ln))))),
     RuleDefect("MOD003", "NU on an L4386 line (warning)",
                _on_boot_line("MOD003", _set(modifiers=lambda ln: ("NU", "KX", _side(ln))))),
+    RuleDefect("MOD004", "modifier 50 on an L4386 line",
+               _on_boot_line("MOD004", _set(modifiers=lambda ln: ("KX", _side(ln), "50")))),
     RuleDefect("DOC001", "no medical-necessity attachment", _each_boot_line("DOC001", _drop_pwk("PO")),
                ("commercial", "medicaid")),
     RuleDefect("DOC002", "no order attachment", _each_boot_line("DOC002", _drop_pwk("DB")), ("commercial", "medicaid")),
@@ -238,15 +277,29 @@ RULE_DEFECTS: dict[str, RuleDefect] = {d.code: d for d in (
     RuleDefect("DOC004", "a PWK without attachment control number", _attachment_without_control),
     RuleDefect("DOC005", "no fitting note on an L4386 line (info)", _on_boot_line("DOC005", _set(note=None)),
                ("medicare",)),
+    RuleDefect("DOC006", "the CMN indicator PWK*CT*AD on a 2026 L4386 line",
+               _on_boot_line("DOC006", _set(pwks=["CT*AD"])), ("medicare",)),
+    RuleDefect("DOC007", "RA on an L4386 line with no narrative (warning; DOC005 info)",
+               _on_boot_line(("DOC005", "DOC007"), _set(modifiers=lambda ln: ("KX", _side(ln), "RA"), note=None)),
+               ("medicare",)),
     RuleDefect("AUTH001", "no prior authorization", _each_boot_line("AUTH001", _drop_auth), ("commercial", "medicaid")),
     RuleDefect("AUTH002", "the claim's REF*G1 repeated on a line (warning)", _line_auth, ("commercial", "medicaid")),
     RuleDefect("CLM001", "an L4386 line without ordering provider", _on_boot_line("CLM001", _set(ordering_npi=None)),
-               ("medicare",)),
+               ("medicare", "medicaid")),
     RuleDefect("CLM002", "an ordering NPI with a wrong check digit", _bad_ordering_npi),
     RuleDefect("CLM003", "a service date after the processing date", _on_boot_line("CLM003", _set(date="20991231"))),
     RuleDefect("CLM004", "CLM02 differs from the line total", _out_of_balance),
     RuleDefect("CLM005", "a diagnosis pointer beyond the HI codes", _on_boot_line("CLM005", _set(pointers=("9",)))),
     RuleDefect("CLM006", "the CLM01 of the previous claim again", _duplicate),
+    RuleDefect("CLM007", "a replacement (CLM05-3 7) without REF*F8", _replacement_without_reference),
+    RuleDefect("CLM008", "0 units on an L4386 line", _on_boot_line("CLM008", _set(units="0"))),
+    RuleDefect("CLM009", "a date of service two years before the processing date",
+               _claim_wide("CLM009", _two_years_back), ("medicare",)),
+    RuleDefect("CLM010", "a diagnosis code that is not billable (S93.40, a category)", _claim_wide("CLM010", _category)),
+    RuleDefect("CLM011", "an L4386 line for place of service 21 (inpatient)",
+               _on_boot_line("CLM011", _set(place="21")), ("medicare",)),
+    RuleDefect("WB006", "an L4386 line over a date range (Medicare error, else warning)",
+               _on_boot_line("WB006", _set(date=_span))),
 )}
 
 

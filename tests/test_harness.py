@@ -178,7 +178,7 @@ def test_generate_refuses_bad_options(tmp_path: Path) -> None:
 
 PROJECT_TEST = '''
 def test_outbound_claims(scrub):
-    result = scrub("{vendor}/outbound.837", now="2026-11-27T10:00")
+    result = scrub("{vendor}/outbound.837", now="2025-11-27T10:00")
     assert result.claim("G0000001").rejected_by("WB001")
     assert result.claim("G0000002").accepted
     assert not result.claim("G0000002").has_finding("WB001")
