@@ -361,9 +361,16 @@ def _progress(totals: object, done: int, total: int) -> None:
 
 @cli.command()
 @click.argument("code", required=False)
-def rules(code: str | None) -> None:
+@click.option("--markdown", is_flag=True, help="Print the whole catalogue with each rule's documentation as Markdown"
+                                               " (what docs/rules.md holds).")
+def rules(code: str | None, markdown: bool) -> None:
     """List the rule catalogue, or show one rule's documentation."""
     config = load_config()
+    if markdown:
+        from scrubber.ruledocs import rules_markdown
+
+        click.echo(rules_markdown(config), nl=False)
+        return
     if code is None:
         click.echo(f"{'code':8} {'name':30} {'severity':8} {'277CA':12} profiles  summary")
         for rule in REGISTRY.values():

@@ -413,6 +413,7 @@ def generate(options: GenerateOptions, file_name: str = "batch.837") -> Batch:
     transactions: list[dict[str, object]] = []
     claims: list[dict[str, object]] = []
     isa13 = f"{options.isa13:09d}"
+    processed: set[str] = set()  # CLM01 of the claims of sets the 999 accepts (a rejected set's claims never count)
     for i in range(0, len(plans), options.claims_per_st):
         chunk = plans[i:i + options.claims_per_st]
         st02 = f"{len(sets) + 1:04d}"
@@ -421,6 +422,11 @@ def generate(options: GenerateOptions, file_name: str = "batch.837") -> Batch:
         if ig_code is not None:
             segs = IG_DEFECTS[ig_code].mutate(segs)
         sets.append(segs)
+        if ig_code is None:
+            for plan in chunk:
+                if plan.spec.claim_id not in processed:  # the claim it repeats was in a rejected set: no CLM006
+                    plan.findings = [f for f in plan.findings if f[0] != "CLM006"]
+                processed.add(plan.spec.claim_id)
         transactions.append(_expected_transaction(st02, ig_code))
         claims += [_expected_claim(p, st02, config, rejected_set=ig_code is not None) for p in chunk]
     text = interchange(sets, isa13=isa13, gs06=str(options.isa13))

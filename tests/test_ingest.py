@@ -54,7 +54,7 @@ def test_mixed_inbox_outputs_and_ledger(tmp_path: Path) -> None:
     run = ingest(inbox, out)
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
-    assert run.stderr.strip().splitlines()[-1].startswith("ingest: 6 files, 29 claims (8 accepted, 21 rejected,"
+    assert run.stderr.strip().splitlines()[-1].startswith("ingest: 6 files, 33 claims (8 accepted, 25 rejected,"
                                                            " 8 forwarded), 1 duplicate files, 1 failed")
     assert list(inbox.iterdir()) == [] and list((out / "work").iterdir()) == []
     listing = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - {"ledger.sqlite", "ledger.lock",
@@ -77,9 +77,9 @@ def test_mixed_inbox_outputs_and_ledger(tmp_path: Path) -> None:
     files = ledger_rows(out, "SELECT name, state, outcome, claims, accepted, sender, isa13, size, sha256 FROM files"
                              " ORDER BY name")
     assert [(f[0], f[1], f[2], f[3], f[4]) for f in files] == [
-        ("a-clean.837", "done", "accepted", 3, 3), ("b-demo.837", "done", "partial", 10, 4),
+        ("a-clean.837", "done", "accepted", 3, 3), ("b-demo.837", "done", "partial", 12, 4),
         ("c-rejected-set.837", "done", "partial", 5, 1), ("d-broken-envelope.837", "done", "rejected", 1, 0),
-        ("e-demo-copy.837", "done", "duplicate", 10, 0), ("f-notes.txt", "done", "failed", 0, 0)]
+        ("e-demo-copy.837", "done", "duplicate", 12, 0), ("f-notes.txt", "done", "failed", 0, 0)]
     assert files[1][5:8] == ("SUBMIT01", "000000101", len((FIXTURES / "demo.837").read_bytes()))
     assert files[1][8] == hashlib.sha256((FIXTURES / "demo.837").read_bytes()).hexdigest()
     forwarded = ledger_rows(out, "SELECT claim_id, forward_file FROM claims WHERE forward_file IS NOT NULL"
@@ -92,7 +92,7 @@ def test_mixed_inbox_outputs_and_ledger(tmp_path: Path) -> None:
                             " WHERE f.name = 'c-rejected-set.837' ORDER BY t.st02") == [
         ("0001", "R", 2), ("0002", "R", 1), ("0003", "A", 2)]
     report = json.loads((out / "reports/b-demo.837.json").read_text())
-    assert report["files"][0]["path"] == "b-demo.837" and len(report["files"][0]["claims"]) == 10
+    assert report["files"][0]["path"] == "b-demo.837" and len(report["files"][0]["claims"]) == 12
     for ack in (out / "acks").iterdir():
         if ack.suffix in (".999", ".277"):
             assert ig.validate(ack) == [], ack.name
@@ -164,7 +164,7 @@ def test_status_and_logs_without_phi(tmp_path: Path) -> None:
     code, text, _ = run_cli("ingest", "--status", "--out", str(out))
     assert code == 0
     assert text.splitlines()[0] == "files:  accepted 1, duplicate 1, failed 1, partial 2, rejected 1"
-    assert text.splitlines()[1] == "claims: accepted 8, rejected 21; forwarded 8"
+    assert text.splitlines()[1] == "claims: accepted 8, rejected 25; forwarded 8"
     assert text.splitlines()[2] == "pending: 0 file(s) in work/, 0 committed but not archived"
     assert "failed: f-notes.txt: not-x12" in text and "duplicate: e-demo-copy.837: duplicate of b-demo.837" in text
     log = (out / "ingest.log").read_text()

@@ -124,3 +124,18 @@ def test_docstring_examples(code: str, tmp_path: Path) -> None:
     assert failing is not None and passing is not None
     assert _fired(tmp_path, code, failing, "failing"), f"{code} did not fire on its Failing example"
     assert not _fired(tmp_path, code, passing, "passing"), f"{code} fired on its Passing example"
+
+
+def test_docs_rules_md_is_current() -> None:
+    """docs/rules.md is what `scrubber rules --markdown` prints now (regenerate it after changing a rule)."""
+    from scrubber.ruledocs import rules_markdown
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(), "docs/rules.md is stale: run `scrubber rules --markdown > docs/rules.md`"
+
+
+def test_catalogue_has_38_rules_each_citing_a_public_source() -> None:
+    assert len(REGISTRY) >= 38
+    for code, rule in REGISTRY.items():
+        assert "domain.md" not in rule.doc and "../shared" not in rule.doc, code
+        assert "https://" in rule.section("References"), f"{code} cites no public address"

@@ -104,7 +104,9 @@ def expected_denial_gz(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Nothing to correct if GZ is true; otherwise document the criteria and use KX.
     References:
-        Noridian modifiers page; HCPCS GZ descriptor.
+        Noridian JD DME, "Modifiers" (GZ), https://med.noridianmedicare.com/web/jddme/topics/modifiers ;
+        CMS HCPCS quarterly update files (the GZ descriptor),
+        https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update
     """
     return _lines_with(claim, "GZ", "L4386 line {line} carries GZ: it will be denied and the supplier is liable")
 
@@ -125,7 +127,9 @@ def abn_on_file_ga(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Keep the signed ABN with the order and proof of delivery.
     References:
-        HCPCS GA descriptor; Noridian modifiers page.
+        CMS HCPCS quarterly update files (the GA descriptor),
+        https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update ;
+        Noridian JD DME, "Modifiers" (GA), https://med.noridianmedicare.com/web/jddme/topics/modifiers
     """
     return _lines_with(claim, "GA", "L4386 line {line} carries GA: keep the signed ABN on file")
 
@@ -189,7 +193,10 @@ def no_order_ey(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Obtain the standard written order before billing, then remove EY.
     References:
-        HCPCS EY descriptor; CMS Standard Documentation Requirements (A55426).
+        CMS HCPCS quarterly update files (the EY descriptor),
+        https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update ;
+        CMS, "DMEPOS Standard Documentation Requirements" (article A55426),
+        https://www.cms.gov/medicare-coverage-database/view/article.aspx?articleid=55426
     """
     return _lines_with(claim, "EY", "L4386 line {line} carries EY: no order on file, the line will be denied")
 
