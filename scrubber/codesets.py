@@ -6,33 +6,20 @@ fiscal year 2026 code set with its April update).  Importing the package
 parses its 10 MB XML, about 2-3 seconds, too slow for every ``check``; so the
 first use writes the billable (leaf) codes to a text file in the scrubber
 cache (``$XDG_CACHE_HOME/scrubber``, beside the compiled implementation-guide
-tables), keyed by the package version, and later runs read that file (tens of
-milliseconds).  Without a writable cache the package is asked every run.
+tables), keyed by the package's tabular file, and later runs read that file
+(about 10 ms).  Without a writable cache the package is asked every run.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
-from importlib import metadata
+from pathlib import Path
 
-from scrubber.igc.tables import cache_dir
+from scrubber.cachedir import cache_dir
 
-_PACKAGE = "simple-icd-10-cm"
-
-
-def _release() -> str:
-    try:
-        version = metadata.version(_PACKAGE)
-    except metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
-        return "ICD-10-CM (simple-icd-10-cm not installed)"
-    data = sorted(p.name for p in (metadata.files(_PACKAGE) or []) if p.name.startswith("icd10c-tabular"))
-    tabular = data[0].removeprefix("icd10c-tabular-").removesuffix(".xml") if data else "unknown date"
-    return f"CMS ICD-10-CM tabular {tabular} (simple-icd-10-cm {version})"
-
-
-#: Which code set CLM010 checks against, as the installed package says.
-ICD10CM_RELEASE = _release()
+_MODULE = "simple_icd_10_cm"
 
 
 def is_billable_icd10cm(code: str) -> bool:
@@ -41,8 +28,27 @@ def is_billable_icd10cm(code: str) -> bool:
 
 
 @functools.cache
+def icd10cm_release() -> str:
+    """Which code set CLM010 checks against: the CMS tabular file the installed package ships."""
+    from importlib import metadata
+
+    date = _tabular().stem.removeprefix("icd10c-tabular-")
+    return f"CMS ICD-10-CM tabular {date} (simple-icd-10-cm {metadata.version('simple-icd-10-cm')})"
+
+
+def _tabular() -> Path:
+    """The package's tabular XML, found without importing the package."""
+    spec = importlib.util.find_spec(_MODULE)
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a declared dependency
+        raise RuntimeError("the simple-icd-10-cm package is not installed")
+    data = Path(next(iter(spec.submodule_search_locations))) / "data"
+    return sorted(data.glob("icd10c-tabular-*.xml"))[-1]
+
+
+@functools.cache
 def _billable_codes() -> frozenset[str]:
-    cache = cache_dir() / f"icd10cm-billable-{metadata.version(_PACKAGE)}.txt"
+    tabular = _tabular()
+    cache = cache_dir() / f"icd10cm-billable-{tabular.stem}-{tabular.stat().st_size}.txt"
     try:
         return frozenset(cache.read_text(encoding="ascii").split())
     except (OSError, UnicodeDecodeError):

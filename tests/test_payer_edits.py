@@ -148,10 +148,10 @@ def test_wb006_is_a_warning_outside_medicare(tmp_path: Path) -> None:
 
 
 def test_clm010_names_the_code_set_release() -> None:
-    from scrubber.codesets import ICD10CM_RELEASE, is_billable_icd10cm
+    from scrubber.codesets import icd10cm_release, is_billable_icd10cm
     from scrubber.rules import REGISTRY
 
-    assert ICD10CM_RELEASE.startswith("CMS ICD-10-CM tabular") and "simple-icd-10-cm" in ICD10CM_RELEASE
+    assert icd10cm_release().startswith("CMS ICD-10-CM tabular April-1-2026") and "simple-icd-10-cm 1." in icd10cm_release()
     assert is_billable_icd10cm("S93.401A") and is_billable_icd10cm("e11621")
     assert not is_billable_icd10cm("S93.40") and not is_billable_icd10cm("S93") and not is_billable_icd10cm("ZZZ99")
     assert "fiscal" in REGISTRY["CLM010"].doc and "April 1, 2026" in REGISTRY["CLM010"].doc

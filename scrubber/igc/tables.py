@@ -28,6 +28,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from scrubber.cachedir import cache_dir
+
 MAXINT = 2147483647
 MAP_837P = "837.5010.X222.A1.xml"
 CONTROL_MAP = "x12.control.00501.xml"
@@ -108,9 +110,6 @@ def load() -> Tables:
     return tables
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "scrubber"
 
 
 def compile_tables() -> Tables:

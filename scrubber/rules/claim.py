@@ -10,7 +10,7 @@ from segments import is_digits, to_decimal, to_int
 
 from scrubber.findings import Severity
 from scrubber.model import Claim, Npi, ServiceLine
-from scrubber.codesets import ICD10CM_RELEASE, is_billable_icd10cm
+from scrubber.codesets import icd10cm_release, is_billable_icd10cm
 from scrubber.npi import is_valid_npi
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule
 
@@ -324,7 +324,7 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
         specific level (a leaf of the tabular list, with its 7th character
         where the category requires one).  The code set is the CMS ICD-10-CM
         tabular shipped by the simple-icd-10-cm package
-        (``scrubber.codesets.ICD10CM_RELEASE`` names the release: the fiscal
+        (``scrubber.codesets.icd10cm_release()`` names the release: the fiscal
         year 2026 code set with its April 1, 2026 update for version 1.5).
     Why:
         HIPAA requires the ICD-10-CM code set in effect on the date of service;
@@ -343,7 +343,7 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     for i, (qualifier, code) in enumerate(claim.diagnoses, start=1):
         if qualifier in ("ABK", "ABF") and not is_billable_icd10cm(code):
-            yield Hit(f"diagnosis {code} is not a valid billable ICD-10-CM code ({ICD10CM_RELEASE})",
+            yield Hit(f"diagnosis {code} is not a valid billable ICD-10-CM code ({icd10cm_release()})",
                       claim.hi or claim.loc, f"HI{i:02d}-2")
 
 
