@@ -24,7 +24,8 @@ _MODULE = "simple_icd_10_cm"
 
 def is_billable_icd10cm(code: str) -> bool:
     """True for a valid ICD-10-CM code at its most specific level (dots ignored, any case)."""
-    return code.replace(".", "").upper() in _billable_codes()
+    codes = _billable_codes()
+    return code in codes or code.replace(".", "").upper() in codes
 
 
 @functools.cache

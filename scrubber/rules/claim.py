@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -342,7 +343,7 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
         X12 Claim Status Codes (255, 700), https://x12.org/codes/claim-status-codes
     """
     for i, (qualifier, code) in enumerate(claim.diagnoses, start=1):
-        if qualifier in ("ABK", "ABF") and not is_billable_icd10cm(code):
+        if qualifier in _ICD10 and not is_billable_icd10cm(code):
             yield Hit(f"diagnosis {code} is not a valid billable ICD-10-CM code ({icd10cm_release()})",
                       claim.hi or claim.loc, f"HI{i:02d}-2")
 
@@ -391,6 +392,10 @@ def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       else claim.loc, where, line)
 
 
+_ICD10 = frozenset(("ABK", "ABF"))
+
+
+@functools.lru_cache(maxsize=64)  # one processing date and limit for a whole batch
 def _months_before(day: date, months: int) -> date:
     """The same day ``months`` months earlier (the month's last day when it has no such day)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
