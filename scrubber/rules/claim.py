@@ -147,11 +147,11 @@ def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
         X12 005010X222A1 (837P) TR3, CLM02 (the total of the SV102 charges), https://x12.org/products/transaction-sets ;
         X12 Claim Status Codes (400), https://x12.org/codes/claim-status-codes
     """
-    amounts = [to_decimal(ln.charge) for ln in claim.lines]
+    amounts = [amount for ln in claim.lines if (amount := to_decimal(ln.charge)) is not None]
     charge = to_decimal(claim.charge)
-    if charge is None or None in amounts:  # not a number: the implementation guide reports it
+    if charge is None or len(amounts) != len(claim.lines):  # not a number: the implementation guide reports it
         return
-    total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
+    total = sum(amounts, Decimal(0))
     if claim.lines and total != charge:
         yield Hit(f"claim charge {claim.charge} differs from the sum of its line charges {total}", claim.loc, "CLM02")
 
