@@ -115,14 +115,25 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
 
 
 class _Spool:
-    """Standard input copied once into a temporary file, so it can be read in several passes."""
+    """Standard input copied once into a temporary file, so it can be read in several passes.
+
+    On Linux the file is anonymous (unlinked as it is made) and read through ``/proc/self/fd``: the
+    patient data it holds cannot outlive the process, even a killed one.  Elsewhere it is a named
+    temporary file removed at exit.
+    """
 
     def __init__(self) -> None:
-        self._file = tempfile.NamedTemporaryFile(prefix="scrubber-stdin-", delete=False)  # noqa: SIM115
-        self.name = self._file.name
-        atexit.register(self.remove)
+        self._file = tempfile.TemporaryFile(prefix="scrubber-stdin-")  # noqa: SIM115 - kept open while we run
         shutil.copyfileobj(sys.stdin.buffer, self._file, 1 << 20)
-        self._file.close()
+        self._file.flush()
+        self.name = f"/proc/self/fd/{self._file.fileno()}"
+        if not os.path.exists(self.name):  # no /proc: a named file, removed at exit
+            named = tempfile.NamedTemporaryFile(prefix="scrubber-stdin-", delete=False)  # noqa: SIM115
+            self._file.seek(0)
+            shutil.copyfileobj(self._file, named, 1 << 20)
+            named.close()
+            self.name = named.name
+            atexit.register(self.remove)
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
