@@ -257,7 +257,7 @@ class Ingest:
         """Steps 2-6 for one claimed file.  Whatever goes wrong with this file sends it to failed/ with its
         reason, and the inbox moves on; what goes wrong with the machine (disk, ledger) stops the run."""
         try:
-            with _operational(work_path.name.split("-", 2)[-1]):
+            with _operational(_inbox_name(work_path)):
                 self._finish(work_path, scrub())
         except (IngestAborted, BrokenProcessPool) as exc:
             if isinstance(exc, BrokenProcessPool):  # a worker was killed: stop; a rerun finishes the files left
