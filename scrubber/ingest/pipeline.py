@@ -380,7 +380,7 @@ class Ingest:
 
     def _decide(self, work_path: Path, result: FileResult | None, staging: _Staging) -> Decision:
         """Step 2: decide the file's fate and write its outputs into staging (nothing is published yet)."""
-        name = work_path.name.split("-", 2)[2]
+        name = _inbox_name(work_path)
         size, digest = _size_and_digest(work_path)
         now = self.options.now or datetime.now().replace(second=0, microsecond=0)
         controls = ControlNumbers(self.ledger.next_control())
