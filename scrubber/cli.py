@@ -211,9 +211,12 @@ def _parse_defect(ctx: click.Context, param: click.Parameter, values: tuple[str,
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="The 837P file to write.")
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
               help="The manifest to write (default: OUTPUT.json).")
+@click.option("--isa-control", type=click.IntRange(1, 999_999_999), metavar="N",
+              help="ISA13 and GS06 of the batch (default: from the seed, so batches of different seeds differ).")
 @click.option("--list-defects", is_flag=True, help="List the defect codes and exit.")
 def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, float], ...], claims_per_st: int,
-             config_path: str | None, output: str | None, manifest_path: str | None, list_defects: bool) -> None:
+             config_path: str | None, output: str | None, manifest_path: str | None, isa_control: int | None,
+             list_defects: bool) -> None:
     """Write a synthetic 837P batch with known defects, and the manifest of what scrubber must answer."""
     import json
     import os
@@ -232,7 +235,7 @@ def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, floa
     relative_config = os.path.relpath(config_path, os.path.dirname(os.path.abspath(manifest_file))) \
         if config_path else None
     options = GenerateOptions(claims=claims, seed=seed, payers=tuple(p.strip() for p in payers.split(",") if p.strip()),
-                              defects=defects, claims_per_st=claims_per_st, config_path=config_path)
+                              defects=defects, claims_per_st=claims_per_st, config_path=config_path, isa13=isa_control)
     try:
         batch = build(options, file_name=os.path.basename(output))
     except (ValueError, ConfigError) as exc:

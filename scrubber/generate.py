@@ -365,7 +365,8 @@ class GenerateOptions:
     payers: tuple[str, ...] = ("medicare", "commercial", "medicaid")
     defects: tuple[tuple[str, float], ...] = ()
     claims_per_st: int = 100
-    isa13: int = 1
+    #: ISA13 (and GS06); default derived from the seed, so batches of different seeds are different interchanges.
+    isa13: int | None = None
     claim_prefix: str = "G"
     config_path: str | None = None
     now: str = "2026-11-27T10:00"
@@ -412,7 +413,8 @@ def generate(options: GenerateOptions, file_name: str = "batch.837") -> Batch:
     sets: list[list[str]] = []
     transactions: list[dict[str, object]] = []
     claims: list[dict[str, object]] = []
-    isa13 = f"{options.isa13:09d}"
+    control = options.isa13 if options.isa13 is not None else (options.seed - 1) % 999_999_999 + 1
+    isa13 = f"{control:09d}"
     processed: set[str] = set()  # CLM01 of the claims of sets the 999 accepts (a rejected set's claims never count)
     for i in range(0, len(plans), options.claims_per_st):
         chunk = plans[i:i + options.claims_per_st]
@@ -429,7 +431,7 @@ def generate(options: GenerateOptions, file_name: str = "batch.837") -> Batch:
                 processed.add(plan.spec.claim_id)
         transactions.append(_expected_transaction(st02, ig_code))
         claims += [_expected_claim(p, st02, config, rejected_set=ig_code is not None) for p in chunk]
-    text = interchange(sets, isa13=isa13, gs06=str(options.isa13))
+    text = interchange(sets, isa13=isa13, gs06=str(control))
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "generator": {

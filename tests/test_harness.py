@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import NOW, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scrubber.generate import DEFECTS, IG_DEFECTS, RULE_DEFECTS, GenerateOptions, generate
+from segments import read_segments
 from scrubber.rules import REGISTRY
 
 VENDOR = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"
@@ -213,3 +214,21 @@ def test_round_trip_property_long(tmp_path: Path, seed: int, mix: list[str], ig:
                                   per_st: int) -> None:
     """The same property with many more and larger batches: ``pytest -m slow``."""
     test_round_trip_property.hypothesis.inner_test(tmp_path, seed, mix, ig, claims, per_st)  # type: ignore[attr-defined]
+
+
+def test_generated_batches_of_different_seeds_are_different_interchanges(tmp_path: Path) -> None:
+    """ISA13 comes from the seed (or --isa-control): three batches fed to ingest are three files, no duplicate."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for seed in (1, 2, 3):
+        code, _, err = run_cli("generate", "--claims", "3", "--seed", str(seed), "-o", str(inbox / f"b{seed}.837"),
+                               "--manifest", str(tmp_path / f"b{seed}.json"))
+        assert code == 0, err
+    isa13 = [read_segments((inbox / f"b{seed}.837").read_text())[0].get(13) for seed in (1, 2, 3)]
+    assert isa13 == ["000000001", "000000002", "000000003"]
+    code, _, _ = run_cli("generate", "--claims", "1", "--isa-control", "424242", "-o", str(tmp_path / "x.837"))
+    assert code == 0 and read_segments((tmp_path / "x.837").read_text())[0].get(13) == "000424242"
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(tmp_path / "out"), "--settle", "0", "--now", NOW)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out" / "archive").iterdir()) == ["b1.837", "b2.837", "b3.837"]
+    assert "0 duplicate files" in err
