@@ -215,22 +215,22 @@ def _decode(data: tuple[Any, ...]) -> ClaimResult:
     (claim_id, loc, st02, isa13, gs06, bht03, charge, pos, facility, frequency, filing, payer_name, payer_id, billing,
      name, trace, lines, subscriber, patient, first_index, last_index) = claim
     model = Claim(
-        claim_id=claim_id, loc=loc, st02=st02, isa13=isa13, gs06=gs06, bht03=bht03,  # type: ignore[arg-type]
+        claim_id=claim_id, loc=loc, st02=st02, isa13=isa13, gs06=gs06, bht03=bht03,
         charge=charge, place_of_service=pos, facility_qualifier=facility, frequency=frequency,
         filing_indicator=filing, payer_name=payer_name, payer_id=payer_id,
-        billing=None if billing is None else Npi(billing[0], billing[1], billing[2], billing[3]),  # type: ignore[arg-type]
+        billing=None if billing is None else Npi(billing[0], billing[1], billing[2], billing[3]),
         billing_name=None if name is None else Party(*name),
-        trace=None if trace is None else Ref(trace[0], trace[1], trace[2]),  # type: ignore[arg-type]
+        trace=None if trace is None else Ref(trace[0], trace[1], trace[2]),
         subscriber=_unperson(subscriber) or Person(), patient=_unperson(patient),
         first_index=first_index, last_index=last_index,
     )
     for (number, lloc, qualifier, procedure, modifiers, lcharge, basis, units, lpos, pointers, date, date_format, sv1,
          control) in lines:
         model.lines.append(ServiceLine(
-            line_number=number, loc=lloc, qualifier=qualifier, procedure=procedure,  # type: ignore[arg-type]
+            line_number=number, loc=lloc, qualifier=qualifier, procedure=procedure,
             modifiers=modifiers, charge=lcharge, unit_basis=basis, units=units, place_of_service=lpos,
             pointers=pointers, service_date=date, date_format=date_format, sv1=sv1,
-            line_control=None if control is None else Ref(control[0], control[1], control[2]),  # type: ignore[arg-type]
+            line_control=None if control is None else Ref(control[0], control[1], control[2]),
         ))
     return ClaimResult(model, profile, [Finding(rule, fname, Severity(sev), message, line, segment, file_line, element,
                                                 stc, stc10)

@@ -392,21 +392,22 @@ def rules(code: str | None, markdown: bool) -> None:
             summary = rule.summary.split(" ", 1)[1]
             click.echo(f"{rule.code:8} {rule.name:30} {rule.severity.value:8} {rule.stc or '-':12} {on}  {summary}")
         return
-    rule = REGISTRY.get(code.upper())
-    if rule is None:
+    found = REGISTRY.get(code.upper())
+    if found is None:
         _fail(f"unknown rule code {code!r}; 'scrubber rules' lists them")
-    on = [n for n, p in config.profiles.items() if rule.code in p.enabled_codes()]
-    click.echo(f"{rule.code} {rule.name}")
-    click.echo(f"severity: {rule.severity.value}")
-    stc = rule.stc or "-"
-    if rule.stc10:
-        stc += f" (STC10 {rule.stc10})"
+        return
+    profiles = [n for n, p in config.profiles.items() if found.code in p.enabled_codes()]
+    click.echo(f"{found.code} {found.name}")
+    click.echo(f"severity: {found.severity.value}")
+    stc = found.stc or "-"
+    if found.stc10:
+        stc += f" (STC10 {found.stc10})"
     click.echo(f"277CA: {stc}")
-    click.echo(f"profiles: {', '.join(on) or 'none (enable it in a config)'}")
-    for name, option in rule.options.items():
+    click.echo(f"profiles: {', '.join(profiles) or 'none (enable it in a config)'}")
+    for name, option in found.options.items():
         click.echo(f"option {name} ({option.kind}, default {option.default!r}): {option.help}")
     click.echo("")
-    click.echo(textwrap.dedent(rule.doc))
+    click.echo(textwrap.dedent(found.doc))
 
 
 def _fail(message: str) -> None:

@@ -19,8 +19,9 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from segments import Segment, open_x12, pad_isa_fields, terminated
 
@@ -163,7 +164,7 @@ def _run_compiled(path: str | os.PathLike[str]) -> list[IgError]:
         return _run_file(path)
 
 
-def _chunks(segments: Iterator[Segment] | object, size: int) -> Iterator[tuple[list[str], list[int]]]:
+def _chunks(segments: Iterable[Segment], size: int) -> Iterator[tuple[list[str], list[int]]]:
     """Interchanges of whole transaction sets, about ``size`` segments each: (lines, file ordinal per line or 0)."""
     isa: Segment | None = None
     gs: Segment | None = None
@@ -181,7 +182,7 @@ def _chunks(segments: Iterator[Segment] | object, size: int) -> Iterator[tuple[l
         lines, ordinals, sets = [], [], 0
 
     in_set = False
-    for seg in segments:  # type: ignore[attr-defined]
+    for seg in segments:
         sid = seg.id
         if sid == "ISA":
             yield from close()
@@ -290,22 +291,22 @@ def _composite_qualifiers() -> dict[tuple[str, str], tuple[int, int, frozenset[s
     found: dict[tuple[str, str], list[Seg]] = {}
     for path, node in compiled_tables().transaction_paths.items():
         parts = path.rsplit("/", 2)
-        if isinstance(node, Seg) and len(parts) == 3:
+        if isinstance(node, Seg) and node.id and len(parts) == 3:
             found.setdefault((parts[1], node.id), []).append(node)
     out = {}
     for key, nodes in found.items():
         required = [n for n in nodes if n.usage == "R"]
-        node = nodes[0] if len({n.name for n in nodes}) == 1 else \
+        seg = nodes[0] if len({n.name for n in nodes}) == 1 else \
             required[0] if len({n.name for n in required}) == 1 else None
-        if node is None or not node.match_at or not node.match_at[1] or not node.match_codes \
-                or any(n.match_at != node.match_at for n in nodes):
+        if seg is None or not seg.match_at or not seg.match_at[1] or not seg.match_codes \
+                or any(n.match_at != seg.match_at for n in nodes):
             continue
-        element, component = node.match_at
-        field = node.fields[element - 1] if element <= len(node.fields) else None
+        element, component = seg.match_at
+        field = seg.fields[element - 1] if element <= len(seg.fields) else None
         if isinstance(field, Comp) and component <= len(field.subs):
             sub = field.subs[component - 1]
-            codes = frozenset(code for n in nodes for code in n.match_codes)
-            out[key] = (element, component, codes, sub.data_ele, sub.name, sub.refdes)
+            codes = frozenset(code for n in nodes for code in n.match_codes if code is not None)
+            out[key] = (element, component, codes, sub.data_ele or "", sub.name or "", sub.refdes or "")
     return out
 
 
@@ -342,8 +343,9 @@ def refine_syntax(error: IgError, seg: Segment) -> IgError:
                    trigger_position=present[0], value=seg.get(target) or None)
 
 
-def _errors(tree: dict[str, object]) -> Iterator[IgError]:
-    for isa in tree.get("interchanges", []):  # type: ignore[union-attr]
+def _errors(tree: dict[str, Any]) -> Iterator[IgError]:
+    """pyx12's JSON error tree (loaded from its JSON visitor: plain dicts and lists) as :class:`IgError`."""
+    for isa in tree.get("interchanges", []):
         for gs in isa["groups"]:
             for st in gs["transactions"]:
                 for seg in st["segments"]:
@@ -371,9 +373,9 @@ def segment_errors(seg_id: str, seg_count: int | None, cur_line: int | None, err
                           element_position=ele_pos, component_position=subele_pos, data_element=data_ele or "")
 
 
-def _normalised(segments: Iterator[Segment] | object) -> Iterator[str]:
+def _normalised(segments: Iterable[Segment]) -> Iterator[str]:
     """The input as pyx12 reads best: one segment per line, fixed-width ISA."""
-    for seg in segments:  # type: ignore[attr-defined]
+    for seg in segments:
         yield _line(seg)
 
 

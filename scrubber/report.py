@@ -236,8 +236,8 @@ class Report:
 
             known = segment_ids()
             for f in self.files:
-                for e in f.envelope_errors:
-                    redactor.learn_segment_id(e.segment, known)
+                for envelope in f.envelope_errors:
+                    redactor.learn_segment_id(envelope.segment, known)
                 for t in f.transactions:
                     for env in t.envelope_errors:
                         redactor.learn_segment_id(env.segment, known)

@@ -137,7 +137,7 @@ class _ClaimsInOrder:
         key = (txn.isa13, txn.gs06, txn.st02)
         while self._next is not None and _key(self._next) != key:
             self._next = next(self._claims, None)
-        out = []
+        out: list[ClaimResult] = []
         while self._next is not None and _key(self._next) == key and len(out) < txn.claim_count:
             out.append(self._next)
             self._next = next(self._claims, None)

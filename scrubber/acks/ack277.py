@@ -139,7 +139,8 @@ def annotation(errors: Iterable[Finding], delimiters: Delimiters) -> str:
 
 def _rejected_stc(statuses: list[tuple[str, ...]], day: str, charge: str) -> Elements:
     """STC with ``U``: the first status in STC01, the next two in STC10 and STC11."""
-    more = [*statuses[1:3], "", ""][:2]
+    more: list[str | tuple[str, ...]] = [*statuses[1:3]]
+    more = [*more, "", ""][:2]
     return ["STC", statuses[0], day, "U", charge, "", "", "", "", "", *more]
 
 

@@ -31,7 +31,7 @@ def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
     redactor = report.redactor(redact)
     root = {"scrubber_version": __version__, "files": [_PLACEHOLDER] if report.files else [],
             "summary": report.summary()}
-    _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)  # type: ignore[misc]
+    _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)
                                   for f in report.files), 4, out)
     out.write("\n")
 
@@ -39,7 +39,7 @@ def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
 def _write_file(f: FileResult, redactor: Redactor, out: TextIO, indent: int) -> None:
     data = f.to_dict(redactor, claims=False)
     data["claims"] = [_PLACEHOLDER] if f.claims else []
-    _write_items(_dump(data, indent), (lambda o, ind, c=c: o.write(_dump(c.to_dict(redactor), ind))  # type: ignore[misc]
+    _write_items(_dump(data, indent), (lambda o, ind, c=c: o.write(_dump(c.to_dict(redactor), ind))
                                        for c in f.claims), indent + 4, out)
 
 
@@ -67,12 +67,12 @@ def _dump(value: object, indent: int) -> str:
 
 def _pretty(value: object, newline: str) -> str:
     kind = type(value)
-    if kind is str:
+    if isinstance(value, str):  # the exact type (a str subclass is not written by us)
         return _string(value)
     if value is None:
         return "null"
     if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]
+        return int.__repr__(value)
     if isinstance(value, dict):
         if not value:
             return "{}"
@@ -88,4 +88,4 @@ def _pretty(value: object, newline: str) -> str:
     return json.dumps(value)
 
 
-_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_string = json.encoder.encode_basestring

@@ -15,14 +15,14 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from segments import Segment, open_x12
 
 from scrubber.ig import IgError, IgUnavailable, _line, as_pyx12_reads, segment_errors
 from scrubber.igc.fields import PyxCrash
-from scrubber.igc.tables import Elem, Seg, Tables, load
+from scrubber.igc.tables import Comp, Elem, Seg, Tables, load
 from scrubber.igc.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
 
 __all__ = ["NotCompiled", "segment_ids", "validate", "validate_progressively", "validate_segments"]
@@ -57,18 +57,18 @@ def validate(path: str | os.PathLike[str]) -> list[IgError]:
         return validate_segments(stream)
 
 
-def validate_segments(stream: object) -> list[IgError]:
+def validate_segments(stream: Iterable[Segment]) -> list[IgError]:
     return [e for _, errors in validate_progressively(stream) for e in errors]
 
 
-def validate_progressively(stream: object, every: int | None = None) -> Iterator[tuple[int, list[IgError]]]:
+def validate_progressively(stream: Iterable[Segment], every: int | None = None) -> Iterator[tuple[int, list[IgError]]]:
     """``(boundary, errors)`` every ``every`` (:data:`BATCH_SEGMENTS`) segments: the errors before ``boundary``.
 
     Later segments never add an error to a segment before the boundary (pyx12 files an error on the
     segment being read, or on the last one it filed under), so each batch is final and the batches,
     in order, are :func:`validate_segments`.  The last boundary is ``sys.maxsize``.
     """
-    segments: Iterator[Segment] = iter(stream)  # type: ignore[call-overload]
+    segments: Iterator[Segment] = iter(stream)
     first = next(segments, None)
     if first is None:
         return
@@ -120,7 +120,8 @@ def _element_place(node: object, problems: list[tuple[str, str, str | None]]
                    ) -> tuple[int, int | None, str | None, list[tuple[str, str, str | None]]]:
     assert isinstance(node, Elem)
     if node.composite:
-        return node.parent.seq, node.seq, node.data_ele, problems  # type: ignore[union-attr]
+        assert isinstance(node.parent, Comp)  # a component's parent is its composite
+        return node.parent.seq, node.seq, node.data_ele, problems
     return node.seq, None, node.data_ele, problems
 
 

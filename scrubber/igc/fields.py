@@ -228,7 +228,7 @@ def check_segment(node: Seg, elements: list[str], sep: str,
                        element_value(elements, count + 1, sep)))
     if not node.typed_values:  # the common case: each element is checked on its own
         for field, raw in zip(fields, elements[1:]):
-            found = check_composite(field, raw.split(sep), sep, plain) if type(field) is Comp else plain(field, raw, sep)
+            found = check_composite(field, raw.split(sep), sep, plain) if isinstance(field, Comp) else plain(field, raw, sep)
             if found:
                 errors += found
     else:
@@ -237,7 +237,8 @@ def check_segment(node: Seg, elements: list[str], sep: str,
         errors += absent(node, given, sep, plain) if absent is not None else _absent(node, given, sep, plain)
     for kind, positions in node.syntax:
         if not _syntax_holds(kind, positions, elements, sep):
-            errors.append((None, "10" if kind == "E" else "2", _syntax_message(kind, positions, elements, sep), None))
+            errors.append((None, "10" if kind == "E" else "2", _syntax_message(kind, positions, elements, sep) or "",
+                           None))
     return errors
 
 
@@ -245,7 +246,7 @@ def _absent(node: Seg, given: int, sep: str, plain: Callable[[Elem, str | None, 
     """The errors of the elements (and composites) a segment leaves off after its ``given`` ones."""
     errors: list[Error] = []
     for field in node.fields[given:]:
-        errors += check_composite(field, None, sep, plain) if type(field) is Comp else plain(field, None, sep)
+        errors += check_composite(field, None, sep, plain) if isinstance(field, Comp) else plain(field, None, sep)
     return errors
 
 
@@ -258,7 +259,7 @@ def _check_typed_values(node: Seg, elements: list[str], sep: str,
     type_list: list[str | None] = []
     is_dtp = elements[0] == "DTP"
     for i, (field, raw) in enumerate(zip(node.fields, elements[1:])):
-        if type(field) is Comp:
+        if isinstance(field, Comp):
             errors += check_composite(field, raw.split(sep), sep, plain)
             continue
         if i == 1 and is_dtp:

@@ -38,6 +38,12 @@ _SOURCES = (MAP_837P, CONTROL_MAP, "dataele.xml", "codes.xml", "maps.xml")
 
 class Node:
     __slots__ = ("id", "name", "usage", "parent", "path", "slot")
+    id: str | None
+    name: str | None
+    usage: str | None
+    parent: Node | None
+    path: str
+    slot: int
 
     def key(self) -> tuple[str | None, str | None]:
         """What pyx12's ``x12_node.__eq__`` compares: the ID and the parent's ID."""
@@ -46,6 +52,12 @@ class Node:
 
 class Loop(Node):
     __slots__ = ("pos", "max_repeat", "groups", "first", "is_root", "clear")
+    pos: int
+    max_repeat: int
+    groups: list[tuple[int, list[Node]]]
+    first: Node | None
+    is_root: bool
+    clear: list[tuple[int, int]]
 
     def children(self) -> list[Node]:
         return [child for _, group in self.groups for child in group]
@@ -53,15 +65,41 @@ class Loop(Node):
 
 class Seg(Node):
     __slots__ = ("pos", "max_repeat", "match_at", "match_codes", "fields", "syntax", "bad_seq", "typed_values")
+    pos: int
+    max_repeat: int
+    match_at: tuple[int, int] | None
+    match_codes: frozenset[str | None]
+    fields: list[Elem | Comp]
+    syntax: list[tuple[str, tuple[int, ...]]]
+    bad_seq: list[int]
+    typed_values: bool
 
 
 class Elem(Node):
     __slots__ = ("seq", "refdes", "data_ele", "composite", "composite_required", "data_type", "min_len", "max_len",
                  "codes", "first_code", "external", "external_codes", "regex_text", "defined")
+    seq: int
+    refdes: str | None
+    data_ele: str | None
+    composite: bool
+    composite_required: bool
+    data_type: str | None
+    min_len: int
+    max_len: int
+    codes: frozenset[str | None]
+    first_code: str | None
+    external: str | None
+    external_codes: frozenset[str | None] | None
+    regex_text: str | None
+    defined: bool
 
 
 class Comp(Node):
     __slots__ = ("seq", "refdes", "data_ele", "subs")
+    seq: int
+    refdes: str | None
+    data_ele: str | None
+    subs: list[Elem]
 
 
 @dataclass

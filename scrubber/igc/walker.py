@@ -561,7 +561,7 @@ class Validator:
                 self.map_file = map_file
                 self.check_lx = True
             node = self.transaction_paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]
-            self.node = node  # type: ignore[assignment]
+            self.node = node
             handler.envelope()
             handler.in_gs = True
             handler.reader_errors(self._pop_errors())

@@ -66,7 +66,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from segments import X12InputError
 from segments.reader import open_regular
@@ -390,8 +390,8 @@ class Ingest:
             result = FileResult(str(work_path), error=("unreadable", "the file disappeared while being read"))
         sender = result.interchanges[0].isa.get(6).strip() if result.interchanges else ""
         isa13 = result.interchanges[0].isa.get(13) if result.interchanges else ""
-        row = dict(name=name, work_name=work_path.name, size=size, sha256=digest, sender=sender, isa13=isa13,
-                   received_at=_stamp())
+        row: dict[str, Any] = dict(name=name, work_name=work_path.name, size=size, sha256=digest, sender=sender,
+                                   isa13=isa13, received_at=_stamp())
         if result.error is not None:
             reason = f"{result.error[0]}: {result.error[1]}"
             with staging.open(f"failed/{base}.reason.txt") as out:
@@ -435,7 +435,7 @@ class Ingest:
                            c.claim.charge, c.status, " ".join(c.rule_codes),
                            forward_name if c.accepted else None) for c in result.claims)
         transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
-        log = itertools.chain(
+        log: Iterator[dict[str, object]] = itertools.chain(
             [{"event": "file-scrubbed", "file": name, "isa13": isa13, "sender": sender, "claims": len(result.claims),
               "accepted": n_accepted, "rejected": n_rejected, "outcome": result.status}],
             ({"event": "claim-rejected", "file": name, "st02": c.claim.st02, "claim": c.claim.claim_id,
