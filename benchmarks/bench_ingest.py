@@ -43,7 +43,7 @@ def main() -> None:
         source = Path(tmp) / "source"
         source.mkdir()
         make_files(source, args.claims, args.files)
-        print(f"| jobs | files | claims | wall s | claims/s |\n|---:|---:|---:|---:|---:|")
+        print("| jobs | files | claims | wall s | claims/s |\n|---:|---:|---:|---:|---:|")
         for jobs in args.jobs.split(","):
             inbox, out = Path(tmp) / f"inbox{jobs}", Path(tmp) / f"out{jobs}"
             shutil.copytree(source, inbox)

@@ -64,7 +64,8 @@ def main() -> None:
             segments = sum(1 for _ in stream)
         print(f"{args.claims:,} claims, {segments:,} segments (fastest of {args.repeat}):")
         print(f"  read into segment objects:                       {fastest(read, path, args.repeat):.2f} s")
-        print(f"  ... and one lookup a segment and one an element: {fastest(read_and_look_up, path, args.repeat):.2f} s")
+        looked_up = fastest(read_and_look_up, path, args.repeat)
+        print(f"  ... and one lookup a segment and one an element: {looked_up:.2f} s")
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ class _PositionalReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # RawIOBase.readinto takes any writable buffer; we read into what BufferedReader gives
         data = os.pread(self._fd, len(buffer), self._offset)
         buffer[: len(data)] = data
         self._offset += len(data)

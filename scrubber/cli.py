@@ -22,16 +22,16 @@ from scrubber.beside import Beside
 from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, scrub_paths
 from scrubber.formatters import FORMATTERS, write_report
-from scrubber.report import ERROR, Report
 from scrubber.redact import Redactor
+from scrubber.report import ERROR, Report
 from scrubber.rules import REGISTRY
 from scrubber.textsafe import printable
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_ERROR = 2
-ALLOW_UNVALIDATED_HELP = ("Accept, on the rules alone, transaction sets the implementation guide could not judge (another "
-                          "guide version, a validator failure); by default they are rejected (999 IK5 R, I6).")
+ALLOW_UNVALIDATED_HELP = ("Accept, on the rules alone, transaction sets the implementation guide could not judge "
+                          "(another guide version, a validator failure); by default they are rejected (999 IK5 R, I6).")
 
 
 def exit_code(report: Report) -> int:
@@ -201,7 +201,8 @@ def _parse_defect(ctx: click.Context, param: click.Parameter, values: tuple[str,
 
 @cli.command()
 @click.option("--claims", type=click.IntRange(1), default=100, show_default=True, help="Number of claims.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same options give the same bytes.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed: the same options give the same bytes.")
 @click.option("--payers", default="medicare,commercial,medicaid", show_default=True,
               help="Payer profiles to draw claims from (comma-separated).")
 @click.option("--defect", "defects", multiple=True, callback=_parse_defect, metavar="CODE=SHARE",
@@ -298,16 +299,16 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
               help="Take a file only once its size and modification time have not changed for this long "
                    "(an upload still in progress is left alone).")
 @click.option("--allow-unvalidated", is_flag=True,
-              help=ALLOW_UNVALIDATED_HELP + " Needed with --ig-engine none: nothing unvalidated is forwarded otherwise.")
+              help=ALLOW_UNVALIDATED_HELP
+              + " Needed with --ig-engine none: nothing unvalidated is forwarded otherwise.")
 @click.option("--redact", is_flag=True, help="Placeholders for patient and subscriber PHI in the reports under OUT.")
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
            allow_unvalidated: bool, redact: bool) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
-    from pathlib import Path
-
     import sqlite3
+    from pathlib import Path
 
     from scrubber.ingest import Ingest, IngestAborted, IngestOptions
     from scrubber.ingest.pipeline import open_ledger
@@ -331,8 +332,9 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
         click.echo("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(claims.items())) or "none")
                    + f"; forwarded {status['forwarded']}")
         click.echo(f"pending: {in_work} file(s) in work/, {status['pending']} committed but not archived")
-        for failure in status["last_failures"]:  # type: ignore[attr-defined]
-            click.echo(printable(f"{failure['received_at']} {failure['outcome']}: {failure['name']}: {failure['reason']}"))
+        for failure in status["last_failures"]:  # type: ignore[attr-defined]  # status() returns plain JSON-like values
+            click.echo(printable(f"{failure['received_at']} {failure['outcome']}: {failure['name']}:"
+                                 f" {failure['reason']}"))
         return
     if inbox is None or not Path(inbox).is_dir():
         _fail(f"inbox {inbox!r} is not a folder")
@@ -369,7 +371,7 @@ def _now_given() -> bool:
 
 
 def _progress(totals: object, done: int, total: int) -> None:
-    line = totals.line()  # type: ignore[attr-defined]
+    line = totals.line()  # type: ignore[attr-defined]  # the ingest Totals; typed loosely to keep ingest out of the CLI's imports
     click.echo(f"\r[{done}/{total}] {line}", nl=False, err=True)
 
 

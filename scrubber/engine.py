@@ -27,9 +27,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
-from segments.envelope import Interchange, Transaction
-
 from scrubber import ig
 from scrubber.config import Config, RuleSetting
 from scrubber.findings import Finding, Severity
@@ -39,6 +36,8 @@ from scrubber.model import Claim
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
 from scrubber.textsafe import printable
+from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
+from segments.envelope import Interchange, Transaction
 
 #: Implementation-guide errors listed per transaction set (in the report and the 999); the rest are counted.
 MAX_IG_ERRORS_PER_SET = 200

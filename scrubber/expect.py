@@ -24,11 +24,10 @@ from typing import Any
 
 import jsonschema
 
-from segments import read_segments
-
 from scrubber.acks import Acknowledgments
 from scrubber.ig import DEFAULT_ENGINE
 from scrubber.report import FileResult
+from segments import read_segments
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 
@@ -249,7 +248,8 @@ def _compare_transaction(expected: dict[str, Any], observed: ObservedTransaction
         if extra:
             verdict.note(label, f"999 also reports {_pairs(extra)}")
     if "ik5" in expected and list(expected["ik5"]) != observed.ik5:
-        verdict.note(label, f"IK5 codes expected {' '.join(expected['ik5']) or 'none'}, got {' '.join(observed.ik5) or 'none'}")
+        verdict.note(label, f"IK5 codes expected {' '.join(expected['ik5']) or 'none'},"
+                            f" got {' '.join(observed.ik5) or 'none'}")
 
 
 def _compare_claim(expected: dict[str, Any], observed: ObservedClaim) -> list[str]:

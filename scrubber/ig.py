@@ -23,9 +23,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from segments import Segment, open_x12, pad_isa_fields, terminated
-
 from scrubber.model import CMN_INDICATOR_CODES
+from segments import Segment, open_x12, pad_isa_fields, terminated
 
 SUPPORTED_VERSION = "005010X222A1"
 #: ``compiled``: pyx12's map compiled into tables (:mod:`scrubber.igc`); ``pyx12``: pyx12 itself.

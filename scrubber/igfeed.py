@@ -20,9 +20,8 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 
-from segments import X12InputError, X12Stream, open_x12
-
 from scrubber.ig import IgError, IgUnavailable
+from segments import X12InputError, X12Stream, open_x12
 
 _POLL_SECONDS = 0.5
 
@@ -169,7 +168,7 @@ class StreamFeed(_BatchFeed):
                 return
         kind = message[0]
         if kind == "errors":
-            self._take(message[1], message[2])  # type: ignore[arg-type]
+            self._take(message[1], message[2])  # type: ignore[arg-type]  # the queue carries (kind, boundary, errors) tuples from _stream
         elif kind == "done":
             self._end()
         elif kind == "not-compiled":

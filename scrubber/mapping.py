@@ -12,9 +12,8 @@ claim being built is held in memory:
 
 from __future__ import annotations
 
-from segments import Segment
-
 from scrubber.model import Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
+from segments import Segment
 
 _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
 _NM1_HEADER = {"41": "1000A", "40": "1000B"}
@@ -22,8 +21,10 @@ _NM1_2000A = {"85": "2010AA", "87": "2010AB", "PE": "2010AC"}
 _NM1_2000B = {"IL": "2010BA", "PR": "2010BB"}
 _NM1_2000C = {"QC": "2010CA"}
 _NM1_2300 = {"DN": "2310A", "P3": "2310A", "82": "2310B", "77": "2310C", "DQ": "2310D", "PW": "2310E", "45": "2310F"}
-_NM1_2320 = {"IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "2330D", "77": "2330E", "DQ": "2330F", "85": "2330G"}
-_NM1_2400 = {"82": "2420A", "QB": "2420B", "77": "2420C", "DQ": "2420D", "DK": "2420E", "DN": "2420F", "P3": "2420F", "PW": "2420G", "45": "2420H"}
+_NM1_2320 = {"IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "2330D", "77": "2330E", "DQ": "2330F",
+             "85": "2330G"}
+_NM1_2400 = {"82": "2420A", "QB": "2420B", "77": "2420C", "DQ": "2420D", "DK": "2420E", "DN": "2420F", "P3": "2420F",
+             "PW": "2420G", "45": "2420H"}
 
 
 _NM1_BY_LEVEL = {"": _NM1_HEADER, "2000A": _NM1_2000A, "2000B": _NM1_2000B, "2000C": _NM1_2000C,

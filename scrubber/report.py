@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from segments import EnvelopeError, Segment
-
 from scrubber import __version__
 from scrubber.claimstore import ClaimStore
 from scrubber.findings import Finding, Severity
 from scrubber.ig import IgError
 from scrubber.model import Claim, Party
 from scrubber.redact import Redactor
+from segments import EnvelopeError, Segment
 
 ACCEPTED, REJECTED, PARTIAL, ERROR = "accepted", "rejected", "partial", "error"
 
@@ -177,7 +176,8 @@ class FileResult:
         for c in self.claims:
             if c.claim.claim_id == claim_id:
                 return c
-        raise KeyError(f"no claim {claim_id!r} in {self.path}; claims: {', '.join(c.claim.claim_id for c in self.claims)}")
+        present = ", ".join(c.claim.claim_id for c in self.claims)
+        raise KeyError(f"no claim {claim_id!r} in {self.path}; claims: {present}")
 
     @property
     def status(self) -> str:

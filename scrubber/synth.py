@@ -134,7 +134,7 @@ def build_837(transactions: list[list[ClaimSpec]] | list[ClaimSpec], isa13: str 
     """A whole interchange: one functional group holding one ST per claim list."""
     if transactions and isinstance(transactions[0], ClaimSpec):
         transactions = [transactions]
-    sets = [transaction_segments(claims, st02=f"{i:04d}", bht03=f"BATCH{int(isa13):04d}{i:02d}")  # type: ignore[arg-type]
+    sets = [transaction_segments(claims, st02=f"{i:04d}", bht03=f"BATCH{int(isa13):04d}{i:02d}")  # type: ignore[arg-type]  # narrowed above: a flat list of claims became one transaction set
             for i, claims in enumerate(transactions, start=1)]
     return interchange(sets, isa13, gs06, newline)
 

@@ -45,7 +45,7 @@ def sniff_encoding(head: bytes) -> tuple[str, bool]:
     """Return (codec name, had a byte-order mark) for the first bytes of a file."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", True
-    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", True
     if head[:4] == b"I\x00S\x00":
         return "utf-16-le", False
@@ -199,7 +199,7 @@ class _Prepend(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]  # RawIOBase.readinto takes any writable buffer; we read into what BufferedReader gives
         if self._head:
             n = min(len(b), len(self._head))
             b[:n] = self._head[:n]

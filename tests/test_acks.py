@@ -6,14 +6,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import NOW, run_cli
-from test_rules import CASES
 
+from helpers import NOW, run_cli
 from scrubber import ig
 from scrubber.acks.ack277 import ANNOTATION_LIMIT
 from scrubber.rules import REGISTRY
 from scrubber.synth import ClaimSpec, LineSpec, build_837
 from segments import Segment, read_segments
+from test_rules import CASES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

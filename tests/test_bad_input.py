@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import check_json, run_cli
 
+from helpers import check_json, run_cli
 from scrubber.synth import ClaimSpec, build_837
 
 GOOD = build_837([ClaimSpec()])
@@ -31,7 +31,8 @@ def _bad_inputs(tmp: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.mark.parametrize("name", ["empty", "blank", "not-x12", "binary", "png", "isa-only-start", "837i", "4010", "999"])
+@pytest.mark.parametrize("name", ["empty", "blank", "not-x12", "binary", "png", "isa-only-start", "837i", "4010",
+                                  "999"])
 def test_bad_input_exit_2_one_line(name: str, tmp_path: Path) -> None:
     path = _bad_inputs(tmp_path)[name]
     code, out, err = run_cli("check", str(path))
@@ -148,9 +149,7 @@ def _die(*args: object) -> list[object]:
 @pytest.mark.parametrize("engine", ["compiled", "pyx12"])
 def test_a_dying_validator_worker_is_a_note_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             engine: str) -> None:
-    from scrubber import ig
-
-    from scrubber import igfeed
+    from scrubber import ig, igfeed
 
     monkeypatch.setattr(ig, "_run_lines", _die)
     monkeypatch.setattr(igfeed, "_stream", _die)
@@ -194,8 +193,7 @@ _LAYOUTS = {
 @pytest.mark.parametrize("chunk", [7, 64, 1000, 1 << 18])
 def test_reader_yields_each_segment_once_with_its_line_whatever_the_chunks(layout: str, chunk: int,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from segments import read_segments
-    from segments import reader
+    from segments import read_segments, reader
 
     text = _LAYOUTS[layout](build_837([ClaimSpec(claim_id=f"C{n}") for n in range(30)]))
     monkeypatch.setattr(reader, "CHUNK_SIZE", chunk)

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import NOW, check_json, run_cli
 
+from helpers import NOW, check_json, run_cli
 from scrubber.rules import REGISTRY
 from scrubber.synth import ClaimSpec, LineSpec, build_837
 
@@ -31,7 +31,8 @@ def test_rejected_claim_exits_1_and_text_line_names_place(tmp_path: Path) -> Non
     code, out, _ = run_cli("check", "--now", NOW, str(path))
     assert code == 1
     line = next(ln for ln in out.splitlines() if "WB001" in ln)
-    sv1_line = build_837([ClaimSpec(lines=[LineSpec(modifiers=("KX",))])]).splitlines().index("SV1*HC:L4386:KX*250.00*UN*1***1~") + 1
+    lines = build_837([ClaimSpec(lines=[LineSpec(modifiers=("KX",))])]).splitlines()
+    sv1_line = lines.index("SV1*HC:L4386:KX*250.00*UN*1***1~") + 1
     assert line.startswith(f"{path}:{sv1_line}: claim PCN0001 line 1 WB001 error side-missing:")
 
 

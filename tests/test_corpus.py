@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from helpers import CORPUS, check_json
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"public corpus not found at {CORPUS}")
@@ -103,7 +104,6 @@ def test_other_kinds_are_refused_cleanly(name: str) -> None:
 def test_acknowledgments_of_the_whole_corpus_pass_pyx12(tmp_path: Path) -> None:
     """Real files written by others, many of them defective: every 999 and 277CA we answer with validates."""
     from helpers import NOW, run_cli
-
     from scrubber import ig
 
     acks = tmp_path / "acks"
@@ -123,7 +123,6 @@ def test_jobs_2_gives_the_same_report_as_jobs_1(tmp_path: Path, monkeypatch: pyt
     """--jobs streams the compiled validator's errors, or splits each file at transaction sets for pyx12;
     the verdicts must not change."""
     from helpers import NOW, run_cli
-
     from scrubber import ig, igc
 
     monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 1)  # every transaction set a chunk of its own

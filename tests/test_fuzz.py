@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import CORPUS, NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
+from helpers import CORPUS, NOW
 from scrubber.cli import cli
 from scrubber.mapping import LoopTracker
 from scrubber.redact import PHI_LOOPS
@@ -201,7 +201,7 @@ def test_fuzz_check_long(tmp_path_factory: pytest.TempPathFactory, data: bytes, 
     check_outputs(tmp_path_factory.mktemp("fuzz"), data, redact)
 
 
-# -- ingest -------------------------------------------------------------------------------------------------------------
+# -- ingest ---------------------------------------------------------------------------------------------------
 
 def ingest_batch(tmp: Path, batch: list[bytes]) -> None:
     """A batch of mutated files through one ingest run: every file archived or failed once, and no

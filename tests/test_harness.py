@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import NOW, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import NOW, run_cli
 from scrubber.generate import DEFECTS, IG_DEFECTS, RULE_DEFECTS, GenerateOptions, generate
-from segments import read_segments
 from scrubber.rules import REGISTRY
+from segments import read_segments
 
 VENDOR = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"
 DOC003_CONFIG = '[profiles.commercial]\nenable = ["DOC003"]\n[profiles.medicare]\nenable = ["DOC003"]\n'

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import NOW, check_json, ledger_rows, recount_se, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree, html
 
+from helpers import NOW, check_json, ledger_rows, recount_se, run_cli
 from scrubber import claimstore
 from scrubber.cli import cli
 from scrubber.config import load_config
@@ -140,7 +140,8 @@ def test_A_ingest_operational_errors_are_one_line(tmp_path: Path) -> None:
     (out / "ledger.sqlite").write_bytes(b"this is not a database" * 100)
     done = _ingest(inbox, out, "--settle", "0")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.strip().startswith("scrubber: ingest cannot start: the ledger") and len(done.stderr.splitlines()) == 1
+    assert done.stderr.strip().startswith("scrubber: ingest cannot start: the ledger")
+    assert len(done.stderr.splitlines()) == 1
     assert (inbox / "a.837").exists()  # nothing lost
     blocked = tmp_path / "blocked"
     blocked.mkdir()
@@ -453,7 +454,7 @@ def test_G_redact_leaves_no_phi_in_any_format(tmp_path: Path) -> None:
     csv = "LAST,FIRST,MEMBER\nDOE,JORDAN,1EG4TE5MK73\n"
     paths = [_write(tmp_path, n, t) for n, t in (("misplaced.837", misplaced), ("truncated.837", truncated),
                                                   ("patients.837", csv), ("plain.837", text))]
-    for fmt, (code, out, err) in _all_formats("--redact", *map(str, paths)).items():
+    for fmt, (_, out, err) in _all_formats("--redact", *map(str, paths)).items():
         assert "Traceback" not in err
         for value in PHI:
             assert value not in out and value not in err, (fmt, value)

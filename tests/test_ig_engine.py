@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyx12.map_if
 import pytest
-from helpers import CORPUS
+import pyx12.map_if
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import CORPUS
 from scrubber import engine, ig, igc
 from scrubber.generate import GenerateOptions, generate
 from scrubber.synth import ClaimSpec, build_837

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import NOW, ledger_rows, run_cli
 
+from helpers import NOW, ledger_rows, run_cli
 from scrubber import ig
 from scrubber.ingest.pipeline import STEPS
 from scrubber.synth import ClaimSpec, LineSpec, build_837
@@ -27,8 +27,8 @@ GOLDEN = FIXTURES / "golden"
 
 def ingest(inbox: Path, out: Path, *extra: str, env: dict[str, str] | None = None,
            timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
-                           *extra], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                           "--settle", "0", *extra], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
 
@@ -140,7 +140,8 @@ def test_claim_forwarded_before_is_rejected_as_duplicate(tmp_path: Path) -> None
     ack = (out / "acks/second.837.277").read_text()
     assert "TRN*2*DUP-1~\nSTC*A3:54*20261127*U*250********REJECTED BY DUP001." in ack
     assert "CLM*DUP-1*" not in (out / "forward/second.837").read_text()
-    assert ledger_rows(out, "SELECT COUNT(*) FROM claims WHERE claim_id = 'DUP-1' AND forward_file IS NOT NULL") == [(1,)]
+    assert ledger_rows(out,
+                       "SELECT COUNT(*) FROM claims WHERE claim_id = 'DUP-1' AND forward_file IS NOT NULL") == [(1,)]
     (inbox / "third.837").write_text(build_837([ClaimSpec("NEW-3")], isa13="000000011"))
     ingest(inbox, out)
     assert "R*025~" in (out / "acks/third.837.ta1").read_text(), "same sender and ISA13 again"
@@ -209,8 +210,9 @@ def test_sigterm_finishes_the_current_file_and_stops(tmp_path: Path) -> None:
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     (inbox / "one.837").write_text(build_837([ClaimSpec("T-1")]))
-    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--watch", "--settle", "0",
-                             "--interval", "0.2", "--ig-engine", "none", "--allow-unvalidated"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--watch",
+                             "--settle", "0", "--interval", "0.2", "--ig-engine", "none", "--allow-unvalidated"],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (out / "archive" / "one.837").exists() and time.monotonic() < deadline:
@@ -236,7 +238,7 @@ def check_consistent(out: Path, inputs: dict[str, bytes]) -> list[tuple]:
     """Every invariant a rerun after a kill must restore; returns the claim decisions for comparison."""
     assert list((out / "work").iterdir()) == []
     assert list((out / ".staging").iterdir()) == []
-    assert not [p for p in out.rglob("*.tmp")]
+    assert not list(out.rglob("*.tmp"))
     finished = [p for folder in ("archive", "failed") for p in (out / folder).iterdir()
                 if not p.name.endswith(".reason.txt")]
     assert sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in finished) == sorted(
@@ -272,7 +274,8 @@ def test_killed_at_any_step_a_rerun_finishes_the_work(point: str, tmp_path: Path
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     kill_inbox(inbox)
     inputs = {p.name: p.read_bytes() for p in inbox.iterdir()}
-    killed = ingest(inbox, out, "--ig-engine", "none", "--allow-unvalidated", "--settle", "0", env={"SCRUBBER_KILL_AT": point})
+    killed = ingest(inbox, out, "--ig-engine", "none", "--allow-unvalidated", "--settle", "0",
+                    env={"SCRUBBER_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     rerun = ingest(inbox, out, "--ig-engine", "none", "--allow-unvalidated")
     assert rerun.returncode == 0, rerun.stderr
@@ -285,8 +288,9 @@ def test_killed_at_a_random_moment_a_rerun_finishes_the_work(seed: int, tmp_path
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     kill_inbox(inbox)
     inputs = {p.name: p.read_bytes() for p in inbox.iterdir()}
-    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
-                             "--ig-engine", "none", "--allow-unvalidated"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                             "--settle", "0", "--ig-engine", "none", "--allow-unvalidated"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(random.Random(seed).uniform(0.3, 1.5))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
@@ -338,13 +342,14 @@ def test_a_dying_worker_stops_cleanly_and_a_rerun_finishes(tmp_path: Path, monke
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     mixed_inbox(inbox)
     monkeypatch.setattr(pipeline, "_scrub_in_worker", _die)
-    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--jobs", "2", "--ig-engine", "none", "--allow-unvalidated", "--settle", "0",
-                           "--now", NOW)
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--jobs", "2", "--ig-engine", "none",
+                           "--allow-unvalidated", "--settle", "0", "--now", NOW)
     assert code == 2 and "ingest stopped: a worker process died" in err and "Traceback" not in err
     assert list((out / "work").iterdir()), "the claimed files wait in work/"
     monkeypatch.undo()
     # the rerun is this same process (the files' PID is ours); a real rerun is a new process after this one died
-    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--ig-engine", "none", "--allow-unvalidated", "--settle", "0", "--now", NOW)
+    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--ig-engine", "none", "--allow-unvalidated",
+                           "--settle", "0", "--now", NOW)
     assert code == 0, err
     assert list((out / "work").iterdir()) == []
     assert len(list((out / "archive").iterdir())) + len([p for p in (out / "failed").iterdir()

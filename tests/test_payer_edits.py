@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import NOW, check_json, recount_se, run_cli
-from test_acks import pyx12_errors
 
+from helpers import NOW, check_json, recount_se, run_cli
 from scrubber.synth import ClaimSpec, LineSpec, build_837, interchange, transaction_segments
 from segments import read_segments
+from test_acks import pyx12_errors
 
 MEDICARE = {"filing_indicator": "MB"}
 
@@ -151,7 +151,8 @@ def test_clm010_names_the_code_set_release() -> None:
     from scrubber.codesets import icd10cm_release, is_billable_icd10cm
     from scrubber.rules import REGISTRY
 
-    assert icd10cm_release().startswith("CMS ICD-10-CM tabular April-1-2026") and "simple-icd-10-cm 1." in icd10cm_release()
+    assert icd10cm_release().startswith("CMS ICD-10-CM tabular April-1-2026")
+    assert "simple-icd-10-cm 1." in icd10cm_release()
     assert is_billable_icd10cm("S93.401A") and is_billable_icd10cm("e11621")
     assert not is_billable_icd10cm("S93.40") and not is_billable_icd10cm("S93") and not is_billable_icd10cm("ZZZ99")
     assert "fiscal" in REGISTRY["CLM010"].doc and "April 1, 2026" in REGISTRY["CLM010"].doc

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import NOW, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
+from helpers import NOW, run_cli
 from scrubber.synth import ClaimSpec, LineSpec, build_837
 
 FORMATS = ("text", "json", "html", "junit")

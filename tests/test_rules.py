@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import check_json
 
+from helpers import check_json
 from scrubber.rules import REGISTRY
 from scrubber.synth import ClaimSpec, LineSpec, build_837
 
@@ -34,7 +34,8 @@ CASES: dict[str, tuple[list[ClaimSpec], list[ClaimSpec], str | None]] = {
     "WB004": ([claim(MEDICARE, lines=[line(), line()])],
               [claim(MEDICARE, lines=[line(), line(modifiers=("KX", "LT"))])], None),
     "WB005": ([claim(MEDICARE, lines=[line(), line(procedure="L4387", charge="120.00")])],
-              [claim(MEDICARE, lines=[line(), line(procedure="L4387", modifiers=("KX", "LT"), charge="120.00")])], None),
+              [claim(MEDICARE, lines=[line(), line(procedure="L4387", modifiers=("KX", "LT"), charge="120.00")])],
+              None),
     "WB006": ([claim(MEDICARE, lines=[line(date="20260105-20260110")])], [claim(MEDICARE)], None),
     "KX001": ([claim(MEDICARE, lines=[line(modifiers=("RT",))])], [claim(MEDICARE)], None),
     "KX002": ([claim(MEDICARE, lines=[line(modifiers=("KX", "GA", "RT"))])],
@@ -49,7 +50,8 @@ CASES: dict[str, tuple[list[ClaimSpec], list[ClaimSpec], str | None]] = {
     "MOD001": ([claim(MEDICARE, lines=[line(modifiers=("RT", "KX"))])], [claim(MEDICARE)], None),
     "MOD002": ([claim(MEDICARE, lines=[line(modifiers=("KX", "KX", "RT"))])], [claim(MEDICARE)], None),
     "MOD003": ([claim(MEDICARE, lines=[line(modifiers=("NU", "KX", "RT"))]),
-                claim(MEDICARE, claim_id="PCN0002", lines=[line(modifiers=("KH", "KX", "RT"))])], [claim(MEDICARE)], None),
+                claim(MEDICARE, claim_id="PCN0002", lines=[line(modifiers=("KH", "KX", "RT"))])],
+               [claim(MEDICARE)], None),
     "MOD004": ([claim(MEDICARE, lines=[line(modifiers=("KX", "50"))])], [claim(MEDICARE)], None),
     "DOC001": ([claim(COMMERCIAL, pwks=["DB*FX***AC*ORD100"], prior_auth="AUTH100")],
                [claim(COMMERCIAL, **DOCUMENTED)], None),

@@ -15,6 +15,7 @@ interchange before its groups, so a run never repeats one and a fixed
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 from collections.abc import Callable
@@ -101,22 +102,22 @@ def write_each(result: FileResult, controls: ControlNumbers, now: datetime, out:
     claims = _ClaimsInOrder(result)
     for received in result.interchanges:
         if ta1.needed(received):
-            _interchange(received, controls, now, out("ta1"), 0, lambda w: w([ta1.segment(received)]))
+            _interchange(received, controls, now, out("ta1"), 0, _just([ta1.segment(received)]))
         if received.rejected:
             continue
         if received.groups:
             _interchange(received, controls, now, out("999"), len(received.groups),
-                         lambda w: _groups999(received, controls, now, w))
+                         functools.partial(_groups999, received, controls, now))
         accepting = [g for g in received.groups if any(t.accepted for t in g.transactions)]
         if accepting:
             _interchange(received, controls, now, out("277"), len(accepting),
-                         lambda w: _groups277(accepting, claims, controls, now, w))
+                         functools.partial(_groups277, accepting, claims, controls, now))
 
 
 def write_rejection_ta1(result: FileResult, note: str, controls: ControlNumbers, now: datetime, out: TextIO) -> None:
     """A TA1 ``R`` with I18 ``note`` for each interchange of ``result`` (ingest: a duplicate interchange, 025)."""
     for received in result.interchanges:
-        _interchange(received, controls, now, out, 0, lambda w: w([ta1.segment(received, note)]))
+        _interchange(received, controls, now, out, 0, _just([ta1.segment(received, note)]))
 
 
 class _ClaimsInOrder:
@@ -158,6 +159,11 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 Writer = Callable[[list[Elements]], None]
+
+
+def _just(segments: list[Elements]) -> Callable[[Writer], None]:
+    """An interchange body that writes these segments."""
+    return lambda write: write(segments)
 
 
 def _interchange(received: InterchangeResult, controls: ControlNumbers, now: datetime, out: TextIO, groups: int,

@@ -20,13 +20,12 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import count, groupby
 
-from segments import Delimiters, to_decimal
-
 from scrubber.acks.envelope import Elements, clean
 from scrubber.findings import Finding, Severity
 from scrubber.model import Claim, Party
 from scrubber.report import ClaimResult, TransactionResult
 from scrubber.rules import REGISTRY
+from segments import Delimiters, to_decimal
 
 VERSION = "005010X214"
 ACCEPTED_STATUS = ("A2", "20")

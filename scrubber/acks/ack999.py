@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import groupby
 
-from segments import Delimiters, is_digits
-
 from scrubber.acks.envelope import Elements, clean
 from scrubber.ig import IgError
 from scrubber.report import GroupResult, TransactionResult
+from segments import Delimiters, is_digits
 
 VERSION = "005010X231A1"
 #: IK304 codes the X231A1 map allows; any other pyx12 segment code becomes 8.
@@ -83,7 +82,8 @@ def _element_loop(error: IgError, loop: str, delimiters: Delimiters) -> Iterator
     code = error.code if error.code in ELEMENT_CODES else "7"
     yield ["IK4", position, error.data_element, code, value]
     if code in TRIGGERED_CODES and error.trigger_position is not None:
-        yield ["CTX", ("SITUATIONAL TRIGGER",), error.segment, str(error.position), loop, (str(error.trigger_position),)]
+        yield ["CTX", ("SITUATIONAL TRIGGER",), error.segment, str(error.position), loop,
+               (str(error.trigger_position),)]
 
 
 def _claim_context(error: IgError, delimiters: Delimiters) -> list[Elements]:

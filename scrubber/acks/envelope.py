@@ -117,7 +117,7 @@ def render(segments: Sequence[Elements], delimiters: Delimiters) -> str:
     unsafe = _unsafe(delimiters)
     search, component = unsafe.search, delimiters.component
     # The common value (a plain string with no delimiter or control character) is kept inline, without a call.
-    return format_segments([seg if seg[0] == "ISA" else  # type: ignore[misc]
+    return format_segments([seg if seg[0] == "ISA" else  # type: ignore[misc]  # an ISA row is passed through as built (its elements are already strings)
                             [e if type(e) is str and (e.isalnum() or not search(e)) else _join(e, component, unsafe)
                              for e in seg] for seg in segments], delimiters)
 

@@ -9,6 +9,7 @@ from lxml.builder import ElementMaker
 
 from scrubber.textsafe import xml_safe
 
+
 def _add_text(element: Any, text: str) -> None:
     """Append ``text`` (made XML-safe) after the element's last child, as lxml's builder does."""
     text = xml_safe(text)

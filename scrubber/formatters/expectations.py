@@ -18,7 +18,8 @@ def render_expect_text(verdicts: list[FileVerdict]) -> str:
     failed = sum(not v.ok for v in verdicts)
     differences = sum(len(v.differences) for v in verdicts)
     out.append(f"expect: {len(verdicts)} file{'s' if len(verdicts) != 1 else ''}, "
-               + ("all as expected" if not failed else f"{failed} with {differences} difference{'s' if differences != 1 else ''}"))
+               + ("all as expected" if not failed
+                  else f"{failed} with {differences} difference{'s' if differences != 1 else ''}"))
     return "\n".join(out) + "\n"
 
 

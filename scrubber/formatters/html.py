@@ -18,9 +18,6 @@ from collections.abc import Iterator
 
 from lxml import etree, html
 
-from segments import Segment, open_x12
-from segments.errors import X12InputError
-
 from scrubber import __version__
 from scrubber.findings import Finding
 from scrubber.formatters.escape import H as E
@@ -29,11 +26,14 @@ from scrubber.ig import IgError
 from scrubber.mapping import LoopTracker
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
+from segments import Segment, open_x12
+from segments.errors import X12InputError
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
+table{border-collapse:collapse;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
 .seg{font-family:ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
 tr.fault td{background:#fde2e2}tr.fault td.seg{font-weight:bold}
 .error{color:#a40000}.warning{color:#8a5a00}.info{color:#2a5db0}
@@ -88,7 +88,8 @@ def _file_section(f: FileResult, redactor: Redactor) -> etree._Element:
     for t in f.transactions:
         if t.ig_errors or t.envelope_errors:
             rows = [E.TR(E.TD(str(g.file_line)), E.TD(redactor.text(g.segment)), E.TD(str(g.position)), E.TD(g.loop),
-                         E.TD(redactor.text(g.element)), E.TD(g.code), E.TD(css_class("error"), redactor.text(g.message)))
+                         E.TD(redactor.text(g.element)), E.TD(g.code),
+                         E.TD(css_class("error"), redactor.text(g.message)))
                     for g in t.ig_errors]
             rows += [E.TR(E.TD(str(e.line)), E.TD(redactor.text(e.segment)), E.TD(""), E.TD(""), E.TD(""),
                           E.TD(e.code), E.TD(css_class("error"), redactor.text(e.message))) for e in t.envelope_errors]

@@ -43,7 +43,7 @@ def _write_file(f: FileResult, redactor: Redactor, out: TextIO, indent: int) -> 
                                        for c in f.claims), indent + 4, out)
 
 
-def _write_items(text: str, items, indent: int, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+def _write_items(text: str, items, indent: int, out: TextIO) -> None:  # type: ignore[no-untyped-def]  # items are (out, indent) writers of several lambda shapes
     """``text`` with its placeholder replaced by the items, each written by its callable."""
     head, found, tail = text.partition(_TOKEN)
     out.write(head)

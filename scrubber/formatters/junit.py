@@ -12,9 +12,9 @@ from __future__ import annotations
 from lxml import etree
 
 from scrubber.findings import Severity
-from scrubber.textsafe import xml_safe
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
+from scrubber.textsafe import xml_safe
 
 
 def render_junit(report: Report, redact: bool = False) -> str:

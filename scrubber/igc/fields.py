@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 
 from pyx12.validation import is_valid_date, is_valid_time
 
@@ -38,7 +38,7 @@ _ANY_CONTROL = re.compile("[" + "".join(re.escape(c) for c, _ in _CONTROL_NAMES)
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(text: str) -> re.Pattern[str]:
     """A map element's regular expression, compiled once it is needed (not on every load of the tables)."""
     return re.compile(text, re.S)
@@ -121,11 +121,11 @@ def check_element(node: Elem, raw: str | None, sep: str, type_list: list[str | N
     if data_type in ("AN", "ID") and raw[-1] == " " and len(raw.rstrip()) >= node.min_len:
         errors.append((node, "6", f'Data element "{node.name}" ({node.refdes}) has unnecessary trailing spaces. '
                                   f"({raw})", raw))
-    if (node.codes or node.external is not None) and raw not in node.codes:
-        if node.external is None or node.external_codes is None or raw not in node.external_codes:
-            if node.external is not None and node.external_codes is None:
-                raise PyxCrash(f'External Code "{node.external}" is not defined')
-            errors.append((node, "7", f"({raw}) is not a valid code for {node.name} ({node.refdes})", raw))
+    if (node.codes or node.external is not None) and raw not in node.codes and (
+            node.external is None or node.external_codes is None or raw not in node.external_codes):
+        if node.external is not None and node.external_codes is None:
+            raise PyxCrash(f'External Code "{node.external}" is not defined')
+        errors.append((node, "7", f"({raw}) is not a valid code for {node.name} ({node.refdes})", raw))
     if not is_valid_type(raw, data_type):
         if data_type in _DATE_TYPES:
             errors.append((node, "8", f'Data element "{node.name}" ({node.refdes}) contains an invalid date ({raw})',
@@ -227,8 +227,9 @@ def check_segment(node: Seg, elements: list[str], sep: str,
                                   f"Has {given}, should have {count}",
                        element_value(elements, count + 1, sep)))
     if not node.typed_values:  # the common case: each element is checked on its own
-        for field, raw in zip(fields, elements[1:]):
-            found = check_composite(field, raw.split(sep), sep, plain) if isinstance(field, Comp) else plain(field, raw, sep)
+        for field, raw in zip(fields, elements[1:], strict=False):  # a segment may send fewer or more
+            found = check_composite(field, raw.split(sep), sep, plain) if isinstance(field, Comp) else plain(field,
+                                                                                                             raw, sep)
             if found:
                 errors += found
     else:
@@ -258,7 +259,7 @@ def _check_typed_values(node: Seg, elements: list[str], sep: str,
     dtype: list[str | None] = []
     type_list: list[str | None] = []
     is_dtp = elements[0] == "DTP"
-    for i, (field, raw) in enumerate(zip(node.fields, elements[1:])):
+    for i, (field, raw) in enumerate(zip(node.fields, elements[1:], strict=False)):
         if isinstance(field, Comp):
             errors += check_composite(field, raw.split(sep), sep, plain)
             continue

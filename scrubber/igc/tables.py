@@ -361,7 +361,7 @@ def _match_key(seg: Seg) -> tuple[tuple[int, int] | None, frozenset[str | None]]
     if isinstance(c0, Elem) and c0.data_type == "ID" and c0.usage == "R" and c0.codes:
         return (1, 0), c0.codes
     if seg.id == "ENT" and _first_codes(c1) is not None:
-        return (2, 0), c1.codes  # type: ignore[union-attr]
+        return (2, 0), c1.codes  # type: ignore[union-attr]  # _first_codes(c1) returned it, so c1 is an Elem
     if seg.id == "CTX" and isinstance(c0, Comp) and c0.subs[0].data_type == "AN" and c0.subs[0].codes:
         return (1, 1), c0.subs[0].codes
     if isinstance(c0, Comp) and c0.subs[0].data_type == "ID" and c0.subs[0].codes:
@@ -379,9 +379,9 @@ def _guess_key_codes(seg: Seg) -> str | None:
     c2 = c[2] if len(c) > 2 else None
     element: Elem | None = None
     if _first_codes(c0) is not None:
-        element = c0  # type: ignore[assignment]
+        element = c0  # type: ignore[assignment]  # checked to be an Elem with codes above
     elif seg.id == "ENT" and _first_codes(c1) is not None:
-        element = c1  # type: ignore[assignment]
+        element = c1  # type: ignore[assignment]  # checked to be an Elem with codes above
     elif isinstance(c0, Comp) and c0.subs[0].data_type == "ID" and c0.subs[0].codes:
         element = c0.subs[0]
     elif seg.id == "HL" and isinstance(c2, Elem) and c2.codes:

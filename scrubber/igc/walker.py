@@ -80,14 +80,14 @@ class _Handler:
                 return False
             if isinstance(self.cursor, tuple):
                 self.cursor = SegmentErrors(*self.cursor)
-            self.entries.append(self.cursor)  # type: ignore[arg-type]
+            self.entries.append(self.cursor)  # type: ignore[arg-type]  # _attach turned a tuple cursor into SegmentErrors just above
             self.added = True
         return True
 
     def seg_error(self, code: str, message: str, value: str | None) -> None:
         if self.cursor is _LOST or self.cursor is None or not self._attach():
             return  # pyx12 swallows the exception this raises
-        self.cursor.errors.append((code, message, value))  # type: ignore[attr-defined]
+        self.cursor.errors.append((code, message, value))  # type: ignore[attr-defined]  # _attach made the cursor a SegmentErrors
 
     def add_ele(self, node: object) -> None:
         self.element, self.element_added = (node, []), False
@@ -97,7 +97,7 @@ class _Handler:
             if not self._attach():
                 raise PyxCrash("element error with no transaction set open")
             if not self.element_added:
-                self.cursor.elements.append(self.element)  # type: ignore[attr-defined]
+                self.cursor.elements.append(self.element)  # type: ignore[attr-defined]  # _attach made the cursor a SegmentErrors
                 self.element_added = True
         assert self.element is not None
         self.element[1].append((code, message, value))
@@ -185,7 +185,7 @@ class Walker:
                 self.plans.clear()
             plan = self.plans[key] = self._plan(node, elements)
         if len(plan) == 1 and plan[0][0] == _MATCH:  # the next segment of the same loop: nothing to hold back
-            child: Seg = plan[0][1]  # type: ignore[assignment]
+            child: Seg = plan[0][1]  # type: ignore[assignment]  # a lone _MATCH plan step holds the matched Seg
             self.counts[child.slot] += 1
             self.pending = []
             if child.usage != "R" and child.usage != "S" or self.counts[child.slot] > child.max_repeat:
@@ -270,17 +270,17 @@ class Walker:
         for step in plan:
             kind = step[0]
             if kind == _SEG_MISSING:
-                child: Seg = step[1]  # type: ignore[assignment]
+                child: Seg = step[1]  # type: ignore[assignment]  # a _SEG_MISSING step holds the missing Seg
                 if counts[child.slot] < 1:
                     missing.append(_Missing(child, seg_count, cur_line,
                                             f'Mandatory segment "{child.name}" ({child.id}) missing'))
             elif kind == _LOOP_MISSING:
-                loop: Loop = step[1]  # type: ignore[assignment]
+                loop: Loop = step[1]  # type: ignore[assignment]  # a _LOOP_MISSING step holds the missing Loop
                 if counts[loop.slot] < 1:
-                    missing.append(_Missing(step[2], seg_count, cur_line,  # type: ignore[arg-type]
+                    missing.append(_Missing(step[2], seg_count, cur_line,  # type: ignore[arg-type]  # and its first node, a Seg
                                             f'Mandatory loop "{loop.name}" ({loop.id}) missing'))
             elif kind == _MATCH:
-                child = step[1]  # type: ignore[assignment]
+                child = step[1]  # type: ignore[assignment]  # a _MATCH step holds the matched Seg
                 counts[child.slot] += 1
                 self._check_segment_usage(child, elements, seg_count, cur_line)
                 key = child.key()
@@ -288,11 +288,11 @@ class Walker:
                 self._flush(missing, child.pos)
                 return child
             elif kind == _ENTER:
-                loop, first = step[1], step[2]  # type: ignore[assignment]
+                loop, first = step[1], step[2]  # type: ignore[assignment]  # an _ENTER step holds the Loop and its first Seg
                 self._check_loop_usage(loop, elements, seg_count, cur_line)
-                counts[first.slot] += 1  # type: ignore[attr-defined]
+                counts[first.slot] += 1  # type: ignore[attr-defined]  # an _ENTER step's first node is a Seg
                 self._flush(missing, None)
-                return first  # type: ignore[return-value]
+                return first  # type: ignore[return-value]  # an _ENTER step's first node is a Seg
             elif kind == _NOT_FOUND:
                 sid = elements[0]
                 if sid == "HL":
@@ -368,7 +368,7 @@ class Validator:
         self.check = fields.SegmentChecks(component_sep)
         self.paths = tables.control_paths
         self.transaction_paths = tables.transaction_paths
-        self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
+        self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]  # the control map's ISA node is a Seg
         self.map_file = "x12.control.00501.xml"
         self.icvn: str | None = None
         # the reader's state (pyx12's X12Base)
@@ -532,11 +532,11 @@ class Validator:
         orig = self.node
         node: Seg | None
         if sid == "ISA":
-            node = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]
-            walker.force_loop_start(self.paths["/ISA_LOOP"], node)  # type: ignore[arg-type]
+            node = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]  # the control map's ISA node is a Seg
+            walker.force_loop_start(self.paths["/ISA_LOOP"], node)  # type: ignore[arg-type]  # and its loop a Loop
         elif sid == "GS":
-            node = self.paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]
-            walker.force_loop_start(self.paths["/ISA_LOOP/GS_LOOP"], node)  # type: ignore[arg-type]
+            node = self.paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]  # the control map's GS node is a Seg
+            walker.force_loop_start(self.paths["/ISA_LOOP/GS_LOOP"], node)  # type: ignore[arg-type]  # and its loop a Loop
         else:
             node = walker.walk(orig, elements, self.seg_count, self.cur_line)
             self._file_walk_errors()
@@ -560,7 +560,7 @@ class Validator:
                     raise NotCompiled(f"the group needs pyx12's map {map_file}")
                 self.map_file = map_file
                 self.check_lx = True
-            node = self.transaction_paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]
+            node = self.transaction_paths["/ISA_LOOP/GS_LOOP/GS"]  # type: ignore[assignment]  # the transaction map's GS node is a Seg
             self.node = node
             handler.envelope()
             handler.in_gs = True
@@ -595,6 +595,6 @@ class Validator:
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[arg-type]  # pyx12's int(): TypeError on None is caught
     except (ValueError, TypeError):
         return None

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from segments import Delimiters, Segment, open_x12, pad_isa_fields, terminated
-
 from scrubber.acks.envelope import ControlNumbers
 from scrubber.report import FileResult
-
+from segments import Delimiters, Segment, open_x12, pad_isa_fields, terminated
 
 
 @dataclass

@@ -135,7 +135,8 @@ class Ledger:
         if row is None and isa13:
             row = self.db.execute(
                 "SELECT name FROM files WHERE sender = ? AND isa13 = ?"
-                " AND outcome NOT IN ('failed', 'duplicate', 'rejected') ORDER BY id LIMIT 1", (sender, isa13)).fetchone()
+                " AND outcome NOT IN ('failed', 'duplicate', 'rejected') ORDER BY id LIMIT 1",
+                (sender, isa13)).fetchone()
         return None if row is None else row[0]
 
     def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:
@@ -162,7 +163,8 @@ class Ledger:
         try:
             cur = db.execute(
                 "INSERT INTO files (name, work_name, size, sha256, sender, isa13, state, outcome, reason, claims,"
-                " accepted, rejected, outputs, final_path, received_at) VALUES (?,?,?,?,?,?,'committed',?,?,?,?,?,?,?,?)",
+                " accepted, rejected, outputs, final_path, received_at)"
+                " VALUES (?,?,?,?,?,?,'committed',?,?,?,?,?,?,?,?)",
                 (row.name, row.work_name, row.size, row.sha256, row.sender, row.isa13, row.outcome, row.reason,
                  row.claims, row.accepted, row.rejected, json.dumps(row.outputs), row.final_path, row.received_at))
             file_id = cur.lastrowid
@@ -191,7 +193,8 @@ class Ledger:
         statuses = dict(db.execute("SELECT status, COUNT(*) FROM claims GROUP BY status").fetchall())
         forwarded = db.execute("SELECT COUNT(*) FROM claims WHERE forward_file IS NOT NULL").fetchone()[0]
         pending = db.execute("SELECT COUNT(*) FROM files WHERE state != 'done'").fetchone()[0]
-        last = db.execute("SELECT name, outcome, reason, received_at FROM files WHERE outcome IN ('failed', 'duplicate')"
+        last = db.execute("SELECT name, outcome, reason, received_at FROM files"
+                          " WHERE outcome IN ('failed', 'duplicate')"
                           " ORDER BY id DESC LIMIT ?", (failures,)).fetchall()
         return {"files": outcomes, "claims": statuses, "forwarded": forwarded, "pending": pending,
                 "last_failures": [dict(zip(("name", "outcome", "reason", "received_at"), r, strict=True))

@@ -60,16 +60,13 @@ import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
-
-from segments import X12InputError
-from segments.reader import open_regular
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
@@ -81,6 +78,8 @@ from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
 from scrubber.report import FileResult, Report
 from scrubber.textsafe import printable
+from segments import X12InputError
+from segments.reader import open_regular
 
 DUPLICATE_CLAIM = "DUP001"
 DUPLICATE_INTERCHANGE_NOTE = "025"
@@ -193,7 +192,7 @@ class Ingest:
             for done, path in enumerate(work, start=1):
                 if self.stopping:
                     break
-                self._process(path, lambda p=path: self._scrub(p))  # type: ignore[misc]
+                self._process(path, lambda p=path: self._scrub(p))  # type: ignore[misc]  # the default argument binds this iteration's path
                 if progress:
                     progress(self.totals, done, total)
         return self.totals
@@ -390,8 +389,8 @@ class Ingest:
             result = FileResult(str(work_path), error=("unreadable", "the file disappeared while being read"))
         sender = result.interchanges[0].isa.get(6).strip() if result.interchanges else ""
         isa13 = result.interchanges[0].isa.get(13) if result.interchanges else ""
-        row: dict[str, Any] = dict(name=name, work_name=work_path.name, size=size, sha256=digest, sender=sender,
-                                   isa13=isa13, received_at=_stamp())
+        row: dict[str, Any] = {"name": name, "work_name": work_path.name, "size": size, "sha256": digest,
+                               "sender": sender, "isa13": isa13, "received_at": _stamp()}
         if result.error is not None:
             reason = f"{result.error[0]}: {result.error[1]}"
             with staging.open(f"failed/{base}.reason.txt") as out:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from segments import to_decimal
-
 from scrubber.findings import Severity
 from scrubber.model import Claim
 from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
+from segments import to_decimal
 
 
 @rule("AUTH001", "prior-auth-missing", Severity.ERROR, stc="A6:252:PR",
@@ -40,7 +39,7 @@ def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         charge_threshold: line charge above which the number is required (0: always).
     References:
         X12 RFI 2459, "Authorization numbers found in 2300 loop v 2400 loop",
-        https://x12.org/resources/requests-for-interpretation/rfi-2459authorization-numbers-found-2300-loop-v-2400-loop ;
+        https://x12.org/resources/requests-for-interpretation/rfi-2459authorization-numbers-found-2300-loop-v-2400-loop
         HMSA, DME, prosthetics and orthotics HCPCS codes that require precertification,
         https://docslib.org/doc/1797641/dme-prosthetics-and-orthotics-hcpcs-codes-that-require-precertification
     """

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from segments import is_digits, to_decimal, to_int
-
+from scrubber.codesets import icd10cm_release, is_billable_icd10cm
 from scrubber.findings import Severity
 from scrubber.model import Claim, Npi, ServiceLine
-from scrubber.codesets import icd10cm_release, is_billable_icd10cm
 from scrubber.npi import is_valid_npi
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule
+from segments import is_digits, to_decimal, to_int
 
 
 @rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK", options=codes_option())
@@ -181,7 +180,8 @@ def diagnosis_pointer_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
             number = to_int(pointer, 2)
             if number is None or not 1 <= number <= count:
                 yield Hit(f"line {line.line_number} diagnosis pointer {pointer} points beyond the {count}"
-                          f" diagnosis code{'s' if count != 1 else ''} of the claim", line_loc(line), f"SV107-{i + 1}", line)
+                          f" diagnosis code{'s' if count != 1 else ''} of the claim", line_loc(line), f"SV107-{i + 1}",
+                          line)
 
 
 @rule("CLM006", "duplicate-claim", Severity.ERROR, stc="A3:78")
@@ -376,7 +376,8 @@ def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Options:
         codes: the HCPCS codes checked; places: the place-of-service codes refused.
     References:
-        Noridian JA DME, "Place of Service", https://med.noridianmedicare.com/web/jadme/claims-appeals/claim-submission/pos ;
+        Noridian JA DME, "Place of Service",
+        https://med.noridianmedicare.com/web/jadme/claims-appeals/claim-submission/pos
         Noridian JD DME, "DMEPOS and Inpatient Stays",
         https://med.noridianmedicare.com/web/jddme/claims-appeals/billing-situations/inpatient-stays ;
         Medicare Benefit Policy Manual (CMS Pub. 100-02), chapter 15, section 110,

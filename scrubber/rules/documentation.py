@@ -89,7 +89,8 @@ def order_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     types = set(ctx.options["types"])
     for line in _boot_lines_to_document(claim):
         if not any(p.report_type in types for p in _attachments(claim, line)):
-            yield Hit(f"L4386 line {line.line_number} has no order attachment (PWK01 one of {', '.join(sorted(types))})",
+            yield Hit(f"L4386 line {line.line_number} has no order attachment"
+                      f" (PWK01 one of {', '.join(sorted(types))})",
                       line_loc(line), "PWK01", line)
 
 
@@ -153,7 +154,8 @@ def attachment_control_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         return
     for pwk in claim.attachments:
         if pwk.transmission in SENT_TRANSMISSIONS and not (pwk.id_qualifier == "AC" and pwk.control_number):
-            yield Hit(f"claim PWK*{pwk.report_type}*{pwk.transmission} has no attachment control number (PWK05 AC, PWK06)",
+            yield Hit(f"claim PWK*{pwk.report_type}*{pwk.transmission} has no attachment control number"
+                      " (PWK05 AC, PWK06)",
                       pwk.loc, "PWK06")
     for line in boots:
         for pwk in line.attachments:
@@ -197,7 +199,8 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
         described = any(p.report_type in types for p in _attachments(claim, line)) or any(
             w in n.text.upper() for n in notes for w in words)
         if not described:
-            yield Hit(f"L4386 line {line.line_number} is the custom-fitted code but no PWK or NTE describes the fitting",
+            yield Hit(f"L4386 line {line.line_number} is the custom-fitted code but no PWK or NTE describes the"
+                      " fitting",
                       line_loc(line), "SV101-2", line)
 
 
@@ -235,7 +238,8 @@ def cmn_data_after_2023(claim: Claim, ctx: Context) -> Iterator[Hit]:
         cmn = [p for p in line.pwks if p.is_cmn_indicator]
         if cmn:
             yield Hit(f"line {line.line_number} dated {line.service_dates()[0]} carries the CMN indicator"
-                      f" PWK*CT*{cmn[0].transmission}; CMNs and DIFs were retired for 2023 on", cmn[0].loc, "PWK01", line)
+                      f" PWK*CT*{cmn[0].transmission}; CMNs and DIFs were retired for 2023 on", cmn[0].loc, "PWK01",
+                      line)
         if line.cr3 is not None:
             yield Hit(f"line {line.line_number} dated {line.service_dates()[0]} carries a CR3 (DME certification);"
                       " CMNs and DIFs were retired for 2023 on", line.cr3, "CR301", line)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from segments import to_int
-
 from scrubber.findings import Severity
 from scrubber.model import Claim, ServiceLine
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule, walking_boot_lines
+from segments import to_int
 
 LIABILITY_MODIFIERS = ("KX", "GA", "GZ", "GY")
 
@@ -66,7 +65,7 @@ def liability_modifier_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
         codes: the HCPCS codes checked.
     References:
         Noridian JD DME, "Utilize Correct Modifier(s) per HCPCS Code",
-        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/utilize-correct-modifier-s-per-hcpcs-code ;
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/utilize-correct-modifier-s-per-hcpcs-code
         Össur, "DMEPOS Modifiers", https://www.ossur.com/en-us/professionals/ossur-rr/dmepos-modifiers
     """
     for line in lines_billed(claim, ctx):
@@ -226,7 +225,8 @@ def gy_on_covered_item(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     for line in walking_boot_lines(claim):
         if "GY" in line.modifiers and not any(m in line.modifiers for m in ("KX", "GA", "GZ")):
-            yield Hit(f"L4386 line {line.line_number} carries GY (statutorily excluded) on a covered boot; an ulcer-only"
+            yield Hit(f"L4386 line {line.line_number} carries GY (statutorily excluded) on a covered boot; an"
+                      " ulcer-only"
                       " boot is A9283", line_loc(line), _element_of(line, "GY"), line)
 
 

@@ -71,7 +71,8 @@ def duplicate_modifier(claim: Claim, ctx: Context) -> Iterator[Hit]:
         seen: set[str] = set()
         for i, mod in enumerate(line.modifiers):
             if mod in seen:
-                yield Hit(f"L4386 line {line.line_number} repeats modifier {mod}", line_loc(line), f"SV101-{3 + i}", line)
+                yield Hit(f"L4386 line {line.line_number} repeats modifier {mod}", line_loc(line), f"SV101-{3 + i}",
+                          line)
             seen.add(mod)
 
 
@@ -132,5 +133,6 @@ def bilateral_50_on_dmepos(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     for line in lines_billed(claim, ctx):
         if "50" in line.modifiers:
-            yield Hit(f"{line.procedure} line {line.line_number} carries modifier 50; DMEPOS is billed one line per side"
+            yield Hit(f"{line.procedure} line {line.line_number} carries modifier 50; DMEPOS is billed one line"
+                      " per side"
                       " with RT or LT", line_loc(line), f"SV101-{3 + line.modifiers.index('50')}", line)

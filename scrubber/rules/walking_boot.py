@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from segments import to_decimal
-
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
 from scrubber.model import Claim
 from scrubber.rules.base import Context, Hit, codes_option, line_loc, lines_billed, rule, walking_boot_lines
+from segments import to_decimal
 
 
 @rule("WB001", "side-missing", Severity.ERROR, stc="A6:453", options=codes_option())
@@ -34,7 +33,7 @@ def side_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         codes: the HCPCS codes checked.
     References:
         Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
-        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service
         CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
         https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
@@ -64,7 +63,7 @@ def side_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
         codes: the HCPCS codes checked.
     References:
         Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
-        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service
         CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
         https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
@@ -93,7 +92,7 @@ def units_per_side(claim: Claim, ctx: Context) -> Iterator[Hit]:
         codes: the HCPCS codes checked.
     References:
         Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
-        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service
         CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
         https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
@@ -123,7 +122,7 @@ def same_side_repeated(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Remove the duplicate line or correct its side modifier.
     References:
         Noridian JD DME, "RT and LT Modifier Use Effective March 1, 2019 Date of Service",
-        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service ;
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/rt-and-lt-modifier-use-effective-march-1-2019-date-of-service
         CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
         https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
