@@ -51,6 +51,7 @@ class Redactor:
         #: Known values by their first word (longest first), so free text is searched in one pass.
         self._by_word: dict[str, list[tuple[str, int]]] = {}
         self._unworded: list[str] = []  # values with no letter or digit: searched the slow way
+        self._longest_word = 0  # no prefix longer than the longest first word can match
 
     def value(self, kind: str, value: str) -> str:
         """The placeholder for ``value`` (``kind`` is NAME, ID, DOB, ADDR or PHONE); "" stays ""."""
@@ -72,6 +73,7 @@ class Redactor:
         if word is None:
             self._unworded.append(value)
             return
+        self._longest_word = max(self._longest_word, len(word.group()))
         bucket = self._by_word.setdefault(word.group(), [])
         bucket.append((value, word.start()))
         bucket.sort(key=lambda entry: len(entry[0]), reverse=True)
@@ -143,7 +145,7 @@ class Redactor:
         """The longest known value that starts with ``word`` or a prefix of it (a value may run into
         more text: ``JONES01`` names element 1 of a "segment" ``JONES``), and where it starts."""
         letters = word.group()
-        for end in range(len(letters), _MIN_TEXT_VALUE - 1, -1):
+        for end in range(min(len(letters), self._longest_word), _MIN_TEXT_VALUE - 1, -1):
             for value, offset in self._by_word.get(letters[:end], ()):
                 at = word.start() - offset
                 if at >= done and text.startswith(value, at):
