@@ -203,7 +203,8 @@ class Ingest:
         ready = []
         seen: dict[str, tuple[int, int]] = {}
         try:
-            entries = sorted(os.scandir(self.inbox), key=lambda e: e.name)
+            with os.scandir(self.inbox) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             raise IngestAborted(f"cannot read the inbox {self.inbox}: {exc.strerror}") from None
         for entry in entries:
