@@ -19,6 +19,7 @@ Every unknown key, rule code, profile, option or wrong type raises
 from __future__ import annotations
 
 import fnmatch
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ class Config:
         return self.profiles[name]
 
 
-def load_config(path: str | Path | None = None, profile: str | None = None) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, profile: str | None = None) -> Config:
     """Built-in profiles, plus the user's TOML file at ``path``, resolved."""
     builtin = tomllib.loads(resources.files("scrubber").joinpath("profiles.toml").read_text("utf-8"))
     user: dict[str, Any] = {}
