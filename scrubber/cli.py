@@ -406,6 +406,8 @@ def rules(code: str | None, markdown: bool) -> None:
         stc += f" (STC10 {found.stc10})"
     click.echo(f"277CA: {stc}")
     click.echo(f"profiles: {', '.join(profiles) or 'none (enable it in a config)'}")
+    if found.origin != "scrubber":
+        click.echo(f"from: rule plugin {found.origin!r}")
     for name, option in found.options.items():
         click.echo(f"option {name} ({option.kind}, default {option.default!r}): {option.help}")
     click.echo("")

@@ -29,6 +29,7 @@ from typing import Any
 
 from scrubber.findings import Severity
 from scrubber.rules import REGISTRY, Rule
+from scrubber.rules.plugins import PROBLEMS as PLUGIN_PROBLEMS
 
 _TOP_KEYS = {"default_profile", "payers", "profiles", "rules"}
 _PROFILE_KEYS = {"description", "filing_indicators", "extends", "enable", "disable", "rules"}
@@ -81,7 +82,12 @@ class Config:
 
 
 def load_config(path: str | os.PathLike[str] | None = None, profile: str | None = None) -> Config:
-    """Built-in profiles, plus the user's TOML file at ``path``, resolved."""
+    """Built-in profiles, plus the user's TOML file at ``path``, resolved.
+
+    Raises :class:`ConfigError` when an installed rule plugin failed to load.
+    """
+    if PLUGIN_PROBLEMS:
+        raise ConfigError("; ".join(PLUGIN_PROBLEMS))
     builtin = tomllib.loads(resources.files("scrubber").joinpath("profiles.toml").read_text("utf-8"))
     user: dict[str, Any] = {}
     if path is not None:

@@ -21,7 +21,10 @@ WALKING_BOOT = "L4386"
 #: The prefabricated walking boots a DME MAC edits alike (the AFO policy's RT/LT and KX rules): the ``codes``
 #: option of WB001-WB003, KX001, KX002 and CLM001 (LCD L33686, article A52457).
 BOOT_CODES = ("L4360", "L4361", "L4386", "L4387")
-CODE_PATTERN = re.compile(r"^(WB|KX|MOD|DOC|AUTH|CLM)\d{3}$")
+#: The built-in families; a plugin's rules use a prefix of their own (``ACME001``), checked when it is loaded.
+BUILTIN_FAMILIES = ("WB", "KX", "MOD", "DOC", "AUTH", "CLM")
+#: Every rule code: two to eight capital letters (the family), three digits.
+CODE_PATTERN = re.compile(r"^[A-Z]{2,8}\d{3}$")
 DOC_SECTIONS = ("What it checks", "Why", "Failing", "Passing", "Fix")
 
 
@@ -73,6 +76,8 @@ class Rule:
     stc: str | None = None
     stc10: str | None = None
     options: Mapping[str, Option] = field(default_factory=dict)
+    #: Where the rule comes from: ``scrubber`` for the built-in pack, else the plugin's entry-point name.
+    origin: str = "scrubber"
 
     @property
     def doc(self) -> str:

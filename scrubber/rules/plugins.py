@@ -1,0 +1,68 @@
+"""Rules from other packages: the ``scrubber.rules`` entry point group.
+
+A payer's own edits live in their own package.  It declares, in its
+``pyproject.toml``::
+
+    [project.entry-points."scrubber.rules"]
+    acme = "acme_edits.rules"
+
+and the module named there registers its checks with
+:func:`scrubber.rules.rule`, under a family of its own (``ACME001``; the
+built-in families WB, KX, MOD, DOC, AUTH and CLM are refused).  Installed
+plugins are loaded after the built-in rules, in entry-point name order; their
+rules are off until a profile enables them (``enable = ["ACME*"]``).
+
+A plugin that fails to load registers nothing; the failure is kept in
+:data:`PROBLEMS`, and :func:`scrubber.config.load_config` turns it into a
+configuration error (exit 2): a scrubber that silently ran without a payer's
+edits would accept claims that payer rejects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from importlib.metadata import entry_points
+
+from scrubber.rules.base import BUILTIN_FAMILIES, REGISTRY
+
+GROUP = "scrubber.rules"
+_FAMILY = re.compile(r"[A-Z]+")
+
+#: One line for each plugin that could not be loaded.
+PROBLEMS: list[str] = []
+
+
+def load_plugins() -> list[str]:
+    """Load every installed rule plugin; the problems, one line each (also kept in :data:`PROBLEMS`)."""
+    problems: list[str] = []
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
+        where = f"rule plugin {ep.name!r} ({ep.value})"
+        before = set(REGISTRY)
+        try:
+            ep.load()
+        except Exception as exc:  # noqa: BLE001 - any failure of foreign code is reported, not raised
+            problems.append(f"{where} failed to load: {type(exc).__name__}: {exc}")
+            _drop(set(REGISTRY) - before)
+            continue
+        added = [code for code in REGISTRY if code not in before]
+        builtin = [code for code in added if _family(code) in BUILTIN_FAMILIES]
+        if builtin:
+            problems.append(f"{where} registers {', '.join(builtin)} in a built-in family"
+                            f" ({', '.join(BUILTIN_FAMILIES)}); a plugin's rules need a prefix of their own")
+            _drop(set(added))
+            continue
+        for code in added:
+            REGISTRY[code] = replace(REGISTRY[code], origin=ep.name)
+    PROBLEMS[:] = problems
+    return problems
+
+
+def _family(code: str) -> str:
+    match = _FAMILY.match(code)
+    return match.group() if match else ""
+
+
+def _drop(codes: set[str]) -> None:
+    for code in codes:
+        del REGISTRY[code]
