@@ -21,6 +21,7 @@ from scrubber.acks import ControlNumbers, default_control_start, write_acknowled
 from scrubber.beside import Beside
 from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, scrub_paths
+from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
@@ -373,6 +374,49 @@ def _now_given() -> bool:
 def _progress(totals: object, done: int, total: int) -> None:
     line = totals.line()  # type: ignore[attr-defined]  # the ingest Totals; typed loosely to keep ingest out of the CLI's imports
     click.echo(f"\r[{done}/{total}] {line}", nl=False, err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="ndjson", show_default=True,
+              help="ndjson: a claim per line; json: an array of claims; csv: a row per service line.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the export here.")
+@click.option("--redact", is_flag=True, help="Replace patient and subscriber PHI with placeholders.")
+def export(paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -> None:
+    """Write the claims of PATHS (837P files, directories of them, or - for standard input) as data,
+    without validating or judging them.  Columns and fields: docs/export.md.
+
+    Exit status: 0 every input exported, 2 an input could not be read (the others are still exported).
+    """
+    from scrubber.api import read_claims
+    from scrubber.engine import Unsupported, crash_reason, expand_paths, identify
+    from scrubber.export import Writer
+    from segments import X12InputError
+
+    if output and any(_same_file(output, p) for p in paths):
+        _fail(f"-o {output} is one of the inputs; the export would overwrite it")
+    stdin = _spool_stdin() if "-" in paths else None
+    failed: list[str] = []
+
+    def write(out: TextIO) -> None:
+        writer = Writer(out, fmt, Redactor(redact))
+        for path in expand_paths(stdin.name if p == "-" and stdin else p for p in paths):
+            shown = "stdin" if stdin is not None and path == stdin.name else printable(path)
+            try:
+                identify(path)
+                writer.write(read_claims(path), shown)
+            except (X12InputError, Unsupported) as exc:
+                failed.append(f"scrubber: {shown}: {exc}")
+            except OSError:
+                raise  # the output failed (a full disk, a closed pipe): _write says so
+            except Exception as exc:  # noqa: BLE001 - a bug on one file is that file's error; the others go on
+                failed.append(f"scrubber: {shown}: {crash_reason(exc, 'exported')}")
+        writer.close()
+
+    _write(write, output)
+    for line in failed:
+        click.echo(printable(line), err=True)
+    sys.exit(2 if failed else 0)
 
 
 @cli.command()

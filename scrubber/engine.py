@@ -83,12 +83,12 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
     return report
 
 
-def crash_reason(exc: BaseException) -> str:
+def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
     """One line naming an unexpected exception and where it was raised — not its message, which may
     quote the file's data (and so PHI)."""
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
-    return f"internal error ({type(exc).__name__}{where}); the file was not scrubbed, please report it"
+    return f"internal error ({type(exc).__name__}{where}); the file was not {done}, please report it"
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
