@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from scrubber.model import Claim, Npi, Party, Person, Pwk, Ref, ServiceLine
+from scrubber.model import Claim, Pwk
 from scrubber.redact import Redactor
 
 FORMATS = ("json", "ndjson", "csv")
@@ -67,32 +67,8 @@ _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![0-9.]+$)")
 
 
 def claim_record(claim: Claim, file: str, redactor: Redactor | None = None) -> dict[str, object]:
-    """One claim as export writes it (JSON and NDJSON), its people redacted when the redactor is on."""
-    r = redactor or Redactor(False)
-    return {
-        "file": file,
-        "isa13": claim.isa13,
-        "gs06": claim.gs06,
-        "st02": claim.st02,
-        "bht03": claim.bht03,
-        "claim_id": claim.claim_id,
-        "file_line": claim.loc.line,
-        "charge": claim.charge,
-        "place_of_service": claim.place_of_service,
-        "frequency": claim.frequency,
-        "filing_indicator": claim.filing_indicator,
-        "payer": {"id": claim.payer_id, "name": claim.payer_name},
-        "billing_provider": _provider(claim.billing, claim.billing_name),
-        "rendering_provider": _npi(claim.rendering),
-        "referring_provider": _npi(claim.referring),
-        "subscriber": _person(claim.subscriber, r),
-        "patient": _person(claim.patient, r),
-        "diagnoses": [{"qualifier": q, "code": c} for q, c in claim.diagnoses],
-        "prior_authorization": _ref(claim.prior_auth),
-        "original_reference": _ref(claim.original_reference),
-        "attachments": [_pwk(p) for p in claim.attachments],
-        "lines": [_line(ln) for ln in claim.lines],
-    }
+    """One claim as export writes it (JSON and NDJSON): its file, then :meth:`Claim.to_dict`."""
+    return {"file": file, **claim.to_dict(redactor)}
 
 
 def csv_rows(claim: Claim, file: str, redactor: Redactor | None = None) -> Iterator[dict[str, str]]:
@@ -166,59 +142,5 @@ def _safe(row: dict[str, str]) -> dict[str, str]:
     return {k: "'" + v if _FORMULA.match(v) else v for k, v in row.items()}
 
 
-def _person(person: Person | None, r: Redactor) -> dict[str, object] | None:
-    if person is None:
-        return None
-    return {
-        "last_name": r.value("NAME", person.last_name),
-        "first_name": r.value("NAME", person.first_name),
-        "member_id": r.value("ID", person.member_id),
-        "birth_date": r.value("DOB", person.birth_date),
-        "address": [r.value("ADDR", line) for line in person.address],
-    }
-
-
-def _npi(npi: Npi | None) -> dict[str, object] | None:
-    return None if npi is None else {"entity": npi.entity, "npi": npi.value, "file_line": npi.loc.line}
-
-
-def _provider(npi: Npi | None, name: Party | None) -> dict[str, object] | None:
-    if npi is None and name is None:
-        return None
-    return {
-        "npi": npi.value if npi else "",
-        "name": " ".join(part for part in (name.last_name, name.first_name) if part) if name else "",
-        "file_line": npi.loc.line if npi else None,
-    }
-
-
-def _ref(ref: Ref | None) -> dict[str, object] | None:
-    return None if ref is None else {"qualifier": ref.qualifier, "value": ref.value, "file_line": ref.loc.line}
-
-
-def _pwk(pwk: Pwk) -> dict[str, object]:
-    return {"report_type": pwk.report_type, "transmission": pwk.transmission, "id_qualifier": pwk.id_qualifier,
-            "control_number": pwk.control_number, "file_line": pwk.loc.line}
-
-
 def _pwk_text(pwk: Pwk) -> str:
     return f"{pwk.report_type}:{pwk.transmission}:{pwk.control_number}"
-
-
-def _line(ln: ServiceLine) -> dict[str, object]:
-    return {
-        "line_number": ln.line_number,
-        "file_line": ln.loc.line,
-        "procedure": ln.procedure,
-        "modifiers": list(ln.modifiers),
-        "charge": ln.charge,
-        "units": ln.units,
-        "unit_basis": ln.unit_basis,
-        "place_of_service": ln.place_of_service,
-        "diagnosis_pointers": list(ln.pointers),
-        "service_date": ln.service_date,
-        "prior_authorizations": [_ref(ref) for ref in ln.prior_auths],
-        "attachments": [_pwk(p) for p in ln.attachments],
-        "ordering_provider": _npi(ln.ordering),
-        "rendering_provider": _npi(ln.rendering),
-    }

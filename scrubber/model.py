@@ -8,7 +8,7 @@ came from so findings can point at the exact place in the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from segments import to_int
 
@@ -16,6 +16,19 @@ from segments import to_int
 SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
 #: PWK02 values of the 2400 "DME CMN Indicator" PWK (always PWK01 = CT).
 CMN_INDICATOR_CODES = frozenset({"AB", "AD", "AF", "AG", "NS"})
+
+
+class Redacts(Protocol):
+    """What ``to_dict`` asks of a redactor (:class:`scrubber.redact.Redactor`): a placeholder for a value."""
+
+    def value(self, kind: str, value: str) -> str: ...
+
+
+class _Plain:
+    """No redaction."""
+
+    def value(self, kind: str, value: str) -> str:
+        return value
 
 
 class Loc(NamedTuple):
@@ -41,6 +54,10 @@ class Pwk:
     control_number: str
     loc: Loc
 
+    def to_dict(self) -> dict[str, object]:
+        return {"report_type": self.report_type, "transmission": self.transmission,
+                "id_qualifier": self.id_qualifier, "control_number": self.control_number, "file_line": self.loc.line}
+
     @property
     def is_cmn_indicator(self) -> bool:
         """True for the 2400 DME CMN indicator (``PWK*CT*AD`` and kin), not an attachment."""
@@ -60,6 +77,9 @@ class Npi:
     value: str
     loc: Loc
 
+    def to_dict(self) -> dict[str, object]:
+        return {"entity": self.entity, "npi": self.value, "file_line": self.loc.line}
+
 
 @dataclass(frozen=True, slots=True)
 class Note:
@@ -77,6 +97,9 @@ class Ref:
     qualifier: str
     value: str
     loc: Loc
+
+    def to_dict(self) -> dict[str, object]:
+        return {"qualifier": self.qualifier, "value": self.value, "file_line": self.loc.line}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +122,16 @@ class Person:
     member_id: str = ""
     birth_date: str = ""
     address: tuple[str, ...] = ()
+
+    def to_dict(self, redactor: Redacts | None = None) -> dict[str, object]:
+        r = redactor or _Plain()
+        return {
+            "last_name": r.value("NAME", self.last_name),
+            "first_name": r.value("NAME", self.first_name),
+            "member_id": r.value("ID", self.member_id),
+            "birth_date": r.value("DOB", self.birth_date),
+            "address": [r.value("ADDR", line) for line in self.address],
+        }
 
 
 @dataclass
@@ -127,6 +160,25 @@ class ServiceLine:
     notes: list[Note] = field(default_factory=list)
     #: The 2400 CR3 (DME certification) segment, if any.
     cr3: Loc | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The line as ``scrubber export`` writes it (docs/export.md)."""
+        return {
+            "line_number": self.line_number,
+            "file_line": self.loc.line,
+            "procedure": self.procedure,
+            "modifiers": list(self.modifiers),
+            "charge": self.charge,
+            "units": self.units,
+            "unit_basis": self.unit_basis,
+            "place_of_service": self.place_of_service,
+            "diagnosis_pointers": list(self.pointers),
+            "service_date": self.service_date,
+            "prior_authorizations": [ref.to_dict() for ref in self.prior_auths],
+            "attachments": [p.to_dict() for p in self.attachments],
+            "ordering_provider": self.ordering.to_dict() if self.ordering else None,
+            "rendering_provider": self.rendering.to_dict() if self.rendering else None,
+        }
 
     @property
     def number(self) -> int | None:
@@ -189,6 +241,38 @@ class Claim:
     referring: Npi | None = None
     #: 2300 REF*F8: the payer's control number of the claim a replacement or void (CLM05-3 7, 8) corrects.
     original_reference: Ref | None = None
+
+    def to_dict(self, redactor: Redacts | None = None) -> dict[str, object]:
+        """The claim as ``scrubber export`` writes it (docs/export.md), its people through ``redactor``."""
+        billing_name = self.billing_name
+        return {
+            "isa13": self.isa13,
+            "gs06": self.gs06,
+            "st02": self.st02,
+            "bht03": self.bht03,
+            "claim_id": self.claim_id,
+            "file_line": self.loc.line,
+            "charge": self.charge,
+            "place_of_service": self.place_of_service,
+            "frequency": self.frequency,
+            "filing_indicator": self.filing_indicator,
+            "payer": {"id": self.payer_id, "name": self.payer_name},
+            "billing_provider": None if self.billing is None and billing_name is None else {
+                "npi": self.billing_npi,
+                "name": " ".join(p for p in (billing_name.last_name, billing_name.first_name) if p)
+                if billing_name else "",
+                "file_line": self.billing.loc.line if self.billing else None,
+            },
+            "rendering_provider": self.rendering.to_dict() if self.rendering else None,
+            "referring_provider": self.referring.to_dict() if self.referring else None,
+            "subscriber": self.subscriber.to_dict(redactor),
+            "patient": self.patient.to_dict(redactor) if self.patient else None,
+            "diagnoses": [{"qualifier": q, "code": c} for q, c in self.diagnoses],
+            "prior_authorization": self.prior_auth.to_dict() if self.prior_auth else None,
+            "original_reference": self.original_reference.to_dict() if self.original_reference else None,
+            "attachments": [p.to_dict() for p in self.attachments],
+            "lines": [ln.to_dict() for ln in self.lines],
+        }
 
     @property
     def attachments(self) -> list[Pwk]:
