@@ -23,13 +23,11 @@ import tempfile
 import weakref
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
+from scrubber.claimresult import ClaimResult
 from scrubber.findings import Finding, Severity
 from scrubber.model import Claim, Npi, Party, Person, Ref, ServiceLine
-
-if TYPE_CHECKING:
-    from scrubber.report import ClaimResult
 
 #: Claims kept in memory before the store spills to disk.
 SPILL_AFTER = 2000
@@ -209,8 +207,6 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
 
 
 def _decode(data: tuple[Any, ...]) -> ClaimResult:
-    from scrubber.report import ClaimResult
-
     claim, profile, findings, transaction_rejected = data
     (claim_id, loc, st02, isa13, gs06, bht03, charge, pos, facility, frequency, filing, payer_name, payer_id, billing,
      name, trace, lines, subscriber, patient, first_index, last_index) = claim

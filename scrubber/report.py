@@ -1,4 +1,8 @@
-"""The result tree every formatter reads: Report → FileResult → transactions and claims."""
+"""The result tree every formatter reads: Report → FileResult → transactions and claims.
+
+:class:`ClaimResult` lives in :mod:`scrubber.claimresult` (the claim store keeps them) and is
+re-exported here with the status names.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from scrubber import __version__
+from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
 from scrubber.claimstore import ClaimStore
-from scrubber.findings import Finding, Severity
+from scrubber.findings import Severity
 from scrubber.ig import IgError
-from scrubber.model import Claim, Party
+from scrubber.model import Party
 from scrubber.redact import Redactor
 from segments import EnvelopeError, Segment
 
-ACCEPTED, REJECTED, PARTIAL, ERROR = "accepted", "rejected", "partial", "error"
+__all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "ClaimResult", "FileResult", "GroupResult",
+           "InterchangeResult", "Report", "TransactionResult"]
+
+PARTIAL, ERROR = "partial", "error"
 
 
 @dataclass
@@ -54,71 +62,6 @@ class TransactionResult:
                           for e in self.ig_errors],
             "ig_errors_omitted": self.ig_errors_omitted,
             "envelope_errors": [_envelope_dict(e, r) for e in self.envelope_errors],
-        }
-
-
-@dataclass
-class ClaimResult:
-    """One claim with its profile, findings and verdict."""
-
-    claim: Claim
-    profile: str
-    findings: list[Finding] = field(default_factory=list)
-    transaction_rejected: bool = False
-
-    @property
-    def status(self) -> str:
-        if self.transaction_rejected or any(f.severity is Severity.ERROR for f in self.findings):
-            return REJECTED
-        return ACCEPTED
-
-    @property
-    def accepted(self) -> bool:
-        return self.status == ACCEPTED
-
-    @property
-    def rejected(self) -> bool:
-        return self.status == REJECTED
-
-    @property
-    def rule_codes(self) -> list[str]:
-        """The rule codes of all findings, in order."""
-        return [f.rule for f in self.findings]
-
-    def rejected_by(self, code: str) -> bool:
-        """True when rule ``code`` gave this claim an error finding."""
-        return any(f.rule == code and f.severity is Severity.ERROR for f in self.findings)
-
-    def has_finding(self, code: str) -> bool:
-        """True when rule ``code`` gave any finding (error, warning or info)."""
-        return code in self.rule_codes
-
-    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
-        r = redactor or Redactor(False)
-        c = self.claim
-        return {
-            "claim_id": c.claim_id,
-            "st02": c.st02,
-            "status": self.status,
-            "profile": self.profile,
-            "file_line": c.loc.line,
-            "charge": c.charge,
-            "payer_id": c.payer_id,
-            "filing_indicator": c.filing_indicator,
-            "subscriber": r.person(c.subscriber),
-            "patient": r.person(c.patient),
-            "lines": [
-                {
-                    "line_number": ln.number,
-                    "procedure": ln.procedure,
-                    "modifiers": list(ln.modifiers),
-                    "units": ln.units,
-                    "service_date": ln.service_date,
-                    "charge": ln.charge,
-                }
-                for ln in c.lines
-            ],
-            "findings": [{**f.to_dict(), "message": r.text(f.message)} for f in self.findings],
         }
 
 

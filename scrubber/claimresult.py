@@ -1,0 +1,76 @@
+"""One claim's verdict: the claim, its profile, its findings, and whether its transaction set was rejected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scrubber.findings import Finding, Severity
+from scrubber.model import Claim
+from scrubber.redact import Redactor
+
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+@dataclass
+class ClaimResult:
+    """One claim with its profile, findings and verdict."""
+
+    claim: Claim
+    profile: str
+    findings: list[Finding] = field(default_factory=list)
+    transaction_rejected: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.transaction_rejected or any(f.severity is Severity.ERROR for f in self.findings):
+            return REJECTED
+        return ACCEPTED
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == ACCEPTED
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == REJECTED
+
+    @property
+    def rule_codes(self) -> list[str]:
+        """The rule codes of all findings, in order."""
+        return [f.rule for f in self.findings]
+
+    def rejected_by(self, code: str) -> bool:
+        """True when rule ``code`` gave this claim an error finding."""
+        return any(f.rule == code and f.severity is Severity.ERROR for f in self.findings)
+
+    def has_finding(self, code: str) -> bool:
+        """True when rule ``code`` gave any finding (error, warning or info)."""
+        return code in self.rule_codes
+
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+        r = redactor or Redactor(False)
+        c = self.claim
+        return {
+            "claim_id": c.claim_id,
+            "st02": c.st02,
+            "status": self.status,
+            "profile": self.profile,
+            "file_line": c.loc.line,
+            "charge": c.charge,
+            "payer_id": c.payer_id,
+            "filing_indicator": c.filing_indicator,
+            "subscriber": r.person(c.subscriber),
+            "patient": r.person(c.patient),
+            "lines": [
+                {
+                    "line_number": ln.number,
+                    "procedure": ln.procedure,
+                    "modifiers": list(ln.modifiers),
+                    "units": ln.units,
+                    "service_date": ln.service_date,
+                    "charge": ln.charge,
+                }
+                for ln in c.lines
+            ],
+            "findings": [{**f.to_dict(), "message": r.text(f.message)} for f in self.findings],
+        }
