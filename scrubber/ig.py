@@ -20,11 +20,13 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from scrubber.igerrors import IgError, IgUnavailable, as_pyx12_reads, segment_errors
+from scrubber.igerrors import pyx12_line as _line
 from scrubber.model import CMN_INDICATOR_CODES
-from segments import Segment, open_x12, pad_isa_fields, terminated
+from segments import Segment, open_x12, terminated
 
 SUPPORTED_VERSION = "005010X222A1"
 #: ``compiled``: pyx12's map compiled into tables (:mod:`scrubber.igc`); ``pyx12``: pyx12 itself.
@@ -32,51 +34,12 @@ ENGINES = ("compiled", "pyx12", "none")
 DEFAULT_ENGINE = "compiled"
 #: Segments per chunk handed to a pyx12 worker with ``--jobs`` (about 800 claims).
 CHUNK_SEGMENTS = 20_000
-#: pyx12 segment codes that are not 999 IK304 codes, mapped to "segment has data element errors".
-_NONSTANDARD_SEGMENT_CODES = {"SEG1": "8", "HL1": "8", "HL2": "8", "LX": "8"}
+
+__all__ = ["CHUNK_SEGMENTS", "DEFAULT_ENGINE", "ENGINES", "SUPPORTED_VERSION", "IgError", "IgUnavailable",
+           "QualifierRefiner", "as_pyx12_reads", "is_false_positive", "refine_syntax", "segment_errors", "validate"]
 
 logging.getLogger("pyx12").addHandler(logging.NullHandler())
 logging.getLogger("pyx12").propagate = False
-
-
-@dataclass(frozen=True, slots=True)
-class IgError:
-    """One implementation-guide error, in the shape a 999 IK3/IK4 needs."""
-
-    segment: str
-    position: int
-    index: int
-    code: str
-    message: str
-    element: str = ""
-    element_position: int | None = None
-    component_position: int | None = None
-    data_element: str = ""
-    value: str | None = None
-    loop: str = ""
-    file_line: int = 0
-    claim_id: str | None = None
-    trigger_position: int | None = None
-
-    @property
-    def is_element_error(self) -> bool:
-        return self.element_position is not None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "segment": self.segment,
-            "position": self.position,
-            "loop": self.loop,
-            "element": self.element,
-            "code": self.code,
-            "file_line": self.file_line,
-            "claim_id": self.claim_id,
-            "message": self.message,
-        }
-
-
-class IgUnavailable(Exception):
-    """The file could not be judged (no map for its version, engine failure)."""
 
 
 def validate(path: str | os.PathLike[str], jobs: int = 1, engine: str = DEFAULT_ENGINE) -> list[IgError]:
@@ -356,37 +319,10 @@ def _errors(tree: dict[str, Any]) -> Iterator[IgError]:
                          for ele in seg["elements"]])
 
 
-Problem = tuple[str, str, str | None]
-
-
-def segment_errors(seg_id: str, seg_count: int | None, cur_line: int | None, errors: list[Problem],
-                   elements: list[tuple[int, int | None, str | None, list[Problem]]]) -> Iterator[IgError]:
-    """One of pyx12's error-tree segments (its own errors, then its elements') as :class:`IgError` records."""
-    base = IgError(seg_id, seg_count or 0, cur_line or 0, "", "")
-    for code, message, value in errors:
-        yield replace(base, code=_NONSTANDARD_SEGMENT_CODES.get(code, code), message=message, value=value)
-    for ele_pos, subele_pos, data_ele, problems in elements:
-        element = f"{seg_id}{ele_pos:02d}" + (f"-{subele_pos}" if subele_pos else "")
-        for code, message, value in problems:
-            yield replace(base, code=code, message=message, value=value, element=element,
-                          element_position=ele_pos, component_position=subele_pos, data_element=data_ele or "")
-
-
 def _normalised(segments: Iterable[Segment]) -> Iterator[str]:
     """The input as pyx12 reads best: one segment per line, fixed-width ISA."""
     for seg in segments:
         yield _line(seg)
-
-
-def _line(seg: Segment) -> str:
-    return terminated(seg.delimiters.element.join(as_pyx12_reads(seg)), seg.delimiters)
-
-
-def as_pyx12_reads(seg: Segment) -> list[str]:
-    """The segment's elements as pyx12 is given them: an ISA of 16 elements padded to its fixed widths."""
-    if seg.id == "ISA" and len(seg.elements) == 17:
-        return [seg.elements[0], *pad_isa_fields(seg.elements[1:16]), seg.elements[16][:1] or seg.delimiters.component]
-    return seg.elements
 
 
 class _TextSource(io.TextIOBase):

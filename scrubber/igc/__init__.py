@@ -18,10 +18,11 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from scrubber.ig import IgError, IgUnavailable, _line, as_pyx12_reads, segment_errors
 from scrubber.igc.fields import PyxCrash
 from scrubber.igc.tables import Comp, Elem, Seg, Tables, load
 from scrubber.igc.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
+from scrubber.igerrors import IgError, IgUnavailable, as_pyx12_reads, segment_errors
+from scrubber.igerrors import pyx12_line as _line
 from segments import Segment, open_x12
 
 __all__ = ["NotCompiled", "segment_ids", "validate", "validate_progressively", "validate_segments"]
