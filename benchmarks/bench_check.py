@@ -1,6 +1,6 @@
 """Benchmark ``scrubber check --format json --ack-dir``: wall time, claims per second, peak memory; and x12valid.
 
-Generates deterministic batches with ``scrubber.generate`` (1-4 lines a claim, about a third L4386,
+Generates deterministic batches with ``scrubber.harness.generate`` (1-4 lines a claim, about a third L4386,
 bilateral pairs, other boot and office codes, PWK and REF*G1 where the payer wants them, a few rule
 and IG defects, 100 claims per ST), then times under GNU ``/usr/bin/time -v``, one run after another:
 
@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scrubber.generate import GenerateOptions, generate
+from scrubber.harness.generate import GenerateOptions, generate
 
 DEFECTS = (("WB001", 0.02), ("KX001", 0.02), ("DOC001", 0.02), ("CLM004", 0.01), ("IG-BAD-DATE", 0.01))
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench_check import fastest
 
-from scrubber.synth import ClaimSpec, build_837
+from scrubber.harness.synth import ClaimSpec, build_837
 
 
 def nested_hl(levels: int) -> str:

@@ -1,6 +1,6 @@
 """Benchmark ``scrubber ingest --jobs 1`` against ``--jobs 2`` on one generated batch split into several files.
 
-Generates ``--files`` files holding ``--claims`` claims in all (``scrubber.generate``: 1-4 lines a
+Generates ``--files`` files holding ``--claims`` claims in all (``scrubber.harness.generate``: 1-4 lines a
 claim, a third L4386, a few defects, 100 claims per ST, distinct claim IDs and ISA13 per file), copies
 them into a fresh inbox for each run and times the installed ``scrubber ingest`` (implementation-guide
 validation on: the compiled engine unless ``--ig-engine`` says otherwise).
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scrubber.generate import GenerateOptions, generate
+from scrubber.harness.generate import GenerateOptions, generate
 
 DEFECTS = (("WB001", 0.02), ("KX001", 0.02), ("CLM004", 0.01), ("IG-BAD-DATE", 0.02))
 

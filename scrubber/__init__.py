@@ -12,9 +12,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from scrubber.api import list_rules, read_claims, scrub
+    from scrubber.claims.model import Claim, ServiceLine
     from scrubber.config import Config, ConfigError, load_config
     from scrubber.findings import Finding, Severity
-    from scrubber.model import Claim, ServiceLine
     from scrubber.report import ClaimResult, FileResult, Report
     from scrubber.rules import Rule
 
@@ -22,7 +22,7 @@ _PUBLIC = {
     "scrub": "scrubber.api", "read_claims": "scrubber.api", "list_rules": "scrubber.api",
     "Config": "scrubber.config", "ConfigError": "scrubber.config", "load_config": "scrubber.config",
     "Finding": "scrubber.findings", "Severity": "scrubber.findings",
-    "Claim": "scrubber.model", "ServiceLine": "scrubber.model",
+    "Claim": "scrubber.claims.model", "ServiceLine": "scrubber.claims.model",
     "Report": "scrubber.report", "FileResult": "scrubber.report", "ClaimResult": "scrubber.report",
     "Rule": "scrubber.rules",
 }

@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 from scrubber import ig
+from scrubber.claims.mapping import ClaimBuilder
+from scrubber.claims.model import Claim
 from scrubber.config import Config, ConfigError, load_config
 from scrubber.engine import Options, scrub_paths
-from scrubber.mapping import ClaimBuilder
-from scrubber.model import Claim
 from scrubber.report import Report
 from scrubber.rules import REGISTRY, Rule
 from segments import EnvelopeWalker, open_x12
@@ -69,7 +69,7 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
 def read_claims(source: Source) -> Iterator[Claim]:
     """The claims of an 837P, one at a time as they are read, without validating or judging them.
 
-    Each :class:`~scrubber.model.Claim` carries its billing provider,
+    Each :class:`~scrubber.claims.model.Claim` carries its billing provider,
     subscriber, patient, payer, diagnoses, service lines (procedure,
     modifiers, units, dates), attachments (PWK), references and the file
     line of each.  Raises :class:`segments.X12InputError` for input that is

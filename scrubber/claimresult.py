@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scrubber.claims.model import Claim
 from scrubber.findings import Finding, Severity
-from scrubber.model import Claim
 from scrubber.redact import Redactor
 
 ACCEPTED, REJECTED = "accepted", "rejected"

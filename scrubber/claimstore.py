@@ -1,7 +1,7 @@
 """A file's judged claims, in file order, with memory that does not grow with the file.
 
 Up to :data:`SPILL_AFTER` claims are kept as they are.  Past that, each claim
-is reduced to plain tuples (and :class:`~scrubber.model.Loc` named tuples) —
+is reduced to plain tuples (and :class:`~scrubber.claims.model.Loc` named tuples) —
 what the reports and acknowledgments read after judging: identifiers, charge,
 payer, billing provider, trace, persons, line summaries, findings — and
 pickled to an anonymous temporary file (unlinked as it is made, so patient
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
+from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine
 from scrubber.findings import Finding, Severity
-from scrubber.model import Claim, Npi, Party, Person, Ref, ServiceLine
 
 #: Claims kept in memory before the store spills to disk.
 SPILL_AFTER = 2000

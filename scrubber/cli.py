@@ -223,8 +223,8 @@ def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, floa
     import json
     import os
 
-    from scrubber.generate import GenerateOptions, catalogue
-    from scrubber.generate import generate as build
+    from scrubber.harness.generate import GenerateOptions, catalogue
+    from scrubber.harness.generate import generate as build
 
     if list_defects:
         for code, kind, describe in catalogue():
@@ -264,8 +264,8 @@ def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, floa
 def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
            now: str | None, ig_engine: str) -> None:
     """Scrub PATHS and compare every claim with MANIFEST; exit 0 only when everything matches."""
-    from scrubber.expect import ManifestError, expect_files, load_manifest
     from scrubber.formatters.expectations import render_expect_junit, render_expect_text
+    from scrubber.harness.expect import ManifestError, expect_files, load_manifest
 
     try:
         loaded = load_manifest(manifest)

@@ -7,7 +7,7 @@ One file goes through three steps:
 2. :mod:`scrubber.ig` validates it against the implementation guide: the
    compiled engine batch by batch as step 3 asks (a second read of the file,
    in this process; with ``--jobs`` 2 and up, in a worker process beside it),
-   pyx12 in a first pass (:mod:`scrubber.igfeed`);
+   pyx12 in a first pass (:mod:`scrubber.ig.feed`);
 3. a streaming pass walks the envelopes, maps claims, places each
    implementation-guide error on its segment and runs each claim's profile
    rules as soon as the claim is complete.
@@ -28,11 +28,11 @@ from datetime import date
 from pathlib import Path
 
 from scrubber import ig
+from scrubber.claims.mapping import ClaimBuilder
+from scrubber.claims.model import Claim
 from scrubber.config import Config, RuleSetting
 from scrubber.findings import Finding, Severity
-from scrubber.igfeed import LazyFeed, ListFeed, StreamFeed
-from scrubber.mapping import ClaimBuilder
-from scrubber.model import Claim
+from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
 from scrubber.textsafe import printable

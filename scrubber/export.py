@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from scrubber.model import Claim, Pwk
+from scrubber.claims.model import Claim, Pwk
 from scrubber.redact import Redactor
 
 FORMATS = ("json", "ndjson", "csv")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from scrubber.model import Person
+from scrubber.claims.model import Person
 
 #: 837P loops whose NM1/N3/N4/DMG/REF describe the subscriber or patient.
 PHI_LOOPS = frozenset({"2010BA", "2010CA", "2330A"})

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from scrubber import __version__
 from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
+from scrubber.claims.model import Party
 from scrubber.claimstore import ClaimStore
 from scrubber.findings import Severity
 from scrubber.ig import IgError
-from scrubber.model import Party
 from scrubber.redact import Redactor
 from segments import EnvelopeError, Segment
 
@@ -175,7 +175,7 @@ class Report:
         """
         redactor = Redactor(enabled)
         if enabled:
-            from scrubber.igc import segment_ids
+            from scrubber.ig.compiled import segment_ids
 
             known = segment_ids()
             for f in self.files:

@@ -10,8 +10,8 @@ import pytest
 from helpers import NOW, run_cli
 from scrubber import ig
 from scrubber.acks.ack277 import ANNOTATION_LIMIT
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.rules import REGISTRY
-from scrubber.synth import ClaimSpec, LineSpec, build_837
 from segments import Segment, read_segments
 from test_rules import CASES
 

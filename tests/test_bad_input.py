@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import check_json, run_cli
-from scrubber.synth import ClaimSpec, build_837
+from scrubber.harness.synth import ClaimSpec, build_837
 
 GOOD = build_837([ClaimSpec()])
 
@@ -149,7 +149,8 @@ def _die(*args: object) -> list[object]:
 @pytest.mark.parametrize("engine", ["compiled", "pyx12"])
 def test_a_dying_validator_worker_is_a_note_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             engine: str) -> None:
-    from scrubber import ig, igfeed
+    from scrubber import ig
+    from scrubber.ig import feed as igfeed
 
     monkeypatch.setattr(ig, "_run_lines", _die)
     monkeypatch.setattr(igfeed, "_stream", _die)

@@ -10,7 +10,7 @@ import pytest
 import scrubber.claimstore
 from scrubber.config import load_config
 from scrubber.engine import Options, scrub_file
-from scrubber.synth import ClaimSpec, LineSpec, build_837
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 
 
 def scrub(path: Path):  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from helpers import NOW, check_json, run_cli
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.rules import REGISTRY
-from scrubber.synth import ClaimSpec, LineSpec, build_837
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo.837"
 
@@ -160,8 +160,9 @@ def test_python_m_scrubber_runs() -> None:
 @pytest.mark.parametrize("engine", ["compiled", "pyx12"])
 def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  engine: str) -> None:
-    from scrubber import ig, igc
-    from scrubber.generate import GenerateOptions, generate
+    from scrubber import ig
+    from scrubber.harness.generate import GenerateOptions, generate
+    from scrubber.ig import compiled as igc
 
     monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 60)  # pyx12: a chunk of one or two sets
     monkeypatch.setattr(igc, "BATCH_SEGMENTS", 7)  # compiled: errors streamed every seven segments

@@ -123,7 +123,8 @@ def test_jobs_2_gives_the_same_report_as_jobs_1(tmp_path: Path, monkeypatch: pyt
     """--jobs streams the compiled validator's errors, or splits each file at transaction sets for pyx12;
     the verdicts must not change."""
     from helpers import NOW, run_cli
-    from scrubber import ig, igc
+    from scrubber import ig
+    from scrubber.ig import compiled as igc
 
     monkeypatch.setattr(ig, "CHUNK_SEGMENTS", 1)  # every transaction set a chunk of its own
     monkeypatch.setattr(igc, "BATCH_SEGMENTS", 3)  # a batch of errors every three segments

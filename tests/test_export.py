@@ -15,7 +15,7 @@ import pytest
 import scrubber
 from helpers import run_cli
 from scrubber.export import CSV_COLUMNS
-from scrubber.synth import ClaimSpec, LineSpec, build_837
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo.837"

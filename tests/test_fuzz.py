@@ -32,10 +32,10 @@ from hypothesis import strategies as st
 from lxml import etree, html
 
 from helpers import CORPUS, NOW
+from scrubber.claims.mapping import LoopTracker
 from scrubber.cli import cli
-from scrubber.mapping import LoopTracker
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.redact import PHI_LOOPS
-from scrubber.synth import ClaimSpec, LineSpec, build_837
 from segments import X12InputError, read_segments
 
 HOSTILE = ["NaN", "sNaN", "Infinity", "1E999999999", "-0", "²", "①", "١٢٣", "\x1b[2J\x1b[31m", "\x00", "\x07\x08",

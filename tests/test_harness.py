@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import NOW, run_cli
-from scrubber.generate import DEFECTS, IG_DEFECTS, RULE_DEFECTS, GenerateOptions, generate
+from scrubber.harness.generate import DEFECTS, IG_DEFECTS, RULE_DEFECTS, GenerateOptions, generate
 from scrubber.rules import REGISTRY
 from segments import read_segments
 

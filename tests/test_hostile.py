@@ -24,8 +24,8 @@ from helpers import NOW, check_json, ledger_rows, recount_se, run_cli
 from scrubber import claimstore
 from scrubber.cli import cli
 from scrubber.config import load_config
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.ingest import Ingest, IngestOptions
-from scrubber.synth import ClaimSpec, LineSpec, build_837
 from segments import read_segments, to_decimal
 
 PHI = ("DOE", "JORDAN", "1EG4TE5MK73", "19500101", "200 SAMPLE STREET", "PAT QUINN", "5555550100")

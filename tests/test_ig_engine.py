@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import CORPUS
-from scrubber import engine, ig, igc
-from scrubber.generate import GenerateOptions, generate
-from scrubber.synth import ClaimSpec, build_837
+from scrubber import engine, ig
+from scrubber.harness.generate import GenerateOptions, generate
+from scrubber.harness.synth import ClaimSpec, build_837
+from scrubber.ig import compiled as igc
 from segments import Delimiters, read_segments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +111,7 @@ def test_tables_hold_pyx12s_map_node_for_node() -> None:
     """Every loop and segment of pyx12's X222A1 map, with its path, usage, repeat and element specs."""
     import pyx12.params
 
-    from scrubber.igc.tables import Seg, compile_tables, nodes_by_path
+    from scrubber.ig.compiled.tables import Seg, compile_tables, nodes_by_path
 
     theirs = {n.get_path(): n for n in pyx12.map_if.load_map_file("837.5010.X222.A1.xml", pyx12.params.params())
               .loop_segment_iterator() if n.get_path() != "/"}
@@ -129,7 +130,7 @@ def test_tables_hold_pyx12s_map_node_for_node() -> None:
 
 def test_compiled_tables_are_cached_and_a_broken_cache_is_rebuilt(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from scrubber.igc import tables
+    from scrubber.ig.compiled import tables
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = tables.load()
@@ -194,7 +195,7 @@ def test_the_corpus_holds_files_with_errors_of_every_kind() -> None:
 @pytest.mark.parametrize("batch", [1, 7, 2000])
 def test_errors_streamed_from_a_worker_are_pyx12s(tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``check --jobs 2`` places: the compiled validator's batches, read from a worker process."""
-    from scrubber.igfeed import StreamFeed
+    from scrubber.ig.feed import StreamFeed
 
     monkeypatch.setattr(igc, "BATCH_SEGMENTS", batch)
     path = tmp_path / "batch.837"

@@ -17,8 +17,8 @@ import pytest
 
 from helpers import NOW, ledger_rows, run_cli
 from scrubber import ig
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.ingest.pipeline import STEPS
-from scrubber.synth import ClaimSpec, LineSpec, build_837
 from segments import read_segments
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

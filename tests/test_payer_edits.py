@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import NOW, check_json, recount_se, run_cli
-from scrubber.synth import ClaimSpec, LineSpec, build_837, interchange, transaction_segments
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837, interchange, transaction_segments
 from segments import read_segments
 from test_acks import pyx12_errors
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lxml import etree, html
 
 from helpers import NOW, run_cli
-from scrubber.synth import ClaimSpec, LineSpec, build_837
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 
 FORMATS = ("text", "json", "html", "junit")
 

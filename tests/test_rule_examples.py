@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from helpers import check_json, recount_se
+from scrubber.harness.synth import ClaimSpec, build_837
 from scrubber.rules import REGISTRY, Rule
-from scrubber.synth import ClaimSpec, build_837
 
 #: Rules added or changed by issue 13: their examples must run.
 MUST_RUN = {"WB001", "WB002", "WB003", "WB006", "KX001", "KX002", "KX005", "KX007", "KX008", "MOD003", "MOD004",

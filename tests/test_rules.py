@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from helpers import check_json
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.rules import REGISTRY
-from scrubber.synth import ClaimSpec, LineSpec, build_837
 
 MEDICARE = {"filing_indicator": "MB"}
 COMMERCIAL = {"filing_indicator": "CI", "payer_id": "COMM01", "payer_name": "SYNTHETIC HEALTH PLAN"}

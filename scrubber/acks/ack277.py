@@ -21,8 +21,8 @@ from decimal import Decimal
 from itertools import count, groupby
 
 from scrubber.acks.envelope import Elements, clean
+from scrubber.claims.model import Claim, Party
 from scrubber.findings import Finding, Severity
-from scrubber.model import Claim, Party
 from scrubber.report import ClaimResult, TransactionResult
 from scrubber.rules import REGISTRY
 from segments import Delimiters, to_decimal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from scrubber.expect import FileVerdict
+from scrubber.harness.expect import FileVerdict
 from scrubber.textsafe import xml_safe
 
 

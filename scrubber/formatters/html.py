@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from lxml import etree, html
 
 from scrubber import __version__
+from scrubber.claims.mapping import LoopTracker
 from scrubber.findings import Finding
 from scrubber.formatters.escape import H as E
 from scrubber.formatters.escape import css_class
 from scrubber.ig import IgError
-from scrubber.mapping import LoopTracker
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
 from segments import Segment, open_x12

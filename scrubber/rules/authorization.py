@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from scrubber.claims.model import Claim
 from scrubber.findings import Severity
-from scrubber.model import Claim
 from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
 from segments import to_decimal
 

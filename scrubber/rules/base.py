@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from scrubber.claims.model import Claim, Loc, ServiceLine
 from scrubber.findings import Severity
-from scrubber.model import Claim, Loc, ServiceLine
 
 WALKING_BOOT = "L4386"
 #: The prefabricated walking boots a DME MAC edits alike (the AFO policy's RT/LT and KX rules): the ``codes``

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+from scrubber.claims.model import Claim, Npi, ServiceLine
 from scrubber.codesets import icd10cm_release, is_billable_icd10cm
 from scrubber.findings import Severity
-from scrubber.model import Claim, Npi, ServiceLine
 from scrubber.npi import is_valid_npi
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule
 from segments import is_digits, to_decimal, to_int

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scrubber.claims.model import SENT_TRANSMISSIONS, Claim, Pwk, ServiceLine
 from scrubber.findings import Severity
-from scrubber.model import SENT_TRANSMISSIONS, Claim, Pwk, ServiceLine
 from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
 
 MEDICAL_NECESSITY_TYPES = ["M1", "OZ", "PO", "CT", "OB", "RR", "DG", "PY", "XP"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scrubber.claims.model import Claim, ServiceLine
 from scrubber.findings import Severity
-from scrubber.model import Claim, ServiceLine
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule, walking_boot_lines
 from segments import to_int
 

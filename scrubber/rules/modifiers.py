@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scrubber.claims.model import Claim
 from scrubber.findings import Severity
-from scrubber.model import Claim
 from scrubber.rules.base import Context, Hit, codes_option, line_loc, lines_billed, rule, walking_boot_lines
 
 PRICING_MODIFIERS = ("NU", "RR", "UE", "KH", "KI", "KJ")

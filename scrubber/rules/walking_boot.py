@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from scrubber.claims.model import Claim
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
-from scrubber.model import Claim
 from scrubber.rules.base import Context, Hit, codes_option, line_loc, lines_billed, rule, walking_boot_lines
 from segments import to_decimal
 

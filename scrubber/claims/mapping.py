@@ -1,4 +1,4 @@
-"""Map an 837P segment stream to :class:`~scrubber.model.Claim` objects.
+"""Map an 837P segment stream to :class:`~scrubber.claims.model.Claim` objects.
 
 Two small state machines, fed one segment at a time so that nothing but the
 claim being built is held in memory:
@@ -12,7 +12,7 @@ claim being built is held in memory:
 
 from __future__ import annotations
 
-from scrubber.model import Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
+from scrubber.claims.model import Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
 from segments import Segment
 
 _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}

@@ -1,6 +1,6 @@
 """Implementation-guide validation against pyx12's 005010X222A1 map.
 
-Two engines give the same errors: ``compiled`` (the default, :mod:`scrubber.igc`:
+Two engines give the same errors: ``compiled`` (the default, :mod:`scrubber.ig.compiled`:
 pyx12's map compiled into tables and walked in one pass) and ``pyx12`` (pyx12
 itself, the reference).  pyx12 is given a normalised copy of the input streamed from our own segment
 reader — one segment per line, the ISA padded to its fixed width — never the
@@ -23,13 +23,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from scrubber.igerrors import IgError, IgUnavailable, as_pyx12_reads, segment_errors
-from scrubber.igerrors import pyx12_line as _line
-from scrubber.model import CMN_INDICATOR_CODES
+from scrubber.claims.model import CMN_INDICATOR_CODES
+from scrubber.ig.errors import IgError, IgUnavailable, as_pyx12_reads, segment_errors
+from scrubber.ig.errors import pyx12_line as _line
 from segments import Segment, open_x12, terminated
 
 SUPPORTED_VERSION = "005010X222A1"
-#: ``compiled``: pyx12's map compiled into tables (:mod:`scrubber.igc`); ``pyx12``: pyx12 itself.
+#: ``compiled``: pyx12's map compiled into tables (:mod:`scrubber.ig.compiled`); ``pyx12``: pyx12 itself.
 ENGINES = ("compiled", "pyx12", "none")
 DEFAULT_ENGINE = "compiled"
 #: Segments per chunk handed to a pyx12 worker with ``--jobs`` (about 800 claims).
@@ -45,11 +45,11 @@ logging.getLogger("pyx12").propagate = False
 def validate(path: str | os.PathLike[str], jobs: int = 1, engine: str = DEFAULT_ENGINE) -> list[IgError]:
     """Validate ``path`` against 005010X222A1; errors sorted by file segment ordinal.
 
-    ``engine`` ``compiled`` runs :mod:`scrubber.igc` and hands the file to
+    ``engine`` ``compiled`` runs :mod:`scrubber.ig.compiled` and hands the file to
     pyx12 only where the compiled tables do not reach (a group of another
     guide); ``pyx12`` runs pyx12.  Both give the same errors.  (With the
     compiled engine, ``check --jobs`` runs it beside the claim walk instead:
-    :class:`scrubber.igfeed.StreamFeed`.)
+    :class:`scrubber.ig.feed.StreamFeed`.)
 
     With pyx12 and ``jobs`` > 1 the file is cut at transaction-set boundaries into
     interchanges of about :data:`CHUNK_SEGMENTS` segments (each with the ISA
@@ -118,7 +118,7 @@ def _run_file(path: str | os.PathLike[str]) -> list[IgError]:
 
 
 def _run_compiled(path: str | os.PathLike[str]) -> list[IgError]:
-    from scrubber import igc
+    from scrubber.ig import compiled as igc
 
     try:
         return igc.validate(path)
@@ -247,8 +247,8 @@ def _composite_qualifiers() -> dict[tuple[str, str], tuple[int, int, frozenset[s
     composite's component, the codes of every segment of that ID there, and that component's data
     element, name and reference.  Where the loop has several (HI: diagnoses, condition codes…), the
     one the guide requires stands for them."""
-    from scrubber.igc import compiled_tables
-    from scrubber.igc.tables import Comp, Seg
+    from scrubber.ig.compiled import compiled_tables
+    from scrubber.ig.compiled.tables import Comp, Seg
 
     found: dict[tuple[str, str], list[Seg]] = {}
     for path, node in compiled_tables().transaction_paths.items():

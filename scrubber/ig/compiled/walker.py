@@ -1,14 +1,14 @@
 """The compiled implementation-guide validator: one pass over the segments.
 
 A port of what pyx12's ``x12n_document`` does with its map, on the tables of
-:mod:`scrubber.igc.tables`:
+:mod:`scrubber.ig.compiled.tables`:
 
 * the reader's own checks (trailing separators, empty segments, bad segment
   IDs, HL numbering and parents, LX numbering);
 * the map walk (``map_walker.walk_tree``): which map segment each segment
   is, counting loops and segments, and the "mandatory segment/loop missing"
   errors it holds back until the walk has moved past them;
-* the segment, composite and element checks (:mod:`scrubber.igc.fields`);
+* the segment, composite and element checks (:mod:`scrubber.ig.compiled.fields`);
 * where pyx12's error handler files each error, including its quirks
   (an error found while no segment node is open is dropped, as pyx12 drops
   it), so that :func:`validate_segments` returns the errors of
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 
-from scrubber.igc import fields
-from scrubber.igc.fields import PyxCrash
-from scrubber.igc.tables import MAP_837P, Loop, Node, Seg, Tables
+from scrubber.ig.compiled import fields
+from scrubber.ig.compiled.fields import PyxCrash
+from scrubber.ig.compiled.tables import MAP_837P, Loop, Node, Seg, Tables
 
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.S)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))

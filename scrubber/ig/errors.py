@@ -1,6 +1,6 @@
 """What both implementation-guide engines share: the error record, and pyx12's reading of a segment.
 
-:mod:`scrubber.ig` (the stage, pyx12 runner) and :mod:`scrubber.igc` (the compiled engine) both
+:mod:`scrubber.ig` (the stage, pyx12 runner) and :mod:`scrubber.ig.compiled` (the compiled engine) both
 import from here, so neither imports the other at load time.
 """
 

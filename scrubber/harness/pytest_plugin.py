@@ -27,7 +27,7 @@ import pytest
 
 from scrubber.config import load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, Options, scrub_file
-from scrubber.expect import FileVerdict, expect_files, load_manifest
+from scrubber.harness.expect import FileVerdict, expect_files, load_manifest
 from scrubber.report import FileResult
 
 MANIFEST_SUFFIX = ".scrub.json"

@@ -20,7 +20,7 @@ from functools import cache
 
 from pyx12.validation import is_valid_date, is_valid_time
 
-from scrubber.igc.tables import Comp, Elem, Seg
+from scrubber.ig.compiled.tables import Comp, Elem, Seg
 
 Error = tuple[Elem | None, str, str, str | None]
 

@@ -1,6 +1,6 @@
 """The internal objects rules see: claims, service lines, attachments.
 
-Built from the segment stream by :mod:`scrubber.mapping`; rules read these and
+Built from the segment stream by :mod:`scrubber.claims.mapping`; rules read these and
 never touch raw segments.  Every object keeps the :class:`Loc` of the segment it
 came from so findings can point at the exact place in the file.
 """

@@ -5,7 +5,7 @@
 time, as the walk reaches it (``--jobs 1``): only the batch at hand is held,
 so a file of a million errors keeps memory flat.  :class:`StreamFeed` runs the compiled validator in a worker process
 while this process maps and judges the claims (``check --jobs 2`` and up): the
-worker sends its errors in final batches (:func:`scrubber.igc.validate_progressively`)
+worker sends its errors in final batches (:func:`scrubber.ig.compiled.validate_progressively`)
 through a bounded queue, so neither side holds more than a few batches, and the
 walk waits only when it is ahead of the validator.  Either way the walk sees
 the same errors in the same order.
@@ -111,7 +111,7 @@ class LazyFeed(_BatchFeed):
     second read of the file beside the walk, holding one batch of errors at a time."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        from scrubber import igc
+        from scrubber.ig import compiled as igc
 
         super().__init__()
         self._not_compiled = igc.NotCompiled
@@ -179,7 +179,7 @@ class StreamFeed(_BatchFeed):
 
 def _stream(path: str, out: multiprocessing.Queue[tuple[object, ...]]) -> None:
     """The worker: validate ``path`` and send the errors batch by batch, then one closing message."""
-    from scrubber import igc
+    from scrubber.ig import compiled as igc
 
     try:
         with open_x12(path) as stream:

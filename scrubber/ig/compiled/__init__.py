@@ -1,9 +1,9 @@
 """The compiled implementation-guide validator (``--ig-engine compiled``).
 
 pyx12's 005010X222A1 map, compiled into plain tables once
-(:mod:`scrubber.igc.tables`), walked in one pass over our own segment stream
-(:mod:`scrubber.igc.walker`), with pyx12's element checks
-(:mod:`scrubber.igc.fields`).  It returns what :func:`scrubber.ig.validate`
+(:mod:`scrubber.ig.compiled.tables`), walked in one pass over our own segment stream
+(:mod:`scrubber.ig.compiled.walker`), with pyx12's element checks
+(:mod:`scrubber.ig.compiled.fields`).  It returns what :func:`scrubber.ig.validate`
 returns for the same file — the same segments, positions, 999 codes and
 messages — more than ten times faster; ``tests/test_ig_engine.py`` holds the
 two to that on the corpus and on thousands of mutated files, and
@@ -18,11 +18,11 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from scrubber.igc.fields import PyxCrash
-from scrubber.igc.tables import Comp, Elem, Seg, Tables, load
-from scrubber.igc.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
-from scrubber.igerrors import IgError, IgUnavailable, as_pyx12_reads, segment_errors
-from scrubber.igerrors import pyx12_line as _line
+from scrubber.ig.compiled.fields import PyxCrash
+from scrubber.ig.compiled.tables import Comp, Elem, Seg, Tables, load
+from scrubber.ig.compiled.walker import MapNotFound, NotCompiled, SegmentErrors, Validator
+from scrubber.ig.errors import IgError, IgUnavailable, as_pyx12_reads, segment_errors
+from scrubber.ig.errors import pyx12_line as _line
 from segments import Segment, open_x12
 
 __all__ = ["NotCompiled", "segment_ids", "validate", "validate_progressively", "validate_segments"]

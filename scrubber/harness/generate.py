@@ -31,8 +31,8 @@ from datetime import date, timedelta
 
 from scrubber.config import Config, load_config
 from scrubber.findings import Severity
+from scrubber.harness.synth import ORDERING_NPI, ClaimSpec, LineSpec, interchange, transaction_segments
 from scrubber.rules import REGISTRY
-from scrubber.synth import ORDERING_NPI, ClaimSpec, LineSpec, interchange, transaction_segments
 
 MANIFEST_VERSION = 1
 PAYERS = {
