@@ -11,14 +11,13 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from scrubber import ig
 from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
-from scrubber.config import Config, ConfigError, load_config
+from scrubber.config import Config, load_config
 from scrubber.engine import Options, scrub_paths
 from scrubber.report import Report
 from scrubber.rules import REGISTRY, Rule
@@ -50,9 +49,7 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
     if not isinstance(config, Config):
         config = load_config(config, profile)
     elif profile is not None:
-        if profile not in config.profiles:
-            raise ConfigError(f"profile {profile!r} is not a profile (known: {', '.join(sorted(config.profiles))})")
-        config = replace(config, forced_profile=profile)
+        config = config.forcing(profile)
     options = Options(config=config, today=(now or datetime.now()).date(), ig_engine=ig_engine,
                       allow_unvalidated=allow_unvalidated)
     if not isinstance(source, bytes):

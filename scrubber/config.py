@@ -22,7 +22,7 @@ import fnmatch
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,12 @@ class Config:
     filing_indicators: dict[str, str] = field(default_factory=dict)
     forced_profile: str | None = None
 
+    def forcing(self, profile: str) -> Config:
+        """A copy of this configuration that uses ``profile`` for every claim (``--profile``)."""
+        if profile not in self.profiles:
+            raise ConfigError(f"--profile {profile!r} is not a profile (known: {', '.join(sorted(self.profiles))})")
+        return replace(self, forced_profile=profile)
+
     def profile_for(self, payer_id: str, filing_indicator: str) -> Profile:
         """The profile for a claim: forced, else by payer ID, else by SBR09, else the default."""
         name = (
@@ -102,11 +108,7 @@ def load_config(path: str | os.PathLike[str] | None = None, profile: str | None 
     _check_keys(user, _TOP_KEYS, "")
     raw = _merge(builtin, user)
     config = _resolve(raw)
-    if profile is not None:
-        if profile not in config.profiles:
-            raise ConfigError(f"--profile {profile!r} is not a profile (known: {', '.join(sorted(config.profiles))})")
-        config.forced_profile = profile
-    return config
+    return config if profile is None else config.forcing(profile)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
