@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 from scrubber import ig
 from scrubber.claims.mapping import ClaimBuilder
@@ -21,6 +19,7 @@ from scrubber.config import Config, load_config
 from scrubber.engine import Options, scrub_paths
 from scrubber.report import Report
 from scrubber.rules import REGISTRY, Rule
+from scrubber.spool import Spool
 from segments import EnvelopeWalker, open_x12
 from segments.reader import X12Stream
 
@@ -54,12 +53,10 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
                       allow_unvalidated=allow_unvalidated)
     if not isinstance(source, bytes):
         return scrub_paths([source], options)
-    with tempfile.TemporaryDirectory(prefix="scrubber-api-") as tmp:  # the validator reads the file again
-        spooled = Path(tmp) / "input.837"
-        spooled.write_bytes(source)
-        report = scrub_paths([spooled], options)
-        for f in report.files:
-            f.path = BYTES_NAME
+    with Spool(io.BytesIO(source)) as spool:  # the validator and the claim walk each read the file
+        report = scrub_paths([spool.name], options)
+    for f in report.files:
+        f.path = BYTES_NAME
     return report
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import os
-import shutil
 import sys
-import tempfile
 import textwrap
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +23,7 @@ from scrubber.formatters import FORMATTERS, write_report
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
 from scrubber.rules import REGISTRY
+from scrubber.spool import Spool
 from scrubber.textsafe import printable
 
 EXIT_OK = 0
@@ -115,35 +113,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     sys.exit(exit_code(report))
 
 
-class _Spool:
-    """Standard input copied once into a temporary file, so it can be read in several passes.
-
-    On Linux the file is anonymous (unlinked as it is made) and read through ``/proc/self/fd``: the
-    patient data it holds cannot outlive the process, even a killed one.  Elsewhere it is a named
-    temporary file removed at exit.
-    """
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="scrubber-stdin-")  # noqa: SIM115 - kept open while we run
-        shutil.copyfileobj(sys.stdin.buffer, self._file, 1 << 20)
-        self._file.flush()
-        self.name = f"/proc/self/fd/{self._file.fileno()}"
-        if not os.path.exists(self.name):  # no /proc: a named file, removed at exit
-            named = tempfile.NamedTemporaryFile(prefix="scrubber-stdin-", delete=False)  # noqa: SIM115
-            self._file.seek(0)
-            shutil.copyfileobj(self._file, named, 1 << 20)
-            named.close()
-            self.name = named.name
-            atexit.register(self.remove)
-
-    def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.name)
-
-
-def _spool_stdin() -> _Spool:
+def _spool_stdin() -> Spool:
+    """Standard input in a temporary file, kept until the process ends (:mod:`scrubber.spool`)."""
     try:
-        return _Spool()
+        return Spool(sys.stdin.buffer)
     except OSError as exc:
         _fail(f"cannot read standard input: {exc.strerror}")
         raise  # unreachable: _fail exits
