@@ -12,7 +12,11 @@ and runs ``scrubber check`` on it in every format, with and without
 control characters, acknowledgments that parse with their own delimiters, and
 under ``--redact`` no value of a PHI element in any report.
 
-A few hundred inputs run in CI; ``pytest -m slow -k fuzz`` runs 20,000.
+The same inputs go through ``scrubber export`` (every format, with and without
+``--redact``) and through ``scrubber.scrub`` as bytes, which must give the
+JSON report ``check`` gives for the file.
+
+A few hundred inputs run in CI; ``pytest -m slow -k fuzz`` runs 20,000 (and 5,000 through export and the API).
 """
 
 from __future__ import annotations
@@ -199,6 +203,79 @@ def test_fuzz_check(tmp_path_factory: pytest.TempPathFactory, data: bytes, redac
 @given(data=mutated(), redact=st.booleans())
 def test_fuzz_check_long(tmp_path_factory: pytest.TempPathFactory, data: bytes, redact: bool) -> None:
     check_outputs(tmp_path_factory.mktemp("fuzz"), data, redact)
+
+
+# -- export and the Python API (issue 15) ----------------------------------------------------------------------------
+
+def export_outputs(tmp: Path, data: bytes, redact: bool) -> None:
+    """``scrubber export`` in every format: exit 0 or 2 with no traceback, output that loads, one record per
+    claim ``read_claims`` gives for the same bytes, and under ``--redact`` no PHI value."""
+    import csv
+    import io
+
+    import scrubber
+    from scrubber.export import CSV_COLUMNS
+
+    path = tmp / "fuzz.837"
+    path.write_bytes(data)
+    ids: dict[str, list[str]] = {}
+    for fmt in ("ndjson", "json", "csv"):
+        result = CliRunner().invoke(cli, ["export", "--format", fmt, *(["--redact"] if redact else []), str(path)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        out, err = result.stdout, result.stderr
+        assert result.exit_code in (0, 2) and "Traceback" not in out + err, (fmt, err)
+        assert not _CONTROL.search(err), err
+        if fmt == "ndjson":
+            ids[fmt] = [json.loads(line)["claim_id"] for line in out.splitlines()]
+        elif fmt == "json":
+            ids[fmt] = [record["claim_id"] for record in json.loads(out)]
+        else:
+            rows = list(csv.reader(io.StringIO(out)))
+            assert rows[0] == list(CSV_COLUMNS)
+        if redact:
+            for value in phi_values(data):
+                shown = re.compile(f"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+                assert not shown.search(out) and not shown.search(err), (fmt, value)
+        if result.exit_code == 0 and fmt == "ndjson":
+            assert ids[fmt] == [c.claim_id for c in scrubber.read_claims(data)]
+    assert ids["ndjson"] == ids["json"]
+
+
+def api_matches_cli(tmp: Path, data: bytes) -> None:
+    """``scrubber.scrub(bytes)`` is ``scrubber check --format json`` of the same bytes in a file."""
+    from datetime import datetime
+
+    import scrubber
+
+    path = tmp / "fuzz.837"
+    path.write_bytes(data)
+    result = CliRunner().invoke(cli, ["check", "--format", "json", "--now", NOW, str(path)])
+    assert result.exit_code in (0, 1, 2), result.stderr
+    report = scrubber.scrub(data, now=datetime.fromisoformat(NOW)).to_dict()
+    for f in report["files"]:  # type: ignore[attr-defined]  # to_dict is loosely typed
+        assert f["path"] == "<bytes>"
+        f["path"] = str(path)
+    assert json.loads(json.dumps(report)) == json.loads(result.stdout)
+
+
+@FUZZ
+@given(data=mutated(), redact=st.booleans())
+def test_fuzz_export(tmp_path_factory: pytest.TempPathFactory, data: bytes, redact: bool) -> None:
+    export_outputs(tmp_path_factory.mktemp("export"), data, redact)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=mutated())
+def test_fuzz_api_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    api_matches_cli(tmp_path_factory.mktemp("api"), data)
+
+
+@pytest.mark.slow
+@settings(max_examples=5_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=mutated(), redact=st.booleans())
+def test_fuzz_export_and_api_long(tmp_path_factory: pytest.TempPathFactory, data: bytes, redact: bool) -> None:
+    export_outputs(tmp_path_factory.mktemp("export"), data, redact)
+    api_matches_cli(tmp_path_factory.mktemp("api"), data)
 
 
 # -- ingest ---------------------------------------------------------------------------------------------------
