@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from scrubber.claims.model import Person
+from scrubber.claims.model import PERSON_ENTITIES, Person
 
 #: 837P loops whose NM1/N3/N4/DMG/REF describe the subscriber or patient.
 PHI_LOOPS = frozenset({"2010BA", "2010CA", "2330A"})
@@ -37,8 +37,6 @@ _PER_CONTACT = ((2, "NAME"), (4, "PHONE"), (6, "PHONE"), (8, "PHONE"))
 _NOT_FOUND = re.compile(r"Segment ([A-Z0-9]{2,3})\S.* not found\.")
 #: Free text shorter than this is not searched for a value (an initial would garble everything).
 _MIN_TEXT_VALUE = 3
-#: NM101 entity codes of a person whose NM1 is PHI wherever it stands (a misplaced subscriber is still one).
-_PERSON_ENTITIES = frozenset({"IL", "QC"})
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -174,7 +172,7 @@ def _phi_places(elements: Sequence[str], loop: str) -> list[tuple[int, str]]:
     """(position, kind) of the non-empty PHI elements of a segment."""
     sid = elements[0] if elements else ""
     targets: tuple[tuple[int, str], ...] = ()
-    if loop in PHI_LOOPS or sid == "DMG" or (sid == "NM1" and len(elements) > 1 and elements[1] in _PERSON_ENTITIES):
+    if loop in PHI_LOOPS or sid == "DMG" or (sid == "NM1" and len(elements) > 1 and elements[1] in PERSON_ENTITIES):
         targets = _PHI_ELEMENTS.get(sid, ())
     if sid == "PER":
         targets = _PER_CONTACT

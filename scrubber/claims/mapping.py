@@ -12,7 +12,7 @@ claim being built is held in memory:
 
 from __future__ import annotations
 
-from scrubber.claims.model import Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
+from scrubber.claims.model import PERSON_ENTITIES, Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
 from segments import Segment
 
 _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
@@ -143,6 +143,8 @@ class ClaimBuilder:
             self._filing_indicator = seg.get(9)
 
     def _nm1(self, seg: Segment, loop: str) -> None:
+        if seg.get(1) in PERSON_ENTITIES and loop not in ("2010BA", "2010CA"):
+            return  # a subscriber or patient out of its loop is never read as a provider, payer or party
         if self._claim is not None and seg.get(8) == "XX" and loop[:2] in ("23", "24"):
             self._claim.npis.append((Npi(seg.get(1), "XX", seg.get(9), _loc(seg, loop)),
                                      self._line if loop.startswith("24") else None))

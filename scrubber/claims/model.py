@@ -16,6 +16,8 @@ from segments import to_int
 SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
 #: PWK02 values of the 2400 "DME CMN Indicator" PWK (always PWK01 = CT).
 CMN_INDICATOR_CODES = frozenset({"AB", "AD", "AF", "AG", "NS"})
+#: NM101 entity codes of a person (insured or subscriber, patient): PHI wherever the NM1 stands.
+PERSON_ENTITIES = frozenset({"IL", "QC"})
 
 
 class Redacts(Protocol):
