@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from scrubber import ig
@@ -55,9 +56,7 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
         return scrub_paths([source], options)
     with Spool(io.BytesIO(source)) as spool:  # the validator and the claim walk each read the file
         report = scrub_paths([spool.name], options)
-    for f in report.files:
-        f.path = BYTES_NAME
-    return report
+    return Report(tuple(replace(f, path=BYTES_NAME) for f in report.files))
 
 
 def read_claims(source: Source) -> Iterator[Claim]:

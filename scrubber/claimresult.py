@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scrubber.claims.model import Claim
 from scrubber.findings import Finding, Severity
@@ -11,13 +11,13 @@ from scrubber.redact import Redactor
 ACCEPTED, REJECTED = "accepted", "rejected"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """One claim with its profile, findings and verdict."""
+    """One claim with its profile, findings and verdict (immutable)."""
 
     claim: Claim
     profile: str
-    findings: list[Finding] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()
     transaction_rejected: bool = False
 
     @property

@@ -23,10 +23,12 @@ import tempfile
 import weakref
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
+from operator import attrgetter
 from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
-from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine
+from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble
 from scrubber.findings import Finding, Severity
 
 #: Claims kept in memory before the store spills to disk.
@@ -41,7 +43,7 @@ class ClaimStore:
         self._spill: BinaryIO | None = None
         self._count = 0
         self._rejected: frozenset[Key] = frozenset()
-        self._extra: dict[int, list[Finding]] = {}
+        self._extra: dict[int, tuple[Finding, ...]] = {}
         self._tallies: dict[Key, list[int]] = {}  # key -> [claims, rejected by findings, error, warning, info]
 
     # -- writing ------------------------------------------------------------------------------------------------------
@@ -72,18 +74,16 @@ class ClaimStore:
     def reject_sets(self, keys: set[Key]) -> None:
         """Claims of these (ISA13, GS06, ST02) sets read as rejected, without business findings."""
         self._rejected = frozenset(keys)
-        for result in self._items:
-            self._settle(result)
+        self._items = [self._settle(result) for result in self._items]
 
-    def add_findings(self, findings: dict[int, list[Finding]]) -> None:
+    def add_findings(self, findings: dict[int, tuple[Finding, ...]]) -> None:
         """Error findings decided after judging for accepted claims (ingest's duplicate check), by CLM ordinal.
 
         They are added as claims are read, and each such claim now counts as rejected.
         """
         keys = {r.claim.first_index: _key(r) for r in self if r.claim.first_index in findings}
         self._extra.update(findings)
-        for result in self._items:
-            self._settle(result)
+        self._items = [self._settle(result) for result in self._items]
         for ordinal, key in keys.items():
             self._tallies[key][1] += 1
             _count_severities(self._tallies[key], findings[ordinal])
@@ -136,19 +136,19 @@ class ClaimStore:
         return out
 
     def _settle(self, result: ClaimResult) -> ClaimResult:
-        if _key(result) in self._rejected:
-            result.transaction_rejected = True
-            result.findings = []
+        """The claim as the verdicts that came after it was stored have it (a new result when they change it)."""
+        if _key(result) in self._rejected and not result.transaction_rejected:
+            result = replace(result, findings=(), transaction_rejected=True)
         extra = self._extra.get(result.claim.first_index)
         if extra and not any(f is extra[0] for f in result.findings):
-            result.findings = [*result.findings, *extra]
+            result = replace(result, findings=(*result.findings, *extra))
         return result
 
 
 _TALLY_PLACE = {Severity.ERROR: 2, Severity.WARNING: 3, Severity.INFO: 4}
 
 
-def _count_severities(tally: list[int], findings: list[Finding]) -> None:
+def _count_severities(tally: list[int], findings: tuple[Finding, ...]) -> None:
     for f in findings:
         tally[_TALLY_PLACE[f.severity]] += 1
 
@@ -186,6 +186,17 @@ def _unperson(t: tuple[Any, ...] | None) -> Person | None:
     return None if t is None else Person(*t)
 
 
+#: The fields of a line and of a claim that the store keeps (with ``line_control``, and the claim's lines,
+#: billing provider, trace and persons, kept apart); the others take their defaults.
+_LINE_FIELDS = ("line_number", "loc", "qualifier", "procedure", "modifiers", "charge", "unit_basis", "units",
+                "place_of_service", "pointers", "service_date", "date_format", "sv1")
+_CLAIM_FIELDS = ("claim_id", "loc", "st02", "isa13", "gs06", "bht03", "charge", "place_of_service",
+                 "facility_qualifier", "frequency", "filing_indicator", "payer_name", "payer_id", "first_index",
+                 "last_index")
+_line_values = attrgetter(*_LINE_FIELDS)
+_claim_values = attrgetter(*_CLAIM_FIELDS)
+
+
 def _encode(result: ClaimResult) -> tuple[Any, ...]:
     c = result.claim
     billing = None if c.billing is None else (c.billing.entity, c.billing.qualifier, c.billing.value, c.billing.loc)
@@ -193,14 +204,12 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
                                                  c.billing_name.first_name, c.billing_name.id_qualifier,
                                                  c.billing_name.identifier)
     trace = None if c.trace is None else (c.trace.qualifier, c.trace.value, c.trace.loc)
-    lines = tuple((ln.line_number, ln.loc, ln.qualifier, ln.procedure, ln.modifiers, ln.charge, ln.unit_basis,
-                   ln.units, ln.place_of_service, ln.pointers, ln.service_date, ln.date_format, ln.sv1,
+    lines = tuple((_line_values(ln),
                    None if ln.line_control is None else (ln.line_control.qualifier, ln.line_control.value,
                                                          ln.line_control.loc))
                   for ln in c.lines)
-    claim = (c.claim_id, c.loc, c.st02, c.isa13, c.gs06, c.bht03, c.charge, c.place_of_service,
-             c.facility_qualifier, c.frequency, c.filing_indicator, c.payer_name, c.payer_id, billing, name, trace,
-             lines, _person(c.subscriber), _person(c.patient), c.first_index, c.last_index)
+    claim = (_claim_values(c), billing, name, trace, lines, _person(c.subscriber),
+             _person(c.patient))
     findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,
                       f.stc, f.stc10) for f in result.findings)
     return claim, result.profile, findings, result.transaction_rejected
@@ -208,27 +217,20 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
 
 def _decode(data: tuple[Any, ...]) -> ClaimResult:
     claim, profile, findings, transaction_rejected = data
-    (claim_id, loc, st02, isa13, gs06, bht03, charge, pos, facility, frequency, filing, payer_name, payer_id, billing,
-     name, trace, lines, subscriber, patient, first_index, last_index) = claim
-    model = Claim(
-        claim_id=claim_id, loc=loc, st02=st02, isa13=isa13, gs06=gs06, bht03=bht03,
-        charge=charge, place_of_service=pos, facility_qualifier=facility, frequency=frequency,
-        filing_indicator=filing, payer_name=payer_name, payer_id=payer_id,
-        billing=None if billing is None else Npi(billing[0], billing[1], billing[2], billing[3]),
-        billing_name=None if name is None else Party(*name),
-        trace=None if trace is None else Ref(trace[0], trace[1], trace[2]),
-        subscriber=_unperson(subscriber) or Person(), patient=_unperson(patient),
-        first_index=first_index, last_index=last_index,
-    )
-    for (number, lloc, qualifier, procedure, modifiers, lcharge, basis, units, lpos, pointers, date, date_format, sv1,
-         control) in lines:
-        model.lines.append(ServiceLine(
-            line_number=number, loc=lloc, qualifier=qualifier, procedure=procedure,
-            modifiers=modifiers, charge=lcharge, unit_basis=basis, units=units, place_of_service=lpos,
-            pointers=pointers, service_date=date, date_format=date_format, sv1=sv1,
-            line_control=None if control is None else Ref(control[0], control[1], control[2]),
-        ))
-    return ClaimResult(model, profile, [Finding(rule, fname, Severity(sev), message, line, segment, file_line, element,
-                                                stc, stc10)
-                                        for rule, fname, sev, message, line, segment, file_line, element, stc, stc10
-                                        in findings], transaction_rejected)
+    values, billing, name, trace, lines, subscriber, patient = claim
+    made = tuple(
+        assemble(ServiceLine, dict(zip(_LINE_FIELDS, line, strict=True),
+                                   line_control=None if control is None else Ref(*control)))
+        for line, control in lines)
+    model = assemble(Claim, {
+        **dict(zip(_CLAIM_FIELDS, values, strict=True)),
+        "billing": None if billing is None else Npi(*billing),
+        "billing_name": None if name is None else Party(*name),
+        "trace": None if trace is None else Ref(*trace),
+        "subscriber": _unperson(subscriber) or Person(), "patient": _unperson(patient),
+        "lines": made,
+    })
+    return ClaimResult(model, profile, tuple(Finding(rule, fname, Severity(sev), message, line, segment, file_line,
+                                                     element, stc, stc10)
+                                             for rule, fname, sev, message, line, segment, file_line, element, stc,
+                                             stc10 in findings), transaction_rejected)

@@ -8,6 +8,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TextIO
 
@@ -94,9 +95,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     report = scrub_paths([stdin.name if p == "-" and stdin else p for p in paths],
                          Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
                                  allow_unvalidated=allow_unvalidated))
-    for f in report.files:
-        if stdin is not None and f.path == stdin.name:
-            f.path, f.source = "stdin", stdin.name
+    if stdin is not None:
+        report = Report(tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name else f
+                              for f in report.files))
     acks: Beside | None = None
     if ack_dir:  # with --jobs 2 and up, written in a second process while this one writes the report
         controls = ControlNumbers(control_start or default_control_start(now))

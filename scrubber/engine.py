@@ -23,15 +23,17 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from scrubber import ig
 from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
+from scrubber.claimstore import ClaimStore
 from scrubber.config import Config, RuleSetting
 from scrubber.findings import Finding, Severity
+from scrubber.ig.errors import IgError
 from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
@@ -73,14 +75,14 @@ class Options:
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
     """Scrub every file (a directory stands for the files in it, sorted)."""
-    report = Report()
+    files = []
     for path in expand_paths(paths):
         try:
-            report.files.append(scrub_file(path, options))
+            files.append(scrub_file(path, options))
         except Exception as exc:  # noqa: BLE001 - a bug on one file is that file's error; the others go on
             shown = printable(str(path))
-            report.files.append(FileResult(path=shown, error=("internal-error", crash_reason(exc))))
-    return report
+            files.append(FileResult(path=shown, error=("internal-error", crash_reason(exc))))
+    return Report(tuple(files))
 
 
 def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
@@ -131,22 +133,21 @@ def identify(path: str | os.PathLike[str]) -> str:
 
 def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     shown = printable(str(path))  # a name with control characters or bytes that are not UTF-8
-    result = FileResult(path=shown, source="" if shown == str(path) else str(path))
+    source = "" if shown == str(path) else str(path)
     try:
         version = identify(path)
     except X12InputError as exc:
-        result.error = (exc.code, exc.message)
-        return result
+        return FileResult(path=shown, error=(exc.code, exc.message), source=source)
     except Unsupported as exc:
-        result.error = ("unsupported", str(exc))
-        return result
+        return FileResult(path=shown, error=("unsupported", str(exc)), source=source)
     feed: ListFeed | LazyFeed | StreamFeed = ListFeed([])
     ig_checked = False
+    notices: list[str] = []
     if options.ig_engine != "none":
         if version != ig.SUPPORTED_VERSION:
-            result.notices.append(f"found {version}: implementation-guide validation supports {ig.SUPPORTED_VERSION}"
-                                  " only" + ("; the claims were checked against the rule catalogue"
-                                             if options.allow_unvalidated else "; its transaction sets are rejected"))
+            notices.append(f"found {version}: implementation-guide validation supports {ig.SUPPORTED_VERSION}"
+                           " only" + ("; the claims were checked against the rule catalogue"
+                                      if options.allow_unvalidated else "; its transaction sets are rejected"))
         elif options.ig_engine == "compiled" and options.jobs > 1:
             feed, ig_checked = StreamFeed(path), True  # validates beside the walk, in a worker process
         elif options.ig_engine == "compiled":
@@ -155,24 +156,58 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
             try:
                 feed, ig_checked = ListFeed(ig.validate(path, options.jobs, options.ig_engine)), True
             except ig.IgUnavailable as exc:
-                result.notices.append(f"implementation-guide validation not done: {exc}")
+                notices.append(f"implementation-guide validation not done: {exc}")
+    draft = _FileDraft(notices)
+    error = None
     try:
-        _walk(path, result, options, feed, ig_checked)
+        _walk(path, draft, options, feed, ig_checked)
     except X12InputError as exc:  # e.g. the file changed between the passes
-        result.error = (exc.code, exc.message)
+        error = (exc.code, exc.message)
     finally:
         feed.close()
     if feed.not_compiled:  # a group of another guide, an ISA pyx12 reads its own way: only pyx12 can judge the file
         return scrub_file(path, replace(options, jobs=1, ig_engine="pyx12"))
-    return result
+    return FileResult(path=shown, error=error, transactions=tuple(draft.transactions), claims=draft.claims,
+                      envelope_errors=tuple(draft.envelope_errors), notices=tuple(draft.notices),
+                      interchanges=tuple(draft.interchanges), source=source)
 
 
-def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
+@dataclass
+class _FileDraft:
+    """What the walk of a file finds, kept until the file's :class:`FileResult` is made."""
+
+    notices: list[str]
+    claims: ClaimStore = field(default_factory=ClaimStore)
+    transactions: list[TransactionResult] = field(default_factory=list)
+    envelope_errors: list[EnvelopeError] = field(default_factory=list)
+    interchanges: list[InterchangeResult] = field(default_factory=list)
+
+
+@dataclass
+class _OpenSet:
+    """A transaction set being read: what its :class:`TransactionResult` is made of once the file is read."""
+
+    envelope: Transaction
+    builder: ClaimBuilder
+    ig_checked: bool
+    ig_errors: list[IgError] = field(default_factory=list)
+    ig_errors_omitted: int = 0
+    claim_count: int = 0
+
+    def result(self, ack: str) -> TransactionResult:
+        b = self.builder
+        return TransactionResult(b.isa13, b.gs06, b.st02, self.envelope.version, bht03=b.bht03, ack=ack,
+                                 ig_errors=tuple(self.ig_errors), ig_errors_omitted=self.ig_errors_omitted,
+                                 envelope_errors=tuple(self.envelope.errors), ig_checked=self.ig_checked,
+                                 claim_count=self.claim_count, submitter=b.submitter, receiver=b.receiver)
+
+
+def _walk(path: str | os.PathLike[str], result: _FileDraft, options: Options,
           feed: ListFeed | LazyFeed | StreamFeed, ig_checked: bool) -> None:
-    opened: list[tuple[TransactionResult, Transaction]] = []
+    opened: list[_OpenSet] = []
     earlier: set[tuple[str, str]] = set()
     builder: ClaimBuilder | None = None
-    current: TransactionResult | None = None
+    current: _OpenSet | None = None
 
     contexts: dict[int, list[tuple[RuleSetting, Context]]] = {}
     strict = options.ig_engine != "none" and not options.allow_unvalidated  # every set validated, or rejected
@@ -204,11 +239,10 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
             elif kind == "ST":
                 assert walker.transaction is not None and walker.group is not None and walker.interchange is not None
                 walker.transaction.errors.extend(transaction_version_errors(walker.group.gs, seg, strict))
-                current = TransactionResult(walker.interchange.control_number, walker.group.control_number,
-                                            walker.transaction.control_number, walker.transaction.version,
-                                            ig_checked=ig_checked)
-                opened.append((current, walker.transaction))
-                builder = ClaimBuilder(current.isa13, current.gs06, current.st02)
+                builder = ClaimBuilder(walker.interchange.control_number, walker.group.control_number,
+                                       walker.transaction.control_number)
+                current = _OpenSet(walker.transaction, builder, ig_checked)
+                opened.append(current)
                 qualifiers = ig.QualifierRefiner()
                 set_claims.clear()
             if builder is not None and kind in ("ST", "SEG", "SE"):
@@ -229,13 +263,11 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
                             current.ig_errors.append(ig.refine_syntax(placed, seg))
                 if kind == "SE":
                     assert current is not None and walker.transaction is not None
-                    _close(current, builder)
                     judge(builder.finish())
                     if current.ig_errors or walker.transaction.errors:  # the 999 rejects the set: its claims
                         earlier.difference_update(set_claims)  # never entered processing (CLM006 must not count them)
                     builder, current = None, None
         if builder is not None and current is not None:  # truncated: the set never closed
-            _close(current, builder)
             judge(builder.finish())
         if stream.notes.truncated_tail:
             sid, length = stream.notes.truncated_tail
@@ -246,14 +278,15 @@ def _walk(path: str | os.PathLike[str], result: FileResult, options: Options,
     feed.finish()
     if feed.failure is not None:  # the validator stopped part way: as if it had not run
         result.notices.insert(0, f"implementation-guide validation not done: {feed.failure}")  # where --jobs 1 has it
-        for txn, _ in opened:
+        for txn in opened:
             txn.ig_errors, txn.ig_checked = [], False
     if strict:
-        for txn, envelope in opened:  # never a 999 "accepted" for a set nobody validated
+        for txn in opened:  # never a 999 "accepted" for a set nobody validated
+            envelope = txn.envelope
             if not txn.ig_checked and not any(e.code in ("19", "I6") for e in envelope.errors):
                 envelope.errors.append(EnvelopeError(
-                    "transaction", "I6", f"transaction set {txn.st02} was not validated against the implementation"
-                    f" guide {ig.SUPPORTED_VERSION}", "ST", envelope.st.line, envelope.st.index))
+                    "transaction", "I6", f"transaction set {envelope.control_number} was not validated against"
+                    f" the implementation guide {ig.SUPPORTED_VERSION}", "ST", envelope.st.line, envelope.st.index))
     _settle(result, opened, walker.interchanges)
 
 
@@ -285,34 +318,27 @@ def transaction_version_errors(gs: Segment, st: Segment, strict: bool = True) ->
     return errors
 
 
-def _close(txn: TransactionResult, builder: ClaimBuilder) -> None:
-    txn.bht03 = builder.bht03
-    txn.submitter, txn.receiver = builder.submitter, builder.receiver
-
-
-def _settle(result: FileResult, opened: list[tuple[TransactionResult, Transaction]],
-            interchanges: list[Interchange]) -> None:
+def _settle(result: _FileDraft, opened: list[_OpenSet], interchanges: list[Interchange]) -> None:
     """Decide each transaction set's 999 verdict once all trailers are read.
 
     A set is rejected (IK5 ``R``) for its own IG or envelope errors, and
     also when its group or interchange is broken (the 999's AK9 or the TA1
     then says why).
     """
-    groups: dict[int, GroupResult] = {}
+    by_group: dict[int, list[TransactionResult]] = {}
+    for txn in opened:
+        envelope = txn.envelope
+        broken = envelope.errors or envelope.group.errors or envelope.group.interchange.errors
+        made = txn.result("R" if (txn.ig_errors or broken) else "A")
+        result.transactions.append(made)
+        by_group.setdefault(id(envelope.group), []).append(made)
     for interchange in interchanges:
         result.envelope_errors.extend(interchange.errors)
-        isa = InterchangeResult(interchange.isa, list(interchange.errors))
-        result.interchanges.append(isa)
         for group in interchange.groups:
-            groups[id(group)] = GroupResult(group.gs, group.declared_count, list(group.errors))
-            isa.groups.append(groups[id(group)])
             result.envelope_errors.extend(group.errors)
-    for txn, envelope in opened:
-        txn.envelope_errors = list(envelope.errors)
-        broken = envelope.errors or envelope.group.errors or envelope.group.interchange.errors
-        txn.ack = "R" if (txn.ig_errors or broken) else "A"
-        result.transactions.append(txn)
-        groups[id(envelope.group)].transactions.append(txn)
+        result.interchanges.append(InterchangeResult(interchange.isa, tuple(interchange.errors), tuple(
+            GroupResult(group.gs, group.declared_count, tuple(group.errors), tuple(by_group.get(id(group), ())))
+            for group in interchange.groups)))
     result.claims.reject_sets({(t.isa13, t.gs06, t.st02) for t in result.transactions if t.ack == "R"})
 
 
@@ -348,4 +374,4 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
                 stc10=rule.stc10 if is_error else None,
             ))
     findings.sort(key=lambda f: (f.file_line, _CATALOGUE[f.rule]))
-    return ClaimResult(claim, profile.name, findings)
+    return ClaimResult(claim, profile.name, tuple(findings))

@@ -1,5 +1,10 @@
 """The result tree every formatter reads: Report → FileResult → transactions and claims.
 
+Every result is immutable (frozen, with tuples for its lists): :mod:`scrubber.engine` makes each
+one whole when its part of the file is read, and a caller who wants another shape makes a new one
+with :func:`dataclasses.replace`.  The claims of a file are a :class:`~scrubber.claimstore.ClaimStore`,
+read as a sequence.
+
 :class:`ClaimResult` lives in :mod:`scrubber.claimresult` (the claim store keeps them) and is
 re-exported here with the status names.
 """
@@ -24,7 +29,7 @@ __all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "ClaimResult", "FileResul
 PARTIAL, ERROR = "partial", "error"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class TransactionResult:
     """One ST…SE: its control numbers, IG errors and 999 verdict."""
 
@@ -34,10 +39,10 @@ class TransactionResult:
     version: str
     bht03: str = ""
     ack: str = "A"
-    ig_errors: list[IgError] = field(default_factory=list)
+    ig_errors: tuple[IgError, ...] = ()
     #: Implementation-guide errors past the listing cap: counted, not listed.
     ig_errors_omitted: int = 0
-    envelope_errors: list[EnvelopeError] = field(default_factory=list)
+    envelope_errors: tuple[EnvelopeError, ...] = ()
     ig_checked: bool = True
     claim_count: int = 0
     submitter: Party = field(default_factory=Party)
@@ -65,14 +70,14 @@ class TransactionResult:
         }
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GroupResult:
     """One GS…GE as received: what its 999 answers."""
 
     gs: Segment
     declared_count: str = ""
-    errors: list[EnvelopeError] = field(default_factory=list)
-    transactions: list[TransactionResult] = field(default_factory=list)
+    errors: tuple[EnvelopeError, ...] = ()
+    transactions: tuple[TransactionResult, ...] = ()
 
     @property
     def ack(self) -> str:
@@ -87,30 +92,30 @@ class GroupResult:
         return "P" if "R" in verdicts else "E"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class InterchangeResult:
     """One ISA…IEA as received: a TA1 answers it when it is broken or ISA14 asks."""
 
     isa: Segment
-    errors: list[EnvelopeError] = field(default_factory=list)
-    groups: list[GroupResult] = field(default_factory=list)
+    errors: tuple[EnvelopeError, ...] = ()
+    groups: tuple[GroupResult, ...] = ()
 
     @property
     def rejected(self) -> bool:
         return bool(self.errors)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class FileResult:
-    """One input file."""
+    """One input file: ``error`` (code, message) when it could not be read at all."""
 
     path: str
     error: tuple[str, str] | None = None
-    transactions: list[TransactionResult] = field(default_factory=list)
+    transactions: tuple[TransactionResult, ...] = ()
     claims: ClaimStore = field(default_factory=ClaimStore)
-    envelope_errors: list[EnvelopeError] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    interchanges: list[InterchangeResult] = field(default_factory=list, repr=False)
+    envelope_errors: tuple[EnvelopeError, ...] = ()
+    notices: tuple[str, ...] = ()
+    interchanges: tuple[InterchangeResult, ...] = field(default=(), repr=False)
     #: Where the file can be read again (HTML report), when ``path`` is only its display name.
     source: str = ""
 
@@ -148,9 +153,11 @@ class FileResult:
         }
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Report:
-    files: list[FileResult] = field(default_factory=list)
+    """What a run found, file by file."""
+
+    files: tuple[FileResult, ...] = ()
 
     def summary(self) -> dict[str, object]:
         """Counts over every claim (kept per transaction set by the claim store: no claim is read)."""

@@ -114,3 +114,47 @@ def test_read_claims_is_lazy() -> None:
     first = next(claims)
     assert first.claim_id == "DEMO-001"
     claims.close()  # type: ignore[attr-defined] - a generator; closing it closes the file
+
+
+def test_every_result_and_claim_type_is_frozen_with_tuples():
+    """What scrub and read_claims hand out cannot change under the caller: frozen, no list fields."""
+    import dataclasses
+    import typing
+
+    from scrubber.claims import model
+    from scrubber.report import GroupResult, InterchangeResult, TransactionResult
+
+    types = [scrubber.Report, scrubber.FileResult, scrubber.ClaimResult, scrubber.Finding, scrubber.Claim,
+             scrubber.ServiceLine, model.Person, model.Npi, model.Pwk, model.Ref, model.Note, model.Party,
+             TransactionResult, GroupResult, InterchangeResult]
+    for cls in types:
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls  # type: ignore[attr-defined]
+        for f in dataclasses.fields(cls):
+            hint = typing.get_type_hints(cls)[f.name]
+            assert typing.get_origin(hint) not in (list, dict, set), (cls.__name__, f.name, hint)
+
+
+def test_claims_made_without_init_hold_exactly_their_fields(tmp_path):
+    """The mapping and the spilling claim store make claims with model.assemble (no __init__): every claim and
+    line they hand out has each field and nothing else, and equals the same claim made the other way."""
+    import dataclasses
+
+    from scrubber import claimstore
+
+    def names(obj: object) -> set[str]:
+        return {f.name for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+
+    read = list(scrubber.read_claims("fixtures/demo.837"))
+    report = scrubber.scrub("fixtures/demo.837")
+    for claim in read:
+        assert set(vars(claim)) == names(claim)
+        for line in claim.lines:
+            assert set(vars(line)) == names(line)
+    stored = list(report.files[0].claims)
+    decoded = [claimstore._decode(claimstore._encode(c)) for c in stored]
+    for kept, back in zip(stored, decoded, strict=True):
+        assert set(vars(back.claim)) == names(back.claim)
+        assert back.claim.lines == tuple(dataclasses.replace(ln, pwks=(), prior_auths=(), notes=(), ordering=None,
+                                                              rendering=None, dtp=None, cr3=None)
+                                         for ln in kept.claim.lines)
+        assert back.findings == kept.findings and back.claim.claim_id == kept.claim.claim_id

@@ -12,9 +12,13 @@ claim being built is held in memory:
 
 from __future__ import annotations
 
-from scrubber.claims.model import PERSON_ENTITIES, Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine
+from typing import Any
+
+from scrubber.claims.model import PERSON_ENTITIES, Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine, assemble
 from segments import Segment
 
+#: A claim, service line or person being read: its fields by name, lists where the object has tuples.
+Draft = dict[str, Any]
 _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
 _NM1_HEADER = {"41": "1000A", "40": "1000B"}
 _NM1_2000A = {"85": "2010AA", "87": "2010AB", "PE": "2010AC"}
@@ -76,7 +80,10 @@ class ClaimBuilder:
     """Feed segments of one transaction set; collect finished claims.
 
     ``feed`` returns the claim that the segment closed, if any; ``finish``
-    returns the last one at SE (or at the end of a truncated set).
+    returns the last one at SE (or at the end of a truncated set).  While a
+    claim is read its parts are kept in plain dicts (a *draft*: the field
+    names of :class:`Claim`, :class:`ServiceLine` and :class:`Person`); the
+    immutable objects are made once, when the claim closes.
     """
 
     def __init__(self, isa13: str = "", gs06: str = "", st02: str = "") -> None:
@@ -90,11 +97,13 @@ class ClaimBuilder:
         self._filing_indicator = ""
         self._payer_name = ""
         self._payer_id = ""
-        self._subscriber = Person()
-        self._patient: Person | None = None
-        self._person: Person | None = None
-        self._claim: Claim | None = None
-        self._line: ServiceLine | None = None
+        self._subscriber: Draft = {}
+        self._patient: Draft | None = None
+        self._person: Draft | None = None
+        self._claim: Draft | None = None
+        self._lines: list[Draft] = []
+        self._line: Draft | None = None
+        self._last_index = 0
 
     def feed(self, seg: Segment) -> Claim | None:
         sid = seg.elements[0]
@@ -105,18 +114,22 @@ class ClaimBuilder:
         handler = _HANDLERS.get(sid)
         if handler is not None:
             handler(self, seg, loop)
-        if self._claim is not None:
-            self._claim.last_index = seg.index
+        self._last_index = seg.index
         return done
 
     @property
     def current_claim_id(self) -> str | None:
         """CLM01 of the claim being read, if any."""
-        return self._claim.claim_id if self._claim is not None else None
+        return self._claim["claim_id"] if self._claim is not None else None
 
     def finish(self) -> Claim | None:
-        claim, self._claim, self._line = self._claim, None, None
-        return claim
+        """The claim being read, made whole (None when there is none); the builder then waits for the next CLM."""
+        claim, lines = self._claim, self._lines
+        self._claim, self._line, self._lines = None, None, []
+        if claim is None:
+            return None
+        claim["last_index"] = self._last_index
+        return _make_claim(claim, lines)
 
     # -- header and hierarchy -----------------------------------------------------
 
@@ -130,12 +143,12 @@ class ClaimBuilder:
             self._billing_name = None
             self._person = None
         elif level == "22":
-            self._subscriber = Person()
+            self._subscriber = {}
             self._patient = None
             self._person = self._subscriber
             self._filing_indicator = self._payer_name = self._payer_id = ""
         elif level == "23":
-            self._patient = Person()
+            self._patient = {}
             self._person = self._patient
 
     def _sbr(self, seg: Segment, loop: str) -> None:
@@ -146,8 +159,8 @@ class ClaimBuilder:
         if seg.get(1) in PERSON_ENTITIES and loop not in ("2010BA", "2010CA"):
             return  # a subscriber or patient out of its loop is never read as a provider, payer or party
         if self._claim is not None and seg.get(8) == "XX" and loop[:2] in ("23", "24"):
-            self._claim.npis.append((Npi(seg.get(1), "XX", seg.get(9), _loc(seg, loop)),
-                                     self._line if loop.startswith("24") else None))
+            on_line = len(self._lines) - 1 if loop.startswith("24") and self._line is not None else None
+            self._claim.setdefault("npis", []).append((Npi(seg.get(1), "XX", seg.get(9), _loc(seg, loop)), on_line))
         if loop in ("1000A", "1000B"):
             party = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
             if loop == "1000A":
@@ -158,27 +171,25 @@ class ClaimBuilder:
             self._billing = Npi("85", seg.get(8), seg.get(9), _loc(seg, loop))
             self._billing_name = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
         elif loop in ("2010BA", "2010CA") and self._person is not None:
-            self._person.last_name = seg.get(3)
-            self._person.first_name = seg.get(4)
-            self._person.member_id = seg.get(9)
+            self._person.update(last_name=seg.get(3), first_name=seg.get(4), member_id=seg.get(9))
         elif loop == "2010BB":
             self._payer_name, self._payer_id = seg.get(3), seg.get(9)
         elif loop == "2310B" and self._claim is not None:
-            self._claim.rendering = _npi(seg, loop)
+            self._claim["rendering"] = _npi(seg, loop)
         elif loop == "2310A" and self._claim is not None:
-            self._claim.referring = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop))
+            self._claim["referring"] = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop))
         elif loop == "2420A" and self._line is not None:
-            self._line.rendering = _npi(seg, loop)
+            self._line["rendering"] = _npi(seg, loop)
         elif loop == "2420E" and self._line is not None:
-            self._line.ordering = Npi("DK", seg.get(8), seg.get(9), _loc(seg, loop))
+            self._line["ordering"] = Npi("DK", seg.get(8), seg.get(9), _loc(seg, loop))
 
     def _dmg(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
-            self._person.birth_date = seg.get(2)
+            self._person["birth_date"] = seg.get(2)
 
     def _n3(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
-            self._person.address += tuple(e for e in seg.elements[1:] if e)
+            self._person["address"] = self._person.get("address", ()) + tuple(e for e in seg.elements[1:] if e)
 
     def _n4(self, seg: Segment, loop: str) -> None:
         self._n3(seg, loop)
@@ -187,26 +198,26 @@ class ClaimBuilder:
 
     def _clm(self, seg: Segment, loop: str) -> None:
         place = seg.components(5)
-        self._claim = Claim(
-            claim_id=seg.get(1),
-            loc=_loc(seg, loop),
-            st02=self.st02,
-            isa13=self.isa13,
-            gs06=self.gs06,
-            bht03=self.bht03,
-            charge=seg.get(2),
-            place_of_service=place[0],
-            facility_qualifier=place[1] if len(place) > 1 else "",
-            frequency=place[2] if len(place) > 2 else "",
-            filing_indicator=self._filing_indicator,
-            payer_name=self._payer_name,
-            payer_id=self._payer_id,
-            billing=self._billing,
-            billing_name=self._billing_name,
-            subscriber=self._subscriber,
-            patient=self._patient,
-            first_index=seg.index,
-        )
+        self._claim = {
+            "claim_id": seg.get(1),
+            "loc": _loc(seg, loop),
+            "st02": self.st02,
+            "isa13": self.isa13,
+            "gs06": self.gs06,
+            "bht03": self.bht03,
+            "charge": seg.get(2),
+            "place_of_service": place[0],
+            "facility_qualifier": place[1] if len(place) > 1 else "",
+            "frequency": place[2] if len(place) > 2 else "",
+            "filing_indicator": self._filing_indicator,
+            "payer_name": self._payer_name,
+            "payer_id": self._payer_id,
+            "billing": self._billing,
+            "billing_name": self._billing_name,
+            "subscriber": Person(**self._subscriber),
+            "patient": None if self._patient is None else Person(**self._patient),
+            "first_index": seg.index,
+        }
 
     def _hi(self, seg: Segment, loop: str) -> None:
         """Diagnoses only (ABK/ABF, and BK/BF for ICD-9): an HI of condition codes (BG) or anesthesia
@@ -216,69 +227,87 @@ class ClaimBuilder:
         for n in range(1, len(seg.elements)):
             parts = seg.components(n)
             if len(parts) >= 2 and parts[1] and parts[0] in DIAGNOSIS_QUALIFIERS:
-                if self._claim.hi is None:
-                    self._claim.hi = _loc(seg, loop)
-                self._claim.diagnoses.append((parts[0], parts[1]))
+                self._claim.setdefault("hi", _loc(seg, loop))
+                self._claim.setdefault("diagnoses", []).append((parts[0], parts[1]))
 
     def _pwk(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None:
-            self._line.pwks.append(_pwk(seg, loop))
+            self._line.setdefault("pwks", []).append(_pwk(seg, loop))
         elif loop == "2300" and self._claim is not None:
-            self._claim.pwks.append(_pwk(seg, loop))
+            self._claim.setdefault("pwks", []).append(_pwk(seg, loop))
 
     def _ref(self, seg: Segment, loop: str) -> None:
         ref = Ref(seg.get(1), seg.get(2), _loc(seg, loop))
         if loop == "2300" and self._claim is not None:
             if ref.qualifier == "G1":
-                self._claim.prior_auth = ref
+                self._claim["prior_auth"] = ref
             elif ref.qualifier == "D9":
-                self._claim.trace = ref
+                self._claim["trace"] = ref
             elif ref.qualifier == "F8":
-                self._claim.original_reference = ref
+                self._claim["original_reference"] = ref
         elif loop == "2400" and self._line is not None:
             if ref.qualifier == "G1":
-                self._line.prior_auths.append(ref)
+                self._line.setdefault("prior_auths", []).append(ref)
             elif ref.qualifier == "6R":
-                self._line.line_control = ref
+                self._line["line_control"] = ref
 
     def _nte(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None:
-            self._line.notes.append(Note(seg.get(1), seg.get(2), _loc(seg, loop)))
+            self._line.setdefault("notes", []).append(Note(seg.get(1), seg.get(2), _loc(seg, loop)))
         elif loop == "2300" and self._claim is not None:
-            self._claim.notes.append(Note(seg.get(1), seg.get(2), _loc(seg, loop)))
+            self._claim.setdefault("notes", []).append(Note(seg.get(1), seg.get(2), _loc(seg, loop)))
 
     # -- service line ------------------------------------------------------------------
 
     def _lx(self, seg: Segment, loop: str) -> None:
         if self._claim is None:
             return
-        self._line = ServiceLine(line_number=seg.get(1), loc=_loc(seg, loop))
-        self._claim.lines.append(self._line)
+        self._line = {"line_number": seg.get(1), "loc": _loc(seg, loop)}
+        self._lines.append(self._line)
 
     def _sv1(self, seg: Segment, loop: str) -> None:
         line = self._line
         if line is None or loop != "2400":
             return
         proc = seg.components(1)
-        line.qualifier = proc[0]
-        line.procedure = proc[1] if len(proc) > 1 else ""
-        line.modifiers = tuple(m for m in proc[2:6] if m)
-        line.charge = seg.get(2)
-        line.unit_basis = seg.get(3)
-        line.units = seg.get(4)
-        line.place_of_service = seg.get(5)
-        line.pointers = tuple(p for p in seg.components(7) if p)
-        line.sv1 = _loc(seg, loop)
+        line["qualifier"] = proc[0]
+        line["procedure"] = proc[1] if len(proc) > 1 else ""
+        line["modifiers"] = tuple(m for m in proc[2:6] if m)
+        line["charge"] = seg.get(2)
+        line["unit_basis"] = seg.get(3)
+        line["units"] = seg.get(4)
+        line["place_of_service"] = seg.get(5)
+        line["pointers"] = tuple(p for p in seg.components(7) if p)
+        line["sv1"] = _loc(seg, loop)
 
     def _cr3(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None:
-            self._line.cr3 = _loc(seg, loop)
+            self._line["cr3"] = _loc(seg, loop)
 
     def _dtp(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None and seg.get(1) == "472":
-            self._line.date_format = seg.get(2)
-            self._line.service_date = seg.get(3)
-            self._line.dtp = _loc(seg, loop)
+            line = self._line
+            line["date_format"], line["service_date"], line["dtp"] = seg.get(2), seg.get(3), _loc(seg, loop)
+
+
+_LINE_LISTS = ("pwks", "prior_auths", "notes")
+_CLAIM_LISTS = ("diagnoses", "pwks", "notes")
+
+
+def _make_claim(claim: Draft, lines: list[Draft]) -> Claim:
+    """The immutable claim of a draft and its line drafts (an NPI's line is kept as its place in ``lines``)."""
+    made = tuple(assemble(ServiceLine, _tuples(line, _LINE_LISTS)) for line in lines)
+    if "npis" in claim:
+        claim["npis"] = tuple((npi, None if at is None else made[at]) for npi, at in claim["npis"])
+    claim["lines"] = made
+    return assemble(Claim, _tuples(claim, _CLAIM_LISTS))
+
+
+def _tuples(draft: Draft, keys: tuple[str, ...]) -> Draft:
+    for key in keys:
+        if key in draft:
+            draft[key] = tuple(draft[key])
+    return draft
 
 
 def _loc(seg: Segment, loop: str) -> Loc:

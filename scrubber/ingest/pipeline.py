@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -422,8 +422,8 @@ class Ingest:
                 written = write_forward(work_path, result, accepted, out, controls, now)
             if written != len(accepted):  # never a ledger that says forwarded for a claim the file does not hold
                 raise RuntimeError(f"the forward file holds {written} of the {len(accepted)} accepted claims")
-        result.source, result.path = str(work_path), name
-        report = Report([result])
+        result = replace(result, source=str(work_path), path=name)
+        report = Report((result,))
         with staging.open(f"reports/{base}.json") as out:
             write_json(report, out, self.options.redact)
         if self.options.html:
@@ -448,7 +448,7 @@ class Ingest:
 
     def _reject_duplicates(self, result: FileResult) -> None:
         """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
-        found: dict[int, list[Finding]] = {}
+        found: dict[int, tuple[Finding, ...]] = {}
         for c in result.claims:
             if not c.accepted:
                 continue
@@ -456,10 +456,10 @@ class Ingest:
             earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, claim.first_service_date(),
                                                     claim.charge)
             if earlier is not None:
-                found[claim.first_index] = [Finding(
+                found[claim.first_index] = (Finding(
                     DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,
                     f"claim {claim.claim_id} was already forwarded in {earlier}", None, "CLM", claim.loc.line,
-                    "CLM01", stc="A3:54")]
+                    "CLM01", stc="A3:54"),)
         if found:
             result.claims.add_findings(found)
 
