@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from scrubber.api import list_rules, read_claims, scrub
     from scrubber.claims.model import Claim, ServiceLine
     from scrubber.config import Config, ConfigError, load_config
+    from scrubber.explain import fix_for
     from scrubber.findings import Finding, Severity
     from scrubber.report import ClaimResult, FileResult, Report
     from scrubber.rules import Rule
@@ -24,12 +25,12 @@ _PUBLIC = {
     "Finding": "scrubber.findings", "Severity": "scrubber.findings",
     "Claim": "scrubber.claims.model", "ServiceLine": "scrubber.claims.model",
     "Report": "scrubber.report", "FileResult": "scrubber.report", "ClaimResult": "scrubber.report",
-    "Rule": "scrubber.rules",
+    "Rule": "scrubber.rules", "fix_for": "scrubber.explain",
 }
 
 __all__ = [  # the names of _PUBLIC, spelled out for linters and type checkers (a test keeps them equal)
     "__version__", "scrub", "read_claims", "list_rules", "Config", "ConfigError", "load_config", "Finding",
-    "Severity", "Claim", "ServiceLine", "Report", "FileResult", "ClaimResult", "Rule",
+    "Severity", "Claim", "ServiceLine", "Report", "FileResult", "ClaimResult", "Rule", "fix_for",
 ]
 
 

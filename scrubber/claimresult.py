@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scrubber.claims.model import Claim
+from scrubber.explain import fix_for
 from scrubber.findings import Finding, Severity
 from scrubber.redact import Redactor
 
@@ -72,5 +73,5 @@ class ClaimResult:
                 }
                 for ln in c.lines
             ],
-            "findings": [{**f.to_dict(), "message": r.text(f.message)} for f in self.findings],
+            "findings": [{**f.to_dict(), "message": r.text(f.message), "fix": fix_for(f.rule)} for f in self.findings],
         }

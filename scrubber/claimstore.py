@@ -10,8 +10,9 @@ them back one at a time.  The rules' inputs that nothing reads after judging
 (diagnoses, PWKs, notes, authorizations, line providers) are not kept.
 
 Verdicts that arrive after a claim was stored (its transaction set rejected by
-the 999) are applied as claims are read, and the counts the summary needs are
-kept per transaction set, so statuses are known without reading the claims.
+the 999) are applied as claims are read, and what the summary needs (counts,
+dollars, the rules that rejected claims) is kept per transaction set, so the
+summary is known without reading the claims.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ import weakref
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
 from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble
-from scrubber.findings import Finding, Severity
+from scrubber.findings import SET_REJECTED, Finding, Severity
+from segments import to_decimal
 
+_ZERO = Decimal("0.00")
 #: Claims kept in memory before the store spills to disk.
 SPILL_AFTER = 2000
 
@@ -45,6 +49,8 @@ class ClaimStore:
         self._rejected: frozenset[Key] = frozenset()
         self._extra: dict[int, tuple[Finding, ...]] = {}
         self._tallies: dict[Key, list[int]] = {}  # key -> [claims, rejected by findings, error, warning, info]
+        self._dollars: dict[Key, list[Decimal]] = {}  # key -> [billed, billed on claims rejected by findings]
+        self._reasons: dict[Key, Counter[str]] = {}  # key -> rule code -> claims it rejected
 
     # -- writing ------------------------------------------------------------------------------------------------------
 
@@ -59,10 +65,18 @@ class ClaimStore:
             pickle.dump(_encode(result), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _tally(self, result: ClaimResult) -> None:
-        tally = self._tallies.setdefault(_key(result), [0, 0, 0, 0, 0])
+        key = _key(result)
+        tally = self._tallies.setdefault(key, [0, 0, 0, 0, 0])
         tally[0] += 1
-        tally[1] += result.status == "rejected"
+        rejected = result.status == "rejected"
+        tally[1] += rejected
         _count_severities(tally, result.findings)
+        dollars = self._dollars.setdefault(key, [_ZERO, _ZERO])
+        charge = to_decimal(result.claim.charge) or _ZERO
+        dollars[0] += charge
+        if rejected:
+            dollars[1] += charge
+            self._reasons.setdefault(key, Counter()).update(_rejecting(result.findings))
 
     def _start_spill(self) -> None:
         self._spill = tempfile.TemporaryFile(prefix="scrubber-claims-")  # noqa: SIM115 - closed with the store
@@ -81,12 +95,15 @@ class ClaimStore:
 
         They are added as claims are read, and each such claim now counts as rejected.
         """
-        keys = {r.claim.first_index: _key(r) for r in self if r.claim.first_index in findings}
+        keys = {r.claim.first_index: (_key(r), to_decimal(r.claim.charge) or _ZERO)
+                for r in self if r.claim.first_index in findings}
         self._extra.update(findings)
         self._items = [self._settle(result) for result in self._items]
-        for ordinal, key in keys.items():
+        for ordinal, (key, charge) in keys.items():
             self._tallies[key][1] += 1
             _count_severities(self._tallies[key], findings[ordinal])
+            self._dollars[key][1] += charge
+            self._reasons.setdefault(key, Counter()).update(_rejecting(findings[ordinal]))
 
     # -- reading ------------------------------------------------------------------------------------------------------
 
@@ -135,6 +152,25 @@ class ClaimStore:
                 out.update({"error": error, "warning": warning, "info": info})
         return out
 
+    def dollars(self) -> dict[str, Decimal]:
+        """billed / accepted / rejected charge totals (CLM02), without reading the claims."""
+        billed = accepted = _ZERO
+        for key, (total, rejected) in self._dollars.items():
+            billed += total
+            accepted += _ZERO if key in self._rejected else total - rejected
+        return {"billed": billed, "accepted": accepted, "rejected": billed - accepted}
+
+    def reasons(self) -> Counter[str]:
+        """Rejected claims by the rule that rejected them (a claim counts once per rule; a claim of a set the
+        999 rejected counts under ``999``), without reading the claims."""
+        out: Counter[str] = Counter()
+        for key, (n, *_) in self._tallies.items():
+            if key in self._rejected:
+                out[SET_REJECTED] += n
+            else:
+                out.update(self._reasons.get(key, {}))
+        return out
+
     def _settle(self, result: ClaimResult) -> ClaimResult:
         """The claim as the verdicts that came after it was stored have it (a new result when they change it)."""
         if _key(result) in self._rejected and not result.transaction_rejected:
@@ -151,6 +187,10 @@ _TALLY_PLACE = {Severity.ERROR: 2, Severity.WARNING: 3, Severity.INFO: 4}
 def _count_severities(tally: list[int], findings: tuple[Finding, ...]) -> None:
     for f in findings:
         tally[_TALLY_PLACE[f.severity]] += 1
+
+
+def _rejecting(findings: tuple[Finding, ...]) -> set[str]:
+    return {f.rule for f in findings if f.severity is Severity.ERROR}
 
 
 def _key(result: ClaimResult) -> Key:

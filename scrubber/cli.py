@@ -57,6 +57,10 @@ def cli() -> None:
     """Scrub X12 837P (005010X222A1) claim files for HCPCS L4386 walking boots."""
 
 
+#: Report formats written with placeholders for PHI unless --no-redact: JUnit goes into CI systems, kept and shown.
+REDACTED_BY_DEFAULT = frozenset({"junit"})
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True,
@@ -72,13 +76,15 @@ def cli() -> None:
 @click.option("--ack-dir", type=click.Path(file_okay=False), help="Write <input>.999, .277 (and .ta1) here.")
 @click.option("--control-start", type=click.IntRange(1, 999_999_999), metavar="N",
               help="First acknowledgment control number (default: YYDDDHHMM of --now).")
-@click.option("--redact", is_flag=True, help="Replace patient and subscriber PHI in the report with placeholders.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace patient and subscriber PHI in the report with placeholders (default: on for junit,"
+                   " which CI systems keep and show, off for the other formats).")
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Worker processes: implementation-guide validation beside the claim walk (pyx12: a file split "
                    "at transaction sets), and the acknowledgments written beside the report.")
 @click.option("--allow-unvalidated", is_flag=True, help=ALLOW_UNVALIDATED_HELP)
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
-          now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool,
+          now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
           jobs: int, allow_unvalidated: bool) -> None:
     """Scrub PATHS (files, directories of files, or - for standard input) and report every claim.
 
@@ -89,6 +95,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         config = load_config(config_path, profile)
     except ConfigError as exc:
         _fail(f"config: {exc}")
+    if redact is None:
+        redact = fmt in REDACTED_BY_DEFAULT
     if output and any(_same_file(output, p) for p in paths):
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None

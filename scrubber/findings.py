@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+#: The reason a claim is rejected when the 999 rejected its transaction set (the claim has no findings): it is
+#: counted beside the rule codes in a summary's rejection reasons.
+SET_REJECTED = "999"
+
 
 class Severity(StrEnum):
     """How much a finding matters; only ``error`` rejects a claim."""

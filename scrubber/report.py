@@ -12,21 +12,29 @@ re-exported here with the status names.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from scrubber import __version__
 from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
 from scrubber.claims.model import Party
 from scrubber.claimstore import ClaimStore
+from scrubber.explain import explain_envelope, explain_ig, fix_for, reason_name
 from scrubber.findings import Severity
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
 from segments import EnvelopeError, Segment
 
-__all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "ClaimResult", "FileResult", "GroupResult",
+__all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "SCHEMA_VERSION", "ClaimResult", "FileResult", "GroupResult",
            "InterchangeResult", "Report", "TransactionResult"]
 
 PARTIAL, ERROR = "partial", "error"
+#: The JSON report's layout version: 1.0 the first contract; 1.1 adds ``fix`` on findings, ``explanation`` on
+#: implementation-guide and envelope errors, and the summary's error counts, dollars and top rejections.
+SCHEMA_VERSION = "1.1"
+#: Rejection reasons a summary lists.
+TOP_REASONS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +71,7 @@ class TransactionResult:
             "ack": self.ack,
             "ig_checked": self.ig_checked,
             "ig_errors": [{**e.to_dict(), "segment": r.text(e.segment), "element": r.text(e.element),
-                           "message": r.text(e.message)}
+                           "message": r.text(e.message), "explanation": explain_ig(e)}
                           for e in self.ig_errors],
             "ig_errors_omitted": self.ig_errors_omitted,
             "envelope_errors": [_envelope_dict(e, r) for e in self.envelope_errors],
@@ -159,20 +167,10 @@ class Report:
 
     files: tuple[FileResult, ...] = ()
 
-    def summary(self) -> dict[str, object]:
-        """Counts over every claim (kept per transaction set by the claim store: no claim is read)."""
-        severities: Counter[str] = Counter()
-        statuses: Counter[str] = Counter()
-        for f in self.files:
-            statuses.update(f.claims.statuses())
-            severities.update(f.claims.severities())
-        return {
-            "files": len(self.files),
-            "claims": sum(statuses.values()),
-            "accepted": statuses[ACCEPTED],
-            "rejected": statuses[REJECTED],
-            "findings": {s.value: severities.get(s.value, 0) for s in Severity},
-        }
+    def summary(self, top: int = TOP_REASONS) -> dict[str, object]:
+        """Counts and dollars over every claim (kept per transaction set by the claim store: no claim is read),
+        the envelope and implementation-guide errors, and the ``top`` reasons claims were rejected for."""
+        return summarize(self.files, top)
 
     def redactor(self, enabled: bool) -> Redactor:
         """A redactor that knows every person and quoted PHI value of the report (numbered in file order).
@@ -202,11 +200,46 @@ class Report:
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
         return {
             "scrubber_version": __version__,
+            "schema_version": SCHEMA_VERSION,
             "files": [f.to_dict(redactor) for f in self.files],
             "summary": self.summary(),
         }
 
 
+def summarize(files: Iterable[FileResult], top: int = TOP_REASONS) -> dict[str, object]:
+    """The summary of :meth:`Report.summary` over ``files`` (one file's, for a per-file summary)."""
+    severities: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    dollars = dict.fromkeys(("billed", "accepted", "rejected"), Decimal("0.00"))
+    counts = Counter[str]()
+    n_files = 0
+    for f in files:
+        n_files += 1
+        statuses.update(f.claims.statuses())
+        severities.update(f.claims.severities())
+        reasons.update(f.claims.reasons())
+        for name, amount in f.claims.dollars().items():
+            dollars[name] += amount
+        counts["unreadable_files"] += f.error is not None
+        counts["transactions"] += len(f.transactions)
+        counts["transactions_rejected"] += sum(t.ack == "R" for t in f.transactions)
+        counts["ig_errors"] += sum(len(t.ig_errors) + t.ig_errors_omitted for t in f.transactions)
+        counts["envelope_errors"] += len(f.envelope_errors) + sum(len(t.envelope_errors) for t in f.transactions)
+    return {
+        "files": n_files,
+        "claims": sum(statuses.values()),
+        "accepted": statuses[ACCEPTED],
+        "rejected": statuses[REJECTED],
+        "findings": {s.value: severities.get(s.value, 0) for s in Severity},
+        **{name: counts[name] for name in ("unreadable_files", "transactions", "transactions_rejected", "ig_errors",
+                                           "envelope_errors")},
+        "dollars": {name: f"{amount:.2f}" for name, amount in dollars.items()},
+        "top_rejections": [{"reason": code, "name": reason_name(code), "claims": n, "fix": fix_for(code)}
+                           for code, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],
+    }
+
+
 def _envelope_dict(e: EnvelopeError, r: Redactor) -> dict[str, object]:
     return {"level": e.level, "code": e.code, "segment": r.text(e.segment), "file_line": e.line,
-            "message": r.text(e.message)}
+            "message": r.text(e.message), "explanation": explain_envelope(e)}

@@ -23,7 +23,10 @@ def _write(tmp_path: Path, claims: list[ClaimSpec], name: str = "in.837") -> Pat
 def test_clean_file_exits_0_and_text_summary(tmp_path: Path) -> None:
     code, out, err = run_cli("check", "--now", NOW, str(_write(tmp_path, [ClaimSpec(note="CUSTOM FITTED")])))
     assert code == 0 and err == ""
-    assert out.splitlines()[-1] == "1 file, 1 claim: 1 accepted, 0 rejected; 0 errors, 0 warnings, 0 info"
+    assert out.splitlines()[-3:] == ["1 file, 1 claim: 1 accepted, 0 rejected; 0 errors, 0 warnings, 0 info",
+                                     "dollars: $250.00 billed, $250.00 accepted, $0.00 rejected",
+                                     "1 transaction set, 0 rejected by the 999; 0 implementation-guide errors,"
+                                     " 0 envelope errors"]
 
 
 def test_rejected_claim_exits_1_and_text_line_names_place(tmp_path: Path) -> None:
@@ -53,8 +56,30 @@ def test_json_fields_of_the_contract(tmp_path: Path) -> None:
                              "service_date": "20260105", "charge": "250.00"}
     assert set(c["findings"][0]) >= {"rule", "name", "severity", "message", "line_number", "segment",
                                      "file_line", "element", "stc"}
+    assert report["schema_version"] == "1.1"
+    assert c["findings"][0]["fix"] == "Add RT or LT; a bilateral fitting is two lines, one RT and one LT."
     assert report["summary"] == {"files": 1, "claims": 1, "accepted": 0, "rejected": 1,
-                                 "findings": {"error": 1, "warning": 0, "info": 1}}
+                                 "findings": {"error": 1, "warning": 0, "info": 1},
+                                 "unreadable_files": 0, "transactions": 1, "transactions_rejected": 0,
+                                 "ig_errors": 0, "envelope_errors": 0,
+                                 "dollars": {"billed": "250.00", "accepted": "0.00", "rejected": "250.00"},
+                                 "top_rejections": [{"reason": "WB001", "name": "side-missing", "claims": 1,
+                                                     "fix": c["findings"][0]["fix"]}]}
+
+
+def test_summary_counts_ig_and_envelope_errors_and_their_claims(tmp_path: Path) -> None:
+    """A set the 999 rejects: its errors are counted, each IG error names its claim and what its code means,
+    and the top reason of its claims is the set's rejection, with its fix."""
+    _, report, _ = check_json(_write(tmp_path, [ClaimSpec("IGX-1", lines=[LineSpec(date="20261340")]),
+                                                ClaimSpec("IGX-2")]))
+    s = report["summary"]
+    assert (s["rejected"], s["transactions_rejected"], s["ig_errors"], s["findings"]["error"]) == (2, 1, 1, 0)
+    assert s["dollars"]["accepted"] == "0.00" and s["dollars"]["rejected"] == s["dollars"]["billed"]
+    assert s["top_rejections"][0]["reason"] == "999" and s["top_rejections"][0]["claims"] == 2
+    assert "send all of its claims again" in s["top_rejections"][0]["fix"]
+    error = report["files"][0]["transactions"][0]["ig_errors"][0]
+    assert error["claim_id"] == "IGX-1"
+    assert error["explanation"] == "invalid date (999 IK403 8): send a real date as CCYYMMDD"
 
 
 def test_output_file_and_determinism(tmp_path: Path) -> None:

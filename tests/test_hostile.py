@@ -377,7 +377,7 @@ def test_E_junit_and_html_do_not_repeat_per_claim(tmp_path: Path) -> None:
     text = text.replace("\nSE*", "\nSE*9", 1)  # wrong count: the set's error on 40 claims
     path = _write(tmp_path, "many.837", text)
     _, junit, _ = run_cli("check", "--format", "junit", "--now", NOW, str(path))
-    assert junit.count("IK502 4") == 1
+    assert junit.count("IK502 4:") == 1 and junit.count('name="transaction set 0001"') == 1
     _, page, _ = run_cli("check", "--format", "html", "--now", NOW, str(path))
     assert page.count("200 SAMPLE STREET") == 1  # the subscriber's loop once, with its first claim
 

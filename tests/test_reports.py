@@ -138,8 +138,9 @@ def phi_file(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) -> None:
-    """The control: without --redact the values are there (json, html, junit), so the next test means something."""
-    out = report(phi_file, fmt)
+    """The control: without --redact (junit: with --no-redact) the values are there (json, html, junit), so the
+    next test means something."""
+    out = report(phi_file, fmt, "--no-redact")
     if fmt in ("json", "html", "junit"):
         assert "ZEBULON" in out and "9ZZ9ZZ9ZZ99" in out
     if fmt in ("json", "html"):
@@ -154,6 +155,16 @@ def test_redact_removes_names_ids_birth_dates_addresses_phones(phi_file: Path, f
     for value in (*PHI, "5555550199"):
         assert value not in out, f"{value} survived --redact in {fmt}"
     assert "PHI-1" in out, "claim IDs stay: they are how a biller finds the claim"
+
+
+def test_junit_is_redacted_unless_asked_not_to_be(phi_file: Path) -> None:
+    """JUnit goes into CI systems, which keep and show it: placeholders by default."""
+    out = report(phi_file, "junit")
+    for value in (*PHI, "5555550199"):
+        assert value not in out, f"{value} in the default JUnit report"
+    assert "NAME-0001" in out and "PHI-1" in out
+    assert "ZEBULON" in report(phi_file, "junit", "--no-redact")
+    assert "ZEBULON" in report(phi_file, "json")  # the other formats are unchanged by default
 
 
 def test_redaction_placeholders_are_stable(phi_file: Path) -> None:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from scrubber import __version__
 from scrubber.redact import Redactor
-from scrubber.report import FileResult, Report
+from scrubber.report import SCHEMA_VERSION, FileResult, Report
 
 _PLACEHOLDER = "\x00scrubber-items\x00"
 _TOKEN = json.dumps(_PLACEHOLDER)
@@ -29,8 +29,8 @@ def render_json(report: Report, redact: bool = False) -> str:
 
 def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
     redactor = report.redactor(redact)
-    root = {"scrubber_version": __version__, "files": [_PLACEHOLDER] if report.files else [],
-            "summary": report.summary()}
+    root = {"scrubber_version": __version__, "schema_version": SCHEMA_VERSION,
+            "files": [_PLACEHOLDER] if report.files else [], "summary": report.summary()}
     _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)
                                   for f in report.files), 4, out)
     out.write("\n")
