@@ -51,6 +51,7 @@ class ClaimStore:
         self._tallies: dict[Key, list[int]] = {}  # key -> [claims, rejected by findings, error, warning, info]
         self._dollars: dict[Key, list[Decimal]] = {}  # key -> [billed, billed on claims rejected by findings]
         self._reasons: dict[Key, Counter[str]] = {}  # key -> rule code -> claims it rejected
+        self._by_rule: dict[Key, Counter[tuple[str, str]]] = {}  # key -> (rule code, severity) -> findings
 
     # -- writing ------------------------------------------------------------------------------------------------------
 
@@ -71,6 +72,8 @@ class ClaimStore:
         rejected = result.status == "rejected"
         tally[1] += rejected
         _count_severities(tally, result.findings)
+        if result.findings:
+            self._by_rule.setdefault(key, Counter()).update((f.rule, f.severity.value) for f in result.findings)
         dollars = self._dollars.setdefault(key, [_ZERO, _ZERO])
         charge = to_decimal(result.claim.charge) or _ZERO
         dollars[0] += charge
@@ -104,6 +107,7 @@ class ClaimStore:
             _count_severities(self._tallies[key], findings[ordinal])
             self._dollars[key][1] += charge
             self._reasons.setdefault(key, Counter()).update(_rejecting(findings[ordinal]))
+            self._by_rule.setdefault(key, Counter()).update((f.rule, f.severity.value) for f in findings[ordinal])
 
     # -- reading ------------------------------------------------------------------------------------------------------
 
@@ -169,6 +173,14 @@ class ClaimStore:
                 out[SET_REJECTED] += n
             else:
                 out.update(self._reasons.get(key, {}))
+        return out
+
+    def findings_by_rule(self) -> Counter[tuple[str, str]]:
+        """Findings by (rule code, severity) (claims of rejected sets have none), without reading the claims."""
+        out: Counter[tuple[str, str]] = Counter()
+        for key, counts in self._by_rule.items():
+            if key not in self._rejected:
+                out.update(counts)
         return out
 
     def _settle(self, result: ClaimResult) -> ClaimResult:

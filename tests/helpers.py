@@ -42,3 +42,11 @@ def recount_se(text: str) -> str:
     se = next(i for i, s in enumerate(segments) if s.strip().startswith("SE*"))
     segments[se] = f"\nSE*{se - st + 1}*{segments[se].split('*')[2]}"
     return "~".join(segments) + "~\n"
+
+
+def html_readable(page: str) -> str:
+    """An HTML report with the claim data it embeds (gzip, base64) appended as JSON text, so a test can look
+    for a value anywhere the page holds it."""
+    from scrubber.formatters.html import page_data
+
+    return page + "\n" + json.dumps(page_data(page), ensure_ascii=False)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
-from helpers import NOW, run_cli
+from helpers import NOW, html_readable, run_cli
+from scrubber.formatters.html import page_data
 from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 
 FORMATS = ("text", "json", "html", "junit")
@@ -35,40 +36,71 @@ def mixed(tmp_path: Path) -> Path:
 # -- HTML ----------------------------------------------------------------------------------------------------------
 
 
+def _claims(page: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {item[1]["id"]: item[1] for item in page_data(page) if item[0] == "c"}  # type: ignore[index]
+
+
+def _blocks(page: str) -> list[list]:  # type: ignore[type-arg]
+    return [item[1] for item in page_data(page) if item[0] == "b"]  # type: ignore[misc]
+
+
+def _segment(row: list, delimiters: list[str]) -> str:  # type: ignore[type-arg]
+    return delimiters[0].join(row[2]) + delimiters[2]
+
+
 def test_html_is_one_self_contained_page(mixed: Path) -> None:
-    page = html.fromstring(report(mixed, "html"))
+    out = report(mixed, "html")
+    page = html.fromstring(out)
     assert page.tag == "html"
-    assert not page.xpath("//script|//link|//img|//iframe|//*[@src]|//*[@href]")
-    assert page.xpath("//style") and page.xpath("//input[@type='checkbox'][@id='only-rejected']")
-    summary = {r.xpath("string(th)"): r.xpath("string(td)") for r in page.xpath("//table[@class='summary']/tr")}
-    assert (summary["claims"], summary["accepted"], summary["rejected"]) == ("2", "1", "1")
-    rules = {r.xpath("string(td[1])"): r.xpath("string(td[2])") for r in page.xpath("//table[@class='rules']/tr[td]")}
-    assert rules["WB001"] == "1" and rules["KX001"] == "1"
+    assert not page.xpath("//link|//img|//iframe|//*[@src]|//*[@href]"), "nothing is fetched"
+    assert [s.get("id") for s in page.xpath("//script")] == ["report-data", None], "the data and the code, inline"
+    assert "http" not in page.xpath("string(//script[not(@id)])"), "the script fetches nothing"
+    tiles = {t.text.strip(): t.xpath("string(b)") for t in page.xpath("//div[contains(concat(' ', @class, ' '),"
+                                                                        " ' tile ')]")}
+    assert (tiles["claims"], tiles["accepted"], tiles["rejected"]) == ("2", "1", "1")
+    bars = page.xpath("//svg[@class='chart']/text/text()")
+    assert "KX001 error" in bars and "WB001 error" in bars
+    reasons = page.xpath("string(//div[@class='reasons'])")
+    assert "KX001 policy-modifier-missing: 1 claim" in reasons and "fix: Add KX when the criteria" in reasons
+    assert [s.text for s in page.xpath("//table[@id='claims']//th")] == [
+        "claim", "patient", "payer", "profile", "status", "worst", "dollars", "rules"]
 
 
-def test_html_highlights_the_segment_at_fault(mixed: Path) -> None:
-    page = html.fromstring(report(mixed, "html"))
-    bad = page.xpath("//details[contains(@class,'rejected')]")
-    assert len(bad) == 1 and bad[0].get("open") == "open"
-    faults = bad[0].xpath(".//tr[contains(@class,'fault')]")
-    seg_texts = [f.xpath("string(td[@class='seg'])") for f in faults]
-    assert seg_texts == ["SV1*HC:L4386:KX*250.00*UN*1***1~", "SV1*HC:L4386:RT*10.00*UN*1***1~"]
-    assert "WB001" in faults[0].text_content() and "KX001" in faults[1].text_content()
-    rows = bad[0].xpath(".//td[@class='seg']/text()")
-    assert rows[0].startswith("HL*3*1*22*0") and rows[-1].startswith("NM1*DK*"), "the claim's segments, in file order"
-    assert [r for r in rows if r.startswith("CLM")] == [r for r in rows if r.startswith("CLM*BAD-1*")]
-    accepted = page.xpath("//details[contains(@class,'accepted')]")
-    assert len(accepted) == 1 and accepted[0].get("open") is None
+def test_html_claim_data_marks_the_segment_at_fault(mixed: Path) -> None:
+    out = report(mixed, "html")
+    claims = _claims(out)
+    bad, ok = claims["BAD-1"], claims["OK-1"]
+    assert (bad["status"], bad["worst"], bad["rules"], bad["patient"]) == (
+        "rejected", "error", ["DOC005", "KX001", "WB001"], "BRENNAN, JORDAN")
+    assert (ok["status"], ok["worst"]) == ("accepted", "info"), "DOC005's note: shown on an accepted claim"
+    delimiters = ["*", ":", "~"]
+    rows = {(r[0], r[2][0]): _segment(r, delimiters) for r in bad["rows"]}
+    at_fault = [rows[(n[0], n[1])] for n in bad["notes"] if n[4] == "error"]
+    assert at_fault == ["SV1*HC:L4386:KX*250.00*UN*1***1~", "SV1*HC:L4386:RT*10.00*UN*1***1~"]
+    assert [n[2:4] for n in bad["notes"] if n[4] == "error"] == [[1, 3], [1, 3]], "SV101-3 marked in its segment"
+    assert bad["notes"][0][8] == "Add RT or LT; a bilateral fitting is two lines, one RT and one LT."
+    own = [_segment(r, delimiters) for r in bad["rows"]]
+    assert own[0].startswith("CLM*BAD-1*") and own[-1].startswith("NM1*DK*"), "the claim's segments, in file order"
+    blocks = _blocks(out)
+    context = [_segment(r, delimiters) for b in bad["context"] for r in blocks[b]]
+    assert context[0].startswith("HL*1**20") and context[-1].startswith("NM1*PR*"), "provider and subscriber loops"
+    assert {r[1] for b in bad["context"] for r in blocks[b]} >= {"2000A", "2010AA", "2000B", "2010BA", "2010BB"}
 
 
 def test_html_shows_ig_errors_beside_their_segment(tmp_path: Path) -> None:
     path = tmp_path / "ig.837"
     path.write_text(build_837([ClaimSpec("IG-1", lines=[LineSpec(modifiers=("KXX", "RT"))])]))
-    page = html.fromstring(report(path, "html"))
-    fault = page.xpath("//tr[contains(@class,'fault')]")
-    assert [f.xpath("string(td[@class='seg'])") for f in fault] == ["SV1*HC:L4386:KXX:RT*250.00*UN*1***1~"]
-    assert "SV101-3 code 5" in fault[0].text_content()
-    assert "999 R" in page.text_content()
+    out = report(path, "html")
+    claim = _claims(out)["IG-1"]
+    faults = [r for r in claim["rows"] if r[3]]
+    assert [_segment(r, ["*", ":", "~"]) for r in faults] == ["SV1*HC:L4386:KXX:RT*250.00*UN*1***1~"]
+    note = faults[0][3][0]
+    assert note[2:6] == [1, 3, "error", "IG 5"]
+    assert note[8] == "data element too long (999 IK403 5): shorten the value to the maximum length"
+    assert claim["set_rejected"].startswith("rejected with its transaction set 0001 (999 IK5 R)")
+    page = html.fromstring(out)
+    problems = page.xpath("string(//table[@class='problems'])")
+    assert "transaction set 0001: 999 R" in problems and "IG-1" in problems and "shorten the value" in problems
 
 
 def test_injected_script_stays_inert_text(tmp_path: Path) -> None:
@@ -77,9 +109,11 @@ def test_injected_script_stays_inert_text(tmp_path: Path) -> None:
     path.write_text(build_837([ClaimSpec("X<b>1", subscriber_last=evil, lines=[LineSpec(modifiers=("KX",))])]))
     out = report(path, "html")
     page = html.fromstring(out)
-    assert not page.xpath("//script") and not page.xpath("//b")
-    assert evil not in out and "&lt;script&gt;" in out
-    assert evil in page.text_content()
+    assert len(page.xpath("//script")) == 2 and not page.xpath("//b[not(parent::div[contains(@class,'tile')])]")
+    assert evil not in out
+    claim = _claims(out)["X<b>1"]
+    assert claim["patient"].startswith(evil), "data, drawn by the script as text (textContent), never as markup"
+    assert "innerHTML" not in out and "insertAdjacentHTML" not in out and "document.write" not in out
     junit = etree.fromstring(report(path, "junit").encode())
     assert junit.xpath("//testcase/@name") == ["X<b>1"]
 
@@ -141,6 +175,7 @@ def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) 
     """The control: without --redact (junit: with --no-redact) the values are there (json, html, junit), so the
     next test means something."""
     out = report(phi_file, fmt, "--no-redact")
+    out = html_readable(out) if fmt == "html" else out
     if fmt in ("json", "html", "junit"):
         assert "ZEBULON" in out and "9ZZ9ZZ9ZZ99" in out
     if fmt in ("json", "html"):
@@ -152,6 +187,7 @@ def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_redact_removes_names_ids_birth_dates_addresses_phones(phi_file: Path, fmt: str) -> None:
     out = report(phi_file, fmt, "--redact")
+    out = html_readable(out) if fmt == "html" else out
     for value in (*PHI, "5555550199"):
         assert value not in out, f"{value} survived --redact in {fmt}"
     assert "PHI-1" in out, "claim IDs stay: they are how a biller finds the claim"
@@ -184,7 +220,8 @@ def test_redact_covers_values_quoted_by_ig_errors(tmp_path: Path) -> None:
     plain = report(path, "json")
     assert long_name in plain, "pyx12 quotes the too-long value"
     for fmt in FORMATS:
-        assert long_name not in report(path, fmt, "--redact")
+        out = report(path, fmt, "--redact")
+        assert long_name not in (html_readable(out) if fmt == "html" else out)
 
 
 def test_acknowledgments_are_not_redacted(phi_file: Path, tmp_path: Path) -> None:

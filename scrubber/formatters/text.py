@@ -32,18 +32,18 @@ def summary_lines(s: dict[str, object]) -> list[str]:
     findings, dollars, top = s["findings"], s["dollars"], s["top_rejections"]
     assert isinstance(findings, dict) and isinstance(dollars, dict) and isinstance(top, list)
     out = [
-        f"{_count(s['files'], 'file')}, {_count(s['claims'], 'claim')}: {s['accepted']} accepted,"
+        f"{count(s['files'], 'file')}, {count(s['claims'], 'claim')}: {s['accepted']} accepted,"
         f" {s['rejected']} rejected; {findings['error']} errors, {findings['warning']} warnings,"
         f" {findings['info']} info",
         f"dollars: {money(dollars['billed'])} billed, {money(dollars['accepted'])} accepted,"
         f" {money(dollars['rejected'])} rejected",
-        f"{_count(s['transactions'], 'transaction set')}, {s['transactions_rejected']} rejected by the 999;"
-        f" {_count(s['ig_errors'], 'implementation-guide error')}, {_count(s['envelope_errors'], 'envelope error')}"
-        + (f"; {_count(s['unreadable_files'], 'file')} could not be read" if s["unreadable_files"] else ""),
+        f"{count(s['transactions'], 'transaction set')}, {s['transactions_rejected']} rejected by the 999;"
+        f" {count(s['ig_errors'], 'implementation-guide error')}, {count(s['envelope_errors'], 'envelope error')}"
+        + (f"; {count(s['unreadable_files'], 'file')} could not be read" if s["unreadable_files"] else ""),
     ]
     if top:
         out.append("top rejection reasons:")
-        out.extend(f"{INDENT}{r['reason']} {r['name']}: {_count(r['claims'], 'claim')}. Fix: {r['fix']}" for r in top)
+        out.extend(f"{INDENT}{r['reason']} {r['name']}: {count(r['claims'], 'claim')}. Fix: {r['fix']}" for r in top)
     return out
 
 
@@ -52,7 +52,8 @@ def money(amount: object) -> str:
     return f"${Decimal(str(amount)):,.2f}"
 
 
-def _count(n: object, noun: str) -> str:
+def count(n: object, noun: str) -> str:
+    """``1 claim``, ``2 claims``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
