@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the largest HTML page here")
     args = parser.parse_args()
     scrubber = shutil.which("scrubber") or sys.exit("install scrubber first (pip install .)")
-    print("| claims | format | size MB | wall s | beyond JSON s | × JSON | peak MiB |\n|---:|---|---:|---:|---:|---:|---:|")
+    print("| claims | format | size MB | wall s | beyond JSON s | × JSON | peak MiB |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     page = None
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.claims.split(",")):

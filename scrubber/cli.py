@@ -139,6 +139,29 @@ def _same_file(output: str, path: str) -> bool:
         return False
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["annotated", "html"]), default="annotated", show_default=True,
+              help="annotated: every segment with its line and loop, what is wrong marked under it (a terminal);"
+                   " html: the HTML report, whose claims open on their segments.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the view here.")
+@click.option("--config", "config_path", type=click.Path(), help="TOML file of payer profiles and rule settings.")
+@click.option("--profile", help="Use this payer profile for every claim.")
+@click.option("--now", callback=_parse_now, metavar="YYYY-MM-DDTHH:MM",
+              help="Processing date and time (default: the clock).")
+@click.option("--redact/--no-redact", default=False, help="Placeholders for patient and subscriber PHI.")
+@click.pass_context
+def show(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
+         profile: str | None, now: datetime, redact: bool) -> None:
+    """Show PATHS whole: each segment with its file line and loop name, and the findings and
+    implementation-guide errors marked in it, with what to fix.
+
+    Exit status as for check: 0 nothing rejected, 1 a claim or set rejected, 2 an input could not be read.
+    """
+    ctx.invoke(check, paths=paths, fmt=fmt, output=output, config_path=config_path, profile=profile, now=now,
+               redact=redact)
+
+
 def _write_acks(report: Report, ack_dir: str, controls: ControlNumbers, now: datetime) -> str | None:
     """Write every file's acknowledgments; the message when they cannot be written (the report
     is written all the same, then ``check`` exits 2 with that message)."""

@@ -53,7 +53,7 @@ SEEDS_GENERATED = [
     build_837([[ClaimSpec("G1")], [ClaimSpec("G2", lines=[LineSpec(pwks=["PWK*CT*FX***AC*DOC1"])])]],
               isa13="000000102"),
 ]
-CHECK_FORMATS = ("text", "json", "html", "junit")
+CHECK_FORMATS = ("text", "json", "html", "junit", "annotated")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 

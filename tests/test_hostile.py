@@ -29,7 +29,7 @@ from scrubber.ingest import Ingest, IngestOptions
 from segments import read_segments, to_decimal
 
 PHI = ("DOE", "JORDAN", "1EG4TE5MK73", "19500101", "200 SAMPLE STREET", "PAT QUINN", "5555550100")
-FORMATS = ("text", "json", "html", "junit")
+FORMATS = ("text", "json", "html", "junit", "annotated")
 
 
 def _write(folder: Path, name: str, text: str | bytes) -> Path:

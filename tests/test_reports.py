@@ -13,7 +13,7 @@ from helpers import NOW, html_readable, run_cli
 from scrubber.formatters.html import page_data
 from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 
-FORMATS = ("text", "json", "html", "junit")
+FORMATS = ("text", "json", "html", "junit", "annotated")
 
 
 def report(path: Path, fmt: str, *extra: str) -> str:
@@ -176,11 +176,11 @@ def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) 
     next test means something."""
     out = report(phi_file, fmt, "--no-redact")
     out = html_readable(out) if fmt == "html" else out
-    if fmt in ("json", "html", "junit"):
+    if fmt in ("json", "html", "junit", "annotated"):
         assert "ZEBULON" in out and "9ZZ9ZZ9ZZ99" in out
-    if fmt in ("json", "html"):
+    if fmt in ("json", "html", "annotated"):
         assert "19420817" in out
-    if fmt == "html":
+    if fmt in ("html", "annotated"):
         assert "77 SECRET LANE" in out and "ZIPTOWN" in out
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from scrubber.formatters.html import render_html
+from scrubber.formatters.annotated import render_annotated
+from scrubber.formatters.html import render_html, write_html
 from scrubber.formatters.json_report import render_json, write_json
 from scrubber.formatters.junit import render_junit
 from scrubber.formatters.text import render_text
@@ -16,12 +17,15 @@ FORMATTERS: dict[str, Callable[[Report, bool], str]] = {
     "json": render_json,
     "html": render_html,
     "junit": render_junit,
+    "annotated": render_annotated,
 }
 
 
 def write_report(name: str, report: Report, out: TextIO, redact: bool = False) -> None:
-    """Write the report in format ``name`` to ``out`` (JSON is streamed claim by claim)."""
+    """Write the report in format ``name`` to ``out`` (JSON and HTML are streamed claim by claim)."""
     if name == "json":
         write_json(report, out, redact)
+    elif name == "html":
+        write_html(report, out, redact)
     else:
         out.write(FORMATTERS[name](report, redact))

@@ -166,6 +166,7 @@ SCRIPT = r"""
         seg.append(j === comp - 1 ? make('mark', part) : part);
       });
     });
+    if (el !== null && el >= elements.length) seg.append(make('mark'));  // a missing element: marked at the end
     seg.append(d[2]);
     return seg;
   };
@@ -230,7 +231,7 @@ def write_html(report: Report, out: TextIO, redact: bool = False) -> None:
     redactor = report.redactor(redact)
     if redact:  # every PHI value is known before the first is shown (a name quoted before its NM1)
         for f in report.files:
-            for seg, loop in _segments_with_loops(f):
+            for seg, loop in segments_with_loops(f):
                 redactor.learn_segment(seg.elements, loop)
     page = _page(report, redact, redactor)
     text = html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
@@ -454,7 +455,7 @@ def _claim_record(file_number: int, result: ClaimResult, context: list[int], row
 
 
 def _finding_note(x: Finding, redactor: Redactor) -> list[object]:
-    element, component = _element_place(x.element)
+    element, component = element_place(x.element)
     line = f" (line {x.line_number})" if x.line_number is not None else ""
     return [x.file_line, x.segment, element, component, x.severity.value, x.rule, f"{x.name}{line}",
             redactor.text(x.message), fix_for(x.rule)]
@@ -465,7 +466,7 @@ def _ig_note(g: IgError, redactor: Redactor) -> list[object]:
             redactor.text(g.element or g.segment), redactor.text(g.message), explain_ig(g)]
 
 
-def _element_place(element: str) -> tuple[int | None, int | None]:
+def element_place(element: str) -> tuple[int | None, int | None]:
     """``SV101-3`` → (1, 3); ``NM109`` → (9, None); anything else → (None, None)."""
     match = _ELEMENT.match(element)
     if match is None:
@@ -494,7 +495,7 @@ class _SegmentView:
         for t in f.transactions:
             for g in t.ig_errors:
                 self._ig.setdefault(g.index, []).append(g)
-        self._segments = _segments_with_loops(f)
+        self._segments = segments_with_loops(f)
         self._next: tuple[Segment, str] | None = None
         self._provider: _Block | None = None
         self._person: _Block | None = None
@@ -559,7 +560,7 @@ class _SegmentView:
         return rows
 
 
-def _segments_with_loops(f: FileResult) -> Generator[tuple[Segment, str], None, None]:
+def segments_with_loops(f: FileResult) -> Generator[tuple[Segment, str], None, None]:
     """The file's segments with their loops; stops quietly where the file can no longer be read (it changed
     since it was scrubbed)."""
     loops = LoopTracker()

@@ -1,0 +1,121 @@
+"""The annotated file: every segment with its file line and loop name, and what is wrong marked under it.
+
+What pyx12 users open ``x12html`` for, with scrubber's findings on it, for a
+terminal (``scrubber show FILE``, or ``check --format annotated``)::
+
+     42  2400    SV1*HC:L4386:KX*250.00*UN*1***1~
+                        ^^ WB001 error side-missing (line 1): L4386 line 1 has no RT or LT modifier
+                           fix: Add RT or LT; a bilateral fitting is two lines, one RT and one LT.
+
+The carets stand under the element (or component) the finding or the
+implementation-guide error names, or under the segment ID when it names
+none.  The segments are read again from the input, one at a time, in step
+with the claims; long values are cut for display, and ``--redact`` replaces
+PHI in the segments and the messages alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scrubber.explain import explain_envelope, explain_ig, fix_for
+from scrubber.findings import Finding
+from scrubber.formatters.html import MAX_SHOWN_VALUE, element_place, segments_with_loops
+from scrubber.formatters.text import summary_lines
+from scrubber.ig import IgError
+from scrubber.redact import Redactor
+from scrubber.report import ClaimResult, FileResult, Report
+from scrubber.textsafe import printable
+from segments import EnvelopeError
+
+#: Width of the line-number and loop columns before the segment text.
+_LINE, _LOOP = 7, 8
+
+
+def render_annotated(report: Report, redact: bool = False) -> str:
+    redactor = report.redactor(redact)
+    if redact:  # every PHI value is known before the first is shown
+        for f in report.files:
+            for seg, loop in segments_with_loops(f):
+                redactor.learn_segment(seg.elements, loop)
+    out: list[str] = []
+    for f in report.files:
+        out.extend(printable(line) for line in _file(f, redactor))
+    out.extend(summary_lines(report.summary()))
+    return "\n".join(out) + "\n"
+
+
+def _file(f: FileResult, redactor: Redactor) -> Iterator[str]:
+    if f.error is not None:
+        yield f"== {f.path}: error: {f.error[1]}"
+        return
+    accepted = sum(c.accepted for c in f.claims)
+    yield f"== {f.path} ({f.status}: {len(f.claims)} claims, {accepted} accepted, {len(f.claims) - accepted} rejected)"
+    for notice in f.notices:
+        yield f"note: {redactor.text(notice)}"
+    ig: dict[int, list[IgError]] = {}
+    for t in f.transactions:
+        for g in t.ig_errors:
+            ig.setdefault(g.index, []).append(g)
+    envelope: dict[int, list[EnvelopeError]] = {}
+    for e in [*f.envelope_errors, *(e for t in f.transactions for e in t.envelope_errors)]:
+        envelope.setdefault(e.index, []).append(e)
+    findings: dict[tuple[int, str], list[tuple[ClaimResult, Finding]]] = {}
+    for c in f.claims:
+        for x in c.findings:
+            findings.setdefault((x.file_line, x.segment), []).append((c, x))
+    claims = iter(f.claims)
+    current = next(claims, None)
+    for seg, loop in segments_with_loops(f):
+        while current is not None and seg.index > current.claim.last_index:
+            current = next(claims, None)
+        inside = current is not None and current.claim.first_index <= seg.index
+        values = [v if len(v) <= MAX_SHOWN_VALUE else v[:MAX_SHOWN_VALUE] + "…"
+                  for v in redactor.segment(seg.elements, loop)]
+        d = seg.delimiters
+        yield f"{seg.line:>{_LINE - 1}} {loop:<{_LOOP}}{d.element.join(values)}{d.segment}"
+        for e in envelope.get(seg.index, ()):
+            yield from _note(values, d.element, d.component, None, None,
+                             f"{e.level} error {e.code}: {redactor.text(e.message)}", f"means: {explain_envelope(e)}")
+        for g in ig.get(seg.index, ()):
+            yield from _note(values, d.element, d.component, g.element_position, g.component_position,
+                             f"IG {g.code} error {redactor.text(g.element or g.segment)}: {redactor.text(g.message)}",
+                             f"means: {explain_ig(g)}")
+        for c, x in findings.get((seg.line, seg.id), ()):
+            if inside and current is not None and c.claim.first_index != current.claim.first_index:
+                continue  # this segment is another claim's (a file on one line: every segment is on line 1)
+            element, component = element_place(x.element)
+            where = f" (line {x.line_number})" if x.line_number is not None else ""
+            head = f"{x.rule} {x.severity.value} {x.name}{where}: {redactor.text(x.message)}"
+            if not inside or current is None or c.claim.first_index != current.claim.first_index:
+                head += f" [claim {c.claim.claim_id}]"
+            fix = fix_for(x.rule)
+            yield from _note(values, d.element, d.component, element, component, head, f"fix: {fix}" if fix else "")
+
+
+def _note(values: list[str], separator: str, component_separator: str, element: int | None, component: int | None,
+          head: str, tail: str) -> Iterator[str]:
+    """Carets under the element (or component) named, the message after them, and the fix under it."""
+    start, width = _span(values, separator, component_separator, element, component)
+    indent = " " * (_LINE + _LOOP + start)
+    yield f"{indent}{'^' * width} {head}"
+    if tail:
+        yield f"{indent}{' ' * (width + 1)}{tail}"
+
+
+def _span(values: list[str], separator: str, component_separator: str, element: int | None,
+          component: int | None) -> tuple[int, int]:
+    """(column, width) in the shown segment of element ``element`` (component ``component``): the segment ID
+    when none is named, the terminator when the element is past the end (missing)."""
+    if element is None or not values:
+        return 0, len(values[0]) if values else 1
+    if element >= len(values):
+        return sum(len(v) for v in values) + len(separator) * (len(values) - 1), 1
+    start = sum(len(v) + len(separator) for v in values[:element])
+    value = values[element]
+    if component:
+        parts = value.split(component_separator)
+        if component <= len(parts):
+            start += sum(len(p) + len(component_separator) for p in parts[:component - 1])
+            value = parts[component - 1]
+    return start, max(1, len(value))
