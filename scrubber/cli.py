@@ -18,9 +18,10 @@ from scrubber import __version__
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.beside import Beside
 from scrubber.config import ConfigError, load_config
-from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, scrub_paths
+from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, expand_paths, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
+from scrubber.progress import PassProgress, ScrubProgress, counting
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
 from scrubber.rules import REGISTRY
@@ -100,9 +101,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     if output and any(_same_file(output, p) for p in paths):
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
-    report = scrub_paths([stdin.name if p == "-" and stdin else p for p in paths],
-                         Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
-                                 allow_unvalidated=allow_unvalidated))
+    inputs = expand_paths(stdin.name if p == "-" and stdin else p for p in paths)
+    with ScrubProgress(len(inputs)) as progress:
+        report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
+                                             allow_unvalidated=allow_unvalidated, progress=progress))
     if stdin is not None:
         report = Report(tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name else f
                               for f in report.files))
@@ -244,7 +246,8 @@ def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, floa
     options = GenerateOptions(claims=claims, seed=seed, payers=tuple(p.strip() for p in payers.split(",") if p.strip()),
                               defects=defects, claims_per_st=claims_per_st, config_path=config_path, isa13=isa_control)
     try:
-        batch = build(options, file_name=os.path.basename(output))
+        with counting(2 * claims, "generating") as bar:
+            batch = build(options, file_name=os.path.basename(output), progress=bar.update)
     except (ValueError, ConfigError) as exc:
         _fail(str(exc))
     batch.manifest["config"] = relative_config
@@ -359,26 +362,20 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
-    progress = _progress if sys.stderr.isatty() else None
+    progress = PassProgress()
     try:
         totals = runner.watch(interval, progress) if mode == "watch" else runner.run_once(progress)
     except IngestAborted as exc:  # one line: what stopped it (the ledger and ingest.log hold what was done)
         _fail(f"ingest stopped: {exc}")
     finally:
+        progress.close()
         runner.close()
-    if progress:
-        click.echo("", err=True)
     click.echo(totals.line(), err=True)
 
 
 def _now_given() -> bool:
     ctx = click.get_current_context()
     return ctx.get_parameter_source("now") is click.core.ParameterSource.COMMANDLINE
-
-
-def _progress(totals: object, done: int, total: int) -> None:
-    line = totals.line()  # type: ignore[attr-defined]  # the ingest Totals; typed loosely to keep ingest out of the CLI's imports
-    click.echo(f"\r[{done}/{total}] {line}", nl=False, err=True)
 
 
 @cli.command()

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from scrubber import ig
 from scrubber.claims.mapping import ClaimBuilder
@@ -62,6 +63,14 @@ class Unsupported(Exception):
     """X12 that is not an 837P 005010X222 file."""
 
 
+class Progress(Protocol):
+    """What the engine tells of its progress (:class:`scrubber.progress.ScrubProgress` draws it)."""
+
+    def claim(self) -> None: ...
+
+    def file_done(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Options:
     config: Config
@@ -71,6 +80,8 @@ class Options:
     #: Let a transaction set the implementation guide could not judge (another guide version, a validator
     #: failure) be accepted on the rules alone.  Off: such a set is rejected (999 IK5 R, IK502 I6).
     allow_unvalidated: bool = False
+    #: Told of each claim judged and each file done.
+    progress: Progress | None = None
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -82,6 +93,8 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
         except Exception as exc:  # noqa: BLE001 - a bug on one file is that file's error; the others go on
             shown = printable(str(path))
             files.append(FileResult(path=shown, error=("internal-error", crash_reason(exc))))
+        if options.progress is not None:
+            options.progress.file_done()
     return Report(tuple(files))
 
 
@@ -220,6 +233,8 @@ def _walk(path: str | os.PathLike[str], result: _FileDraft, options: Options,
             return
         current.claim_count += 1
         result.claims.append(judge_claim(claim, options, earlier, contexts))
+        if options.progress is not None:
+            options.progress.claim()
         key = (claim.billing_npi, claim.claim_id)
         if key not in earlier:
             earlier.add(key)
