@@ -72,7 +72,7 @@ from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
 from scrubber.engine import DEFAULT_IG_ENGINE, Options, crash_reason, scrub_file
 from scrubber.findings import Finding, Severity
-from scrubber.formatters.html import render_html
+from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
