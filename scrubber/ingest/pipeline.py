@@ -428,7 +428,7 @@ class Ingest:
             write_json(report, out, self.options.redact)
         if self.options.html:
             with staging.open(f"reports/{base}.html") as out:
-                out.write(render_html(report, self.options.redact))
+                write_html(report, out, self.options.redact)
         statuses = result.claims.statuses()
         n_accepted, n_rejected = statuses["accepted"], statuses["rejected"]
         claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
