@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import stat
 import sys
 import textwrap
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, expand_paths, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
+from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres, open_backend
 from scrubber.progress import PassProgress, ScrubProgress, counting
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
@@ -58,6 +60,19 @@ def cli() -> None:
     """Scrub X12 837P (005010X222A1) claim files for HCPCS L4386 walking boots."""
 
 
+def _open_history(target: str, config_key: str | None) -> ClaimHistory:
+    """The claim history at ``target``, opened and its schema checked; exit 2 with one line when it cannot be."""
+    if not is_postgres(target) and not os.path.isfile(target):
+        _fail(f"history: {target} is not a claim history (ingest's OUT/ledger.sqlite, or one made by"
+              " 'scrubber db upgrade --db PATH')")
+    try:
+        history = ClaimHistory(target, history_key(config_key))
+        history.store  # noqa: B018 - opens it now: a bad URL, a missing driver or a newer schema is one line here
+    except HistoryError as exc:
+        _fail(f"history: {exc}")
+    return history
+
+
 #: Report formats written with placeholders for PHI unless --no-redact: JUnit goes into CI systems, kept and shown.
 REDACTED_BY_DEFAULT = frozenset({"junit"})
 
@@ -84,9 +99,13 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
               help="Worker processes: implementation-guide validation beside the claim walk (pyx12: a file split "
                    "at transaction sets), and the acknowledgments written beside the report.")
 @click.option("--allow-unvalidated", is_flag=True, help=ALLOW_UNVALIDATED_HELP)
+@click.option("--history", "history_target", metavar="DB",
+              help="A claim history (ingest's OUT/ledger.sqlite, a SQLite file of 'scrubber db upgrade', or a"
+                   " postgresql:// URL) for the history rules CLM012 and WB007; the member IDs are hashed with the"
+                   " key of SCRUBBER_HISTORY_KEY or the config's [history] key.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
-          jobs: int, allow_unvalidated: bool) -> None:
+          jobs: int, allow_unvalidated: bool, history_target: str | None = None) -> None:
     """Scrub PATHS (files, directories of files, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -98,13 +117,15 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         _fail(f"config: {exc}")
     if redact is None:
         redact = fmt in REDACTED_BY_DEFAULT
+    history = _open_history(history_target, config.history_key) if history_target else None
     if output and any(_same_file(output, p) for p in paths):
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
     inputs = expand_paths(stdin.name if p == "-" and stdin else p for p in paths)
     with ScrubProgress(len(inputs)) as progress:
         report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
-                                             allow_unvalidated=allow_unvalidated, progress=progress))
+                                             allow_unvalidated=allow_unvalidated, progress=progress,
+                                             history=history))
     if stdin is not None:
         report = Report(tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name else f
                               for f in report.files))
@@ -178,12 +199,18 @@ def _write_acks(report: Report, ack_dir: str, controls: ControlNumbers, now: dat
 
 def _write(write: Callable[[TextIO], object], output: str | None) -> None:
     """Let ``write`` write the report to ``output`` (whole or not at all: a temporary file renamed into
-    place, removed when the disk is full), or to stdout."""
-    if not output:
+    place, removed when the disk is full), or to stdout.  An ``output`` that is not a regular file
+    (``/dev/null``, a FIFO, a terminal) is written to as it is: renaming over it would replace a device
+    with a file."""
+    if not output or _is_special(output):
         try:
-            write(sys.stdout)
+            if not output:
+                write(sys.stdout)
+            else:
+                with open(output, "w", encoding="utf-8") as fh:
+                    write(fh)
         except OSError as exc:
-            _fail(f"cannot write the report: {exc.strerror}")
+            _fail(f"cannot write {output or 'the report'}: {exc.strerror}")
         return
     partial = os.path.join(os.path.dirname(os.path.abspath(output)), f".{os.path.basename(output)}.tmp")
     try:
@@ -194,6 +221,14 @@ def _write(write: Callable[[TextIO], object], output: str | None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         _fail(f"cannot write {output}: {exc.strerror}")
+
+
+def _is_special(path: str) -> bool:
+    """True when ``path`` exists and is not a regular file (a device, a FIFO, a socket)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _parse_defect(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
@@ -376,6 +411,25 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
 def _now_given() -> bool:
     ctx = click.get_current_context()
     return ctx.get_parameter_source("now") is click.core.ParameterSource.COMMANDLINE
+
+
+@cli.group()
+def db() -> None:
+    """The claim history's database (a SQLite file or a postgresql:// URL)."""
+
+
+@db.command()
+@click.option("--db", "target", required=True, metavar="DB", help="A SQLite file (made when missing) or a"
+              " postgresql:// URL (credentials from the URL, PG* variables or ~/.pgpass).")
+def upgrade(target: str) -> None:
+    """Create the claim history's tables, or migrate them to this scrubber's schema."""
+    try:
+        store = open_backend(target)
+        version = store.upgrade()
+        store.close()
+    except HistoryError as exc:
+        _fail(f"db: {exc}")
+    click.echo(f"claim history schema version {version}", err=True)
 
 
 @cli.command()

@@ -31,7 +31,7 @@ from scrubber.findings import Severity
 from scrubber.rules import REGISTRY, Rule
 from scrubber.rules.plugins import PROBLEMS as PLUGIN_PROBLEMS
 
-_TOP_KEYS = {"default_profile", "payers", "profiles", "rules"}
+_TOP_KEYS = {"default_profile", "payers", "profiles", "rules", "history"}
 _PROFILE_KEYS = {"description", "filing_indicators", "extends", "enable", "disable", "rules"}
 _COMMON_RULE_KEYS = {"enabled", "severity"}
 
@@ -69,6 +69,8 @@ class Config:
     payers: dict[str, str] = field(default_factory=dict)
     filing_indicators: dict[str, str] = field(default_factory=dict)
     forced_profile: str | None = None
+    #: ``[history] key``: the key member IDs are hashed with in the claim history (``SCRUBBER_HISTORY_KEY`` wins).
+    history_key: str | None = None
 
     def forcing(self, profile: str) -> Config:
         """A copy of this configuration that uses ``profile`` for every claim (``--profile``)."""
@@ -106,8 +108,12 @@ def load_config(path: str | os.PathLike[str] | None = None, profile: str | None 
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     _check_keys(user, _TOP_KEYS, "")
+    history = _table(user, "history", "")
+    _check_keys(history, {"key"}, "history")
+    if "key" in history and not isinstance(history["key"], str):
+        raise ConfigError("history.key must be a string")
     raw = _merge(builtin, user)
-    config = _resolve(raw)
+    config = replace(_resolve(raw), history_key=history.get("key"))
     return config if profile is None else config.forcing(profile)
 
 

@@ -38,6 +38,7 @@ from scrubber.ig.errors import IgError
 from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
+from scrubber.rules.base import ClaimHistory
 from scrubber.textsafe import printable
 from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction
@@ -82,6 +83,8 @@ class Options:
     allow_unvalidated: bool = False
     #: Told of each claim judged and each file done.
     progress: Progress | None = None
+    #: The claim history the history rules ask (CLM012, WB007); None: they are silent.
+    history: ClaimHistory | None = None
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -367,7 +370,8 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     profile = options.config.profile_for(claim.payer_id, claim.filing_indicator)
     bound = None if contexts is None else contexts.get(id(profile))
     if bound is None:
-        bound = [(setting, Context(setting.options, options.today, earlier)) for setting in profile.rules]
+        bound = [(setting, Context(setting.options, options.today, earlier, options.history))
+                 for setting in profile.rules]
         if contexts is not None:
             contexts[id(profile)] = bound
     findings: list[Finding] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,13 @@ def test_work_beside_reports_a_message_a_failure_or_a_death_in_one_line() -> Non
     assert Beside(lambda: os._exit(3)).result() == "a worker process died (exit code 3)"
     ran = []
     assert Beside(lambda: ran.append(1) or "here", fork=False).result() == "here" and ran == [1]
+
+
+def test_output_to_dev_null_leaves_the_device_alone(tmp_path: Path) -> None:
+    """-o /dev/null is written to, never renamed over (as root that replaced the device with a file)."""
+    import stat
+
+    code, out, err = run_cli("check", "--now", NOW, "-o", os.devnull, str(_write(tmp_path, [ClaimSpec()])))
+    assert code == 0 and out == "" and err == ""
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not list(Path(os.path.dirname(os.devnull)).glob(".null.tmp"))

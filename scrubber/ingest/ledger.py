@@ -8,7 +8,9 @@ Tables (read them with ``sqlite3 OUTDIR/ledger.sqlite``):
 * ``transactions`` — one row per transaction set: control numbers, 999 verdict;
 * ``claims`` — one row per claim: CLM01, billing NPI, first service date,
   charge, status, the forward file it went to (NULL when not forwarded);
-* ``counters`` — the next acknowledgment / forward control number.
+* ``counters`` — the next acknowledgment / forward control number;
+* ``claim_history`` — every line of every forwarded claim, the member as a
+  keyed hash (:mod:`scrubber.history`), when a history key is set.
 
 All decisions that must survive a crash are taken in one transaction per file
 (:meth:`Ledger.commit_file`); see :mod:`scrubber.ingest.pipeline` for the order
@@ -22,6 +24,9 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from scrubber.history import sqlite as history_sql
+from scrubber.history.records import HistoryLine
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -107,6 +112,7 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        history_sql.upgrade(self.db)  # the claim history lives beside the claims (scrubber.history)
 
     def close(self) -> None:
         self.db.close()
@@ -156,8 +162,10 @@ class Ledger:
     # -- the one commit per file ------------------------------------------------------------------------------------
 
     def commit_file(self, row: FileRow, transactions: Iterable[tuple[str, str, str, str, int]],
-                    claims: Iterable[ClaimRow], next_control: int, now: str) -> None:
-        """Record a file, its transaction sets and claims, and the control counter, atomically."""
+                    claims: Iterable[ClaimRow], next_control: int, now: str,
+                    history: Iterable[HistoryLine] = ()) -> None:
+        """Record a file, its transaction sets and claims, the accepted claims' lines in the claim history, and
+        the control counter, atomically."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -175,6 +183,7 @@ class Ledger:
                 " forward_file) VALUES (?,?,?,?,?,?,?,?,?)",
                 [(file_id, c.st02, c.claim_id, c.billing_npi, c.service_date, c.charge, c.status, c.rules,
                   c.forward_file) for c in claims])
+            history_sql.record(db, history)
             db.execute("INSERT INTO counters (name, value) VALUES ('control', ?)"
                        " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (next_control,))
             db.execute("COMMIT")

@@ -74,6 +74,7 @@ from scrubber.engine import DEFAULT_IG_ENGINE, Options, crash_reason, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
+from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, lines_of
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
 from scrubber.report import FileResult, Report
@@ -148,6 +149,8 @@ class Decision:
     next_control: int
     log: Iterable[dict[str, object]]
     forwarded: int = 0
+    #: The accepted claims' lines for the claim history (read once, in the commit).
+    history: Iterable[HistoryLine] = ()
 
 
 class Ingest:
@@ -164,6 +167,12 @@ class Ingest:
         except OSError as exc:
             raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
         self.ledger = open_ledger(options.db)
+        try:  # the claim history: recorded and asked when a key to hash member IDs with is set
+            key: bytes | None = history_key(options.config.history_key)
+        except HistoryError:
+            key = None
+        self._history_key = key
+        self._history = ClaimHistory(str(options.db), key) if key is not None else None
         self.totals = Totals()
         self.stopping = False
         self._echo = log
@@ -172,6 +181,8 @@ class Ingest:
 
     def close(self) -> None:
         self.ledger.close()
+        if self._history is not None:
+            self._history.close()
         self._log_file.close()
 
     # -- the loop -------------------------------------------------------------------------------------------------
@@ -308,7 +319,7 @@ class Ingest:
     def _scrub_options(self) -> Options:
         today = (self.options.now or datetime.now()).date()
         return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine,
-                       allow_unvalidated=self.options.allow_unvalidated)
+                       allow_unvalidated=self.options.allow_unvalidated, history=self._history)
 
     def _scrub(self, path: Path) -> FileResult | None:
         return _scrub_in_worker(str(path), self._scrub_options())
@@ -335,7 +346,7 @@ class Ingest:
             _fsync_dir(staging)
             self._checkpoint("staged")
             self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
-                                    _stamp())
+                                    _stamp(), decision.history)
             self._checkpoint("committed")
         for fields in decision.log:
             self.log(**fields)
@@ -434,6 +445,9 @@ class Ingest:
         claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
                            c.claim.charge, c.status, " ".join(c.rule_codes),
                            forward_name if c.accepted else None) for c in result.claims)
+        key = self._history_key
+        history = (line for c in result.claims if c.accepted and forward_name and key is not None
+                   for line in lines_of(c.claim, key, forward_name))
         transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
         log: Iterator[dict[str, object]] = itertools.chain(
             [{"event": "file-scrubbed", "file": name, "isa13": isa13, "sender": sender, "claims": len(result.claims),
@@ -444,7 +458,7 @@ class Ingest:
         return Decision(FileRow(**row, outcome=result.status, reason="", claims=len(result.claims),
                                 accepted=n_accepted, rejected=n_rejected, outputs=staging.names,
                                 final_path=f"archive/{base}"), transactions, claims, controls.take(), log,
-                        forwarded=n_accepted)
+                        forwarded=n_accepted, history=history)
 
     def _reject_duplicates(self, result: FileResult) -> None:
         """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
@@ -504,7 +518,7 @@ def open_ledger(path: Path) -> Ledger:
     """The ledger, or :class:`IngestAborted` with one line when it is corrupt, locked or cannot be made."""
     try:
         return Ledger(path)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, HistoryError) as exc:
         raise IngestAborted(f"the ledger {path} cannot be used: {exc}") from None
 
 

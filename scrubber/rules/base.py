@@ -9,10 +9,10 @@ environment: everything comes in through the claim and the :class:`Context`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from scrubber.claims.model import Claim, Loc, ServiceLine
 from scrubber.findings import Severity
@@ -23,6 +23,9 @@ WALKING_BOOT = "L4386"
 BOOT_CODES = ("L4360", "L4361", "L4386", "L4387")
 #: The built-in families; a plugin's rules use a prefix of their own (``ACME001``), checked when it is loaded.
 BUILTIN_FAMILIES = ("WB", "KX", "MOD", "DOC", "AUTH", "CLM")
+#: The rules that ask the claim history (``Context.history``) and are silent without one; their cases span two
+#: files, so a single generated file cannot hold their defects.
+HISTORY_RULES = ("CLM012", "WB007")
 #: Every rule code: two to eight capital letters (the family), three digits.
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}\d{3}$")
 DOC_SECTIONS = ("What it checks", "Why", "Failing", "Passing", "Fix")
@@ -41,18 +44,30 @@ class Hit:
     warning_only: bool = False
 
 
+class ClaimHistory(Protocol):
+    """The accepted claim lines of earlier files (:mod:`scrubber.history`), as the history rules ask them."""
+
+    def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str,
+                 service_date: str) -> str | None: ...
+
+    def supplied(self, member_id: str, side: str, procedures: Sequence[str], since: str,
+                 before: str) -> tuple[str, str] | None: ...
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a rule may know besides the claim.
 
     ``options`` are the rule's resolved options; ``today`` is the processing
     date (``--now``); ``earlier_claims`` holds (billing NPI, CLM01) of the
-    claims already read in this interchange.
+    claims already read in this interchange; ``history`` the claim history
+    (None without one: the history rules are then silent).
     """
 
     options: Mapping[str, Any]
     today: date
     earlier_claims: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()
+    history: ClaimHistory | None = None
 
 
 Check = Callable[[Claim, Context], Iterator[Hit]]

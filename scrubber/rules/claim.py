@@ -393,6 +393,44 @@ def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       else claim.loc, where, line)
 
 
+@rule("CLM012", "duplicate-claim-history", Severity.ERROR, stc="A3:54")
+def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM012 Line already accepted in an earlier file (the claim history), not sent as a replacement.
+
+    What it checks:
+        With a claim history (``check --history``, and ingest), no line of
+        the claim matches a line accepted before: same billing NPI, member
+        (subscriber NM109), procedure, side (RT/LT) and first date of
+        service.  A replacement (CLM05-3 7) or void (8) is not a duplicate.
+        Silent without a history.
+    Why:
+        A claim sent again (a resubmission after no answer, a batch re-sent)
+        is denied by the payer as a duplicate of the claim it already
+        processed (claim status 54, "duplicate of a previously processed
+        claim/line"); the supplier then waits for a denial instead of
+        correcting the claim with a replacement.
+    Failing:
+        a second file with CLM*PCN9 (or another CLM01) for the same NPI, member, L4386 RT and date
+    Passing:
+        the same claim sent with CLM05-3 7 and REF*F8 (a replacement)
+    Fix:
+        Do not send the claim again; to correct an accepted claim send a replacement (CLM05-3 7) with REF*F8.
+    References:
+        X12 Claim Status Codes (54), https://x12.org/codes/claim-status-codes ;
+        CMS, Medicare Claims Processing Manual (Pub. 100-04), chapter 1, section 120 (duplicate claims),
+        https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/clm104c01.pdf
+    """
+    if ctx.history is None or claim.frequency in ("7", "8"):
+        return
+    for line in claim.lines:
+        first = line.service_dates()[0]
+        earlier = ctx.history.accepted(claim.billing_npi, claim.subscriber.member_id, line.procedure,
+                                       line.side or "", first)
+        if earlier is not None:
+            yield Hit(f"{line.procedure} line {line.line_number} ({line.side or 'no side'}, {first}) was already"
+                      f" accepted: {earlier}", line_loc(line), "SV101-2", line)
+
+
 _ICD10 = frozenset(("ABK", "ABF"))
 
 

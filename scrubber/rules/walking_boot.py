@@ -8,7 +8,7 @@ from decimal import Decimal
 from scrubber.claims.model import Claim
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
-from scrubber.rules.base import Context, Hit, codes_option, line_loc, lines_billed, rule, walking_boot_lines
+from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule, walking_boot_lines
 from segments import to_decimal
 
 
@@ -206,6 +206,55 @@ def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
         if line.date_format == "RD8" and first != last:
             yield Hit(f"{line.procedure} line {line.line_number} spans {first} to {last}; a purchased item has one date"
                       " of service, the delivery date", line.dtp or line_loc(line), "DTP03", line)
+
+
+@rule("WB007", "same-or-similar", Severity.WARNING,
+      options={**codes_option(),
+               "lifetime_years": Option("number", 5, "the boot's reasonable useful lifetime, in years")})
+def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """WB007 Walking boot for a member and side that already got one within its useful lifetime, without RA.
+
+    What it checks:
+        With a claim history (``check --history``, and ingest), a line billed
+        with one of ``codes`` for a side (RT or LT) and without the RA
+        (replacement) modifier has no accepted line of those codes for the
+        same member and side within ``lifetime_years`` before its date of
+        service.  Silent without a history.
+    Why:
+        An AFO's reasonable useful lifetime is 5 years: a second boot for the
+        same side within it is denied as same or similar unless it replaces
+        one lost, irreparably damaged or outgrown by a change in condition,
+        which the supplier says with RA and a narrative (2400 NTE) and the
+        practitioner documents.
+    Failing:
+        SV1*HC:L4386:KX:RT*... two years after an accepted L4386 RT for the same member
+    Passing:
+        SV1*HC:L4386:KX:RA:RT*... with NTE*ADD*REPLACEMENT - IRREPARABLE DAMAGE
+    Fix:
+        If the boot replaces one, add RA and say why in 2400 NTE; else check the member's earlier claims.
+    Options:
+        codes: the HCPCS codes checked; lifetime_years: the useful lifetime in years.
+    References:
+        CGS Jurisdiction B DME, "AFO/KAFO Questions and Answers",
+        https://cgsmedicare.com/jb/education/qa/afo_kafo.html ;
+        Noridian JD DME, reasonable useful lifetime guidance (policy article A52465),
+        https://med.noridianmedicare.com/web/jddme/article-detail/-/view/2230715/knee-orthoses-reasonable-useful-lifetime-rul-guidance-in-policy-article-a52465
+    """
+    if ctx.history is None:
+        return
+    codes = list(ctx.options["codes"])
+    years = int(ctx.options["lifetime_years"])
+    for line in lines_billed(claim, ctx):
+        first = line.service_dates()[0]
+        if line.side is None or "RA" in line.modifiers or len(first) != 8 or not first.isdigit():
+            continue
+        since = f"{int(first[:4]) - years:04d}{first[4:]}"
+        earlier = ctx.history.supplied(claim.subscriber.member_id, line.side, codes, since, first)
+        if earlier is not None:
+            day, claim_id = earlier
+            yield Hit(f"{line.procedure} line {line.line_number} ({line.side}) is within {years} years of the walking"
+                      f" boot accepted for this member and side on {day} (claim {claim_id}), without RA",
+                      line_loc(line), "SV101-3", line)
 
 
 def _number(text: str) -> Decimal:

@@ -1,0 +1,127 @@
+"""The claim history: every accepted claim line, so rules see what one file cannot.
+
+Payers reject what a scrubber cannot see in one file: the same claim sent
+again next week, a second walking boot for the same side within its useful
+life.  ``scrubber ingest`` records each line of every claim it forwards (in
+its ledger database, in the transaction that records the forward), and the
+history rules (CLM012, WB007) ask it: ``scrubber check --history DB`` and
+ingest itself.  Without a history those rules are silent.
+
+A line is kept as: billing NPI, CLM01, the member (a keyed hash, never the
+raw ID: HMAC-SHA256 under the key of ``SCRUBBER_HISTORY_KEY`` or the
+config's ``[history] key``), procedure, side (RT, LT or empty), first date of
+service, charge, claim frequency code and the forward file.
+
+SQL lives in one module per backend: :mod:`scrubber.history.sqlite` (a file
+path) and :mod:`scrubber.history.postgres` (a ``postgresql://`` URL, with
+the optional ``psycopg`` driver).  Both keep a schema version and refuse a
+database whose schema is newer than the program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from scrubber.claims.model import Claim
+from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine
+
+__all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "history_key",
+           "is_postgres", "lines_of", "member_hash", "open_backend"]
+
+#: The environment variable that holds the key the member identifiers are hashed with.
+KEY_ENV = "SCRUBBER_HISTORY_KEY"
+
+class Backend(Protocol):
+    """What a backend module's store does (SQL of its own)."""
+
+    def upgrade(self) -> int: ...
+
+    def record(self, lines: Iterable[HistoryLine]) -> None: ...
+
+    def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None: ...
+
+    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
+                 before: str) -> tuple[str, str] | None: ...
+
+    def close(self) -> None: ...
+
+
+def history_key(config_key: str | None = None) -> bytes:
+    """The HMAC key: the environment's, else the config's; :class:`HistoryError` when neither is set."""
+    key = os.environ.get(KEY_ENV) or config_key
+    if not key:
+        raise HistoryError(f"a claim history needs a key to hash member IDs with: set {KEY_ENV} (or [history] key"
+                           " in the config)")
+    return key.encode("utf-8")
+
+
+def member_hash(key: bytes, member_id: str) -> str:
+    """The member identifier as the history keeps it: HMAC-SHA256, hex."""
+    return hmac.new(key, member_id.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def open_backend(target: str) -> Backend:
+    """The store at ``target``: a PostgreSQL URL, or the path of a SQLite file (made when missing)."""
+    if is_postgres(target):
+        from scrubber.history.postgres import Store as PostgresStore
+
+        return PostgresStore(target)
+    from scrubber.history.sqlite import Store as SqliteStore
+
+    return SqliteStore(target)
+
+
+class ClaimHistory:
+    """What the history rules ask (:class:`scrubber.rules.base.ClaimHistory`), by raw member ID: hashed here.
+
+    Opens its store on first use, so it can be handed to worker processes (it is pickled without it).
+    """
+
+    def __init__(self, target: str, key: bytes) -> None:
+        self.target = target
+        self._key = key
+        self._store: Backend | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"target": self.target, "_key": self._key, "_store": None}
+
+    @property
+    def store(self) -> Backend:
+        if self._store is None:
+            self._store = open_backend(self.target)
+            self._store.upgrade()
+        return self._store
+
+    def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str, service_date: str) -> str | None:
+        """The claim (CLM01 and forward file) of an accepted line with these keys, if any."""
+        return self.store.accepted(billing_npi, member_hash(self._key, member_id), procedure, side, service_date)
+
+    def supplied(self, member_id: str, side: str, procedures: Sequence[str], since: str,
+                 before: str) -> tuple[str, str] | None:
+        """(first date of service, CLM01) of the latest accepted line of one of ``procedures`` for this member and
+        side dated from ``since`` to before ``before`` (CCYYMMDD), if any."""
+        return self.store.supplied(member_hash(self._key, member_id), side, procedures, since, before)
+
+    def record(self, lines: Iterable[HistoryLine]) -> None:
+        self.store.record(lines)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def lines_of(claim: Claim, key: bytes, forward_file: str) -> list[HistoryLine]:
+    """The history lines of an accepted claim."""
+    member = member_hash(key, claim.subscriber.member_id)
+    return [HistoryLine(claim.billing_npi, claim.claim_id, member, line.procedure, line.side or "",
+                        line.service_dates()[0], line.charge, claim.frequency, forward_file)
+            for line in claim.lines]

@@ -1,0 +1,88 @@
+"""The claim history's SQL for PostgreSQL (``--history postgresql://…``), through psycopg 3 (``pip install
+'.[postgres]'``).  Credentials come from the URL, the ``PG*`` environment variables or ``~/.pgpass`` (libpq's
+own rules); they are never logged: errors name the host and database only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS claim_history (
+    id BIGSERIAL PRIMARY KEY,
+    billing_npi TEXT NOT NULL,
+    claim_id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    procedure TEXT NOT NULL,
+    side TEXT NOT NULL,
+    service_date TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    frequency TEXT NOT NULL,
+    forward_file TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (billing_npi, member, procedure, side, service_date);
+CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member, side, service_date);
+"""
+#: Serializes schema changes of concurrent upgrades (any 64-bit number of our own).
+_UPGRADE_LOCK = 837_4386
+
+
+class Store:
+    """A PostgreSQL database holding a claim history."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise HistoryError("a postgresql:// history needs the psycopg driver: pip install"
+                               " 'scrubber-837p[postgres]'") from None
+        try:
+            self._conn: Any = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise HistoryError(f"cannot connect to the claim history: {_where(exc)}") from None
+
+    def upgrade(self) -> int:
+        with self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
+            exists = self._conn.execute("SELECT to_regclass('history_schema') IS NOT NULL").fetchone()[0]
+            version = self._conn.execute("SELECT max(version) FROM history_schema").fetchone()[0] if exists else None
+            if version is not None and version > SCHEMA_VERSION:
+                raise HistoryError(f"the claim history's schema is version {version}, newer than this scrubber's"
+                                   f" ({SCHEMA_VERSION}): upgrade scrubber")
+            if version is None:
+                self._conn.execute(SCHEMA)
+                self._conn.execute("INSERT INTO history_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        return SCHEMA_VERSION
+
+    def record(self, lines: Iterable[HistoryLine]) -> None:
+        rows = [(h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge, h.frequency,
+                 h.forward_file) for h in lines]
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            cur.executemany("INSERT INTO claim_history (billing_npi, claim_id, member, procedure, side, service_date,"
+                            " charge, frequency, forward_file) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+    def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None:
+        row = self._conn.execute("SELECT claim_id, forward_file FROM claim_history WHERE billing_npi = %s AND"
+                                 " member = %s AND procedure = %s AND side = %s AND service_date = %s ORDER BY id"
+                                 " LIMIT 1", (billing_npi, member, procedure, side, service_date)).fetchone()
+        return None if row is None else f"claim {row[0]} in {row[1]}"
+
+    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
+                 before: str) -> tuple[str, str] | None:
+        row = self._conn.execute("SELECT service_date, claim_id FROM claim_history WHERE member = %s AND side = %s"
+                                 " AND procedure = ANY(%s) AND service_date >= %s AND service_date < %s"
+                                 " ORDER BY service_date DESC, id DESC LIMIT 1",
+                                 (member, side, list(procedures), since, before)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _where(exc: Exception) -> str:
+    """The error without the connection string (it may hold a password): libpq's first line."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.split("password=")[0]
