@@ -346,9 +346,12 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
               help=ALLOW_UNVALIDATED_HELP
               + " Needed with --ig-engine none: nothing unvalidated is forwarded otherwise.")
 @click.option("--redact", is_flag=True, help="Placeholders for patient and subscriber PHI in the reports under OUT.")
+@click.option("--lease-seconds", type=click.FloatRange(0.5), default=30.0, show_default=True, metavar="SECONDS",
+              help="How long a node's hold on a file lasts without a heartbeat (sent every third of it): a killed or"
+                   " cut-off node's file is taken over by another node after this long.")
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
-           allow_unvalidated: bool, redact: bool) -> None:
+           allow_unvalidated: bool, redact: bool, lease_seconds: float) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     import sqlite3
@@ -376,6 +379,13 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
         click.echo("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(claims.items())) or "none")
                    + f"; forwarded {status['forwarded']}")
         click.echo(f"pending: {in_work} file(s) in work/, {status['pending']} committed but not archived")
+        nodes = status["nodes"]
+        assert isinstance(nodes, list)
+        click.echo(f"nodes:  {len(nodes)}")
+        for node in nodes:
+            click.echo(printable(f"node {node['node']}: host {node['host']}, pid {node['pid']}, current file"
+                                 f" {node['current_file'] or '-'}, last heartbeat"
+                                 f" {node['heartbeat_seconds_ago']} s ago"))
         for failure in status["last_failures"]:  # type: ignore[attr-defined]  # status() returns plain JSON-like values
             click.echo(printable(f"{failure['received_at']} {failure['outcome']}: {failure['name']}:"
                                  f" {failure['reason']}"))
@@ -393,7 +403,8 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     try:
         runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
                                                    html=html, jobs=jobs, settle=settle,
-                                                   allow_unvalidated=allow_unvalidated, redact=redact))
+                                                   allow_unvalidated=allow_unvalidated, redact=redact,
+                                                   lease_seconds=lease_seconds))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)

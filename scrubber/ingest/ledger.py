@@ -9,6 +9,11 @@ Tables (read them with ``sqlite3 OUTDIR/ledger.sqlite``):
 * ``claims`` — one row per claim: CLM01, billing NPI, first service date,
   charge, status, the forward file it went to (NULL when not forwarded);
 * ``counters`` — the next acknowledgment / forward control number;
+* ``nodes`` — every ingest process working on this OUT: host, PID, last
+  heartbeat, current file (``ingest --status``);
+* ``leases`` — which node works on which ``work/`` file, until when: a node
+  extends its leases with each heartbeat, and a file whose lease expired (its
+  node killed or cut off) is taken over by another;
 * ``claim_history`` — every line of every forwarded claim, the member as a
   keyed hash (:mod:`scrubber.history`), when a history key is set.
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +78,15 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
     WHERE forward_file IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    node TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at REAL NOT NULL,
+    current_file TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at REAL NOT NULL);
 """
 
 
@@ -103,6 +118,10 @@ class FileRow:
     outputs: list[str]
     final_path: str
     received_at: str
+
+
+class LeaseLost(Exception):
+    """This node no longer holds the file's lease (it expired and another node took the file over)."""
 
 
 class Ledger:
@@ -163,12 +182,15 @@ class Ledger:
 
     def commit_file(self, row: FileRow, transactions: Iterable[tuple[str, str, str, str, int]],
                     claims: Iterable[ClaimRow], next_control: int, now: str,
-                    history: Iterable[HistoryLine] = ()) -> None:
+                    history: Iterable[HistoryLine] = (), node: str | None = None) -> None:
         """Record a file, its transaction sets and claims, the accepted claims' lines in the claim history, and
-        the control counter, atomically."""
+        the control counter, atomically.  With ``node``, only while that node holds the file's lease
+        (:class:`LeaseLost` otherwise): a node whose file was taken over never commits it too."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            if node is not None and not self.holds(row.work_name, node):
+                raise LeaseLost(row.work_name)
             cur = db.execute(
                 "INSERT INTO files (name, work_name, size, sha256, sender, isa13, state, outcome, reason, claims,"
                 " accepted, rejected, outputs, final_path, received_at)"
@@ -194,6 +216,66 @@ class Ledger:
     def mark_done(self, work_name: str, now: str) -> None:
         self.db.execute("UPDATE files SET state = 'done', finished_at = ? WHERE work_name = ?", (now, work_name))
 
+    # -- nodes and leases ---------------------------------------------------------------------------------------------
+
+    def register_node(self, node: str, host: str, pid: int, now: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO nodes (node, host, pid, started_at, heartbeat_at) VALUES (?,?,?,?,?)",
+                        (node, host, pid, now, time.time()))
+
+    def heartbeat(self, node: str, current_file: str | None, lease_seconds: float) -> None:
+        """The node is alive: its heartbeat time, its current file, and every lease it holds extended."""
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("UPDATE nodes SET heartbeat_at = ?, current_file = ? WHERE node = ?",
+                            (now, current_file, node))
+            self.db.execute("UPDATE leases SET expires_at = ? WHERE node = ?", (now + lease_seconds, node))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def take_lease(self, work_name: str, node: str, lease_seconds: float) -> bool:
+        """Hold the lease of ``work_name`` (new, this node's already, or expired); False when a live node holds it."""
+        now = time.time()
+        row = self.db.execute(
+            "INSERT INTO leases (work_name, node, expires_at) VALUES (?, ?, ?) ON CONFLICT (work_name) DO UPDATE"
+            " SET node = excluded.node, expires_at = excluded.expires_at"
+            " WHERE leases.node = excluded.node OR leases.expires_at < ? RETURNING node",
+            (work_name, node, now + lease_seconds, now)).fetchone()
+        return row is not None and row[0] == node
+
+    def take_over(self, work_name: str, dead: str, node: str, lease_seconds: float) -> bool:
+        """Take ``work_name`` from node ``dead`` (known to be gone) before its lease ends; False when it changed
+        hands meanwhile."""
+        row = self.db.execute("UPDATE leases SET node = ?, expires_at = ? WHERE work_name = ? AND node = ?"
+                              " RETURNING node", (node, time.time() + lease_seconds, work_name, dead)).fetchone()
+        return row is not None
+
+    def lease_holder(self, work_name: str) -> str | None:
+        row = self.db.execute("SELECT node FROM leases WHERE work_name = ?", (work_name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def holds(self, work_name: str, node: str) -> bool:
+        row = self.db.execute("SELECT node FROM leases WHERE work_name = ?", (work_name,)).fetchone()
+        return row is not None and row[0] == node
+
+    def release(self, work_name: str, node: str) -> None:
+        self.db.execute("DELETE FROM leases WHERE work_name = ? AND node = ?", (work_name, node))
+
+    def unregister_node(self, node: str) -> None:
+        """A node that stops: gone from the list, and its leases given up (its unfinished files wait in work/)."""
+        self.db.execute("DELETE FROM leases WHERE node = ?", (node,))
+        self.db.execute("DELETE FROM nodes WHERE node = ?", (node,))
+
+    def nodes(self) -> list[dict[str, object]]:
+        """Every node that registered and has not stopped cleanly: host, PID, current file, seconds since its
+        last heartbeat."""
+        now = time.time()
+        rows = self.db.execute("SELECT node, host, pid, current_file, heartbeat_at FROM nodes ORDER BY started_at")
+        return [{"node": r[0], "host": r[1], "pid": r[2], "current_file": r[3],
+                 "heartbeat_seconds_ago": round(now - r[4], 1)} for r in rows]
+
     # -- status -------------------------------------------------------------------------------------------------------
 
     def status(self, failures: int = 5) -> dict[str, object]:
@@ -206,5 +288,6 @@ class Ledger:
                           " WHERE outcome IN ('failed', 'duplicate')"
                           " ORDER BY id DESC LIMIT ?", (failures,)).fetchall()
         return {"files": outcomes, "claims": statuses, "forwarded": forwarded, "pending": pending,
+                "nodes": self.nodes(),
                 "last_failures": [dict(zip(("name", "outcome", "reason", "received_at"), r, strict=True))
                                   for r in last]}

@@ -37,17 +37,28 @@ order of writes and commits is decided:
 6. **archive**: rename ``work/STAMP-NAME`` into ``archive/`` (or ``failed/``),
    then mark the ledger row ``done``.
 
+Many nodes (ingest processes, on one machine or several sharing the inbox
+and OUT) work on one inbox: each registers in the ledger's ``nodes`` table
+and holds a **lease** on each ``work/`` file it works on, extended by a
+heartbeat thread every third of ``--lease-seconds``.  A file whose lease ran
+out (its node killed or cut off), or whose node was on this machine and is
+gone, is taken over by the next node that looks; the commit of step 4 is
+made only while the node still holds the lease, so a node that was taken
+over never commits the file too, and steps 5 and 6 are idempotent renames.
+
 Recovery (every run starts with it): a ``work/`` file whose ledger row is
 ``committed`` resumes at step 5 from its staged outputs; any other ``work/``
 file starts again at step 2 (its staging is discarded: nothing of it was
 decided).  A committed row whose work file is already gone (killed between
-6's rename and its ledger update) is marked done.  So a kill at any point
-leaves every inbound file archived or failed exactly once and every claim
-forwarded at most once — exactly once when its file is finished.
+6's rename and its ledger update) is marked done.  Only files whose lease
+the node takes are touched.  So a kill at any point, of any node, leaves
+every inbound file archived or failed exactly once and every claim forwarded
+at most once — exactly once when its file is finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -56,9 +67,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import stat
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -76,7 +90,7 @@ from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
 from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, lines_of
 from scrubber.ingest.forward import write_forward
-from scrubber.ingest.ledger import ClaimRow, FileRow, Ledger
+from scrubber.ingest.ledger import ClaimRow, FileRow, LeaseLost, Ledger
 from scrubber.report import FileResult, Report
 from scrubber.textsafe import printable
 from segments import X12InputError
@@ -109,6 +123,8 @@ class IngestOptions:
     allow_unvalidated: bool = False
     #: Reports (JSON, HTML) with placeholders for patient and subscriber PHI, as ``check --redact``.
     redact: bool = False
+    #: Seconds a node's lease on a file lasts without a heartbeat (a killed node's file is taken over after it).
+    lease_seconds: float = 30.0
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -178,8 +194,16 @@ class Ingest:
         self._echo = log
         self._kill_at = _kill_point()
         self._sightings: dict[str, tuple[int, int]] = {}  # inbox name -> (size, mtime_ns) at the last poll
+        self.node = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        with _operational("start"):
+            self.ledger.register_node(self.node, socket.gethostname(), os.getpid(), _stamp())
+        self._heartbeat = _Heartbeat(options.db, self.node, options.lease_seconds)
+        self._heartbeat.start()
 
     def close(self) -> None:
+        self._heartbeat.stop()
+        with contextlib.suppress(sqlite3.Error):
+            self.ledger.unregister_node(self.node)
         self.ledger.close()
         if self._history is not None:
             self._history.close()
@@ -191,22 +215,41 @@ class Ingest:
         """Recover, then process every file in the inbox (and orphans in work/) until none is left or SIGTERM."""
         with _operational("run"):
             self.recover()
-            for path in self._ready():
-                if self.stopping:
-                    break
-                self._claim(path)
-            work = [p for p in sorted((self.out / "work").iterdir()) if _ours_or_orphaned(p)]
-        total = len(work)
-        if self.options.jobs > 1 and len(work) > 1:
-            self._parallel(work, progress, total)
-        else:
-            for done, path in enumerate(work, start=1):
-                if self.stopping:
-                    break
+            # Files left in work/ by a node that is gone (its lease expired, or it never took one), then the inbox.
+            queue = [*sorted((self.out / "work").iterdir()), *self._ready()]
+        if self.options.jobs > 1 and len(queue) > 1:
+            with _operational("run"):
+                work = [p for p in (self._take(item) for item in queue) if p is not None]
+            self._parallel(work, progress, len(work))
+            return self.totals
+        for done, item in enumerate(queue, start=1):
+            if self.stopping:
+                break
+            with _operational("run"):
+                path = self._take(item)
+            if path is not None:
                 self._process(path, lambda p=path: self._scrub(p))  # type: ignore[misc]  # the default argument binds this iteration's path
-                if progress:
-                    progress(self.totals, done, total)
+            if progress:
+                progress(self.totals, done, len(queue))
         return self.totals
+
+    def _take(self, item: Path) -> Path | None:
+        """A work/ file whose lease this node now holds, or an inbox file claimed into work/ (with its lease);
+        None when another node has it."""
+        if item.parent == self.inbox:
+            return self._claim(item)
+        if item.exists() and self._lease(item.name):
+            return item
+        return None
+
+    def _lease(self, work_name: str) -> bool:
+        """Hold ``work_name``'s lease: free, expired, this node's, or held by a node of this machine whose
+        process is gone (taken at once, not after the lease runs out)."""
+        if self.ledger.take_lease(work_name, self.node, self.options.lease_seconds):
+            return True
+        holder = self.ledger.lease_holder(work_name)
+        return (holder is not None and _gone_from_this_host(holder)
+                and self.ledger.take_over(work_name, holder, self.node, self.options.lease_seconds))
 
     def _ready(self) -> list[Path]:
         """The inbox entries to take now: complete regular files, and links and other non-regular
@@ -313,6 +356,7 @@ class Ingest:
                 raise IngestAborted(f"the inbox {self.inbox} and OUT {self.out} are on different file systems;"
                                     " put them on one, so a file is taken by one atomic rename") from None
             raise
+        self.ledger.take_lease(target.name, self.node, self.options.lease_seconds)  # new: always this node's
         self._checkpoint("claimed")
         return target
 
@@ -330,8 +374,12 @@ class Ingest:
         Steps 2–4 hold an exclusive lock on ``OUTDIR/ledger.lock``, so that two
         ingest processes sharing the ledger never both forward one claim.
         """
+        self._heartbeat.current = work_path.name
         with open(self.out / "ledger.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self.ledger.holds(work_path.name, self.node):  # taken over while this node was away
+                self.log(event="lease-lost", file=_inbox_name(work_path))
+                return
             state = self.ledger.file_state(work_path.name)
             if state is not None:  # committed before a crash: resume at publish
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -345,8 +393,12 @@ class Ingest:
             self._checkpoint("decided")
             _fsync_dir(staging)
             self._checkpoint("staged")
-            self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
-                                    _stamp(), decision.history)
+            try:
+                self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
+                                        _stamp(), decision.history, node=self.node)
+            except LeaseLost:  # its new node decides it again: this node's staging is not published
+                self.log(event="lease-lost", file=_inbox_name(work_path))
+                return
             self._checkpoint("committed")
         for fields in decision.log:
             self.log(**fields)
@@ -358,34 +410,37 @@ class Ingest:
         """Step 5: rename each staged output into place (skipping those already moved)."""
         staging = self.out / ".staging" / work_name
         for relative in outputs:
-            staged = staging / Path(relative).name
-            if staged.exists():
-                os.replace(staged, self.out / relative)
+            with contextlib.suppress(FileNotFoundError):  # moved already (a publish that was cut short)
+                os.replace(staging / Path(relative).name, self.out / relative)
         _fsync_dir(self.out / "acks")
         shutil.rmtree(staging, ignore_errors=True)
         self._checkpoint("published")
 
     def _archive(self, work_path: Path, final_path: str) -> None:
         """Step 6: move the inbound file to archive/ or failed/, then mark the ledger row done."""
-        if work_path.exists():
+        with contextlib.suppress(FileNotFoundError):  # archived already (an archive that was cut short)
             os.replace(work_path, self.out / final_path)
         self._checkpoint("archived")
         self.ledger.mark_done(work_path.name, _stamp())
+        self.ledger.release(work_path.name, self.node)
+        self._heartbeat.current = None
 
     def recover(self) -> None:
-        """Finish what a killed run committed; forget what it had only staged.
+        """Finish what a killed node committed; forget what it had only staged.
 
-        Only files of this process or of a process that is gone are touched:
-        another ingest process still running on the same OUTDIR owns its own.
+        Only files whose lease this node takes are touched (its own, or those of a node whose lease
+        expired): a node still alive, on this machine or another, keeps its own.
         """
         for work_name, outputs, final_path in self.ledger.committed_not_done():
-            work_path = self.out / "work" / work_name
-            if _ours_or_orphaned(work_path):
+            if self._lease(work_name):
                 self._publish(work_name, outputs)
-                self._archive(work_path, final_path)
+                self._archive(self.out / "work" / work_name, final_path)
         for staging in (self.out / ".staging").iterdir():
-            if _ours_or_orphaned(staging) and self.ledger.file_state(staging.name) is None:
-                shutil.rmtree(staging, ignore_errors=True)
+            name = staging.name
+            if (not (self.out / "work" / name).exists() and self.ledger.file_state(name) is None
+                    and self._lease(name)):
+                shutil.rmtree(staging, ignore_errors=True)  # its file was decided again under another name
+                self.ledger.release(name, self.node)
 
     # -- step 2 -----------------------------------------------------------------------------------------------------
 
@@ -535,14 +590,15 @@ def _operational(what: str) -> Iterator[None]:
         raise IngestAborted(f"{what}: the ledger failed ({exc}); a rerun resumes") from None
 
 
-def _ours_or_orphaned(path: Path) -> bool:
-    """A work/ file this process claimed, or one whose claiming process is gone (killed)."""
+def _gone_from_this_host(node: str) -> bool:
+    """True when ``node`` (``host:pid:tag``) ran on this machine and its process no longer runs."""
+    parts = node.split(":")
     try:
-        pid = int(path.name.split("-", 2)[1])
+        pid = int(parts[-2])
     except (IndexError, ValueError):
-        return True
-    if pid == os.getpid():
-        return True
+        return False
+    if ":".join(parts[:-2]) != socket.gethostname():
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -550,6 +606,30 @@ def _ours_or_orphaned(path: Path) -> bool:
     except PermissionError:
         return False
     return False
+
+
+class _Heartbeat(threading.Thread):
+    """Every third of the lease, on a ledger connection of its own: the node is alive, here is its current
+    file, and its leases are extended.  A node that stops beating (killed, cut off) loses its files."""
+
+    def __init__(self, db: Path, node: str, lease_seconds: float) -> None:
+        super().__init__(name="ingest-heartbeat", daemon=True)
+        self._db, self._node, self._lease = db, node, lease_seconds
+        self._stopped = threading.Event()
+        self.current: str | None = None
+
+    def run(self) -> None:
+        ledger = Ledger(self._db)
+        try:
+            while not self._stopped.wait(self._lease / 3):
+                with contextlib.suppress(sqlite3.Error):  # busy: the next beat comes well before the lease ends
+                    ledger.heartbeat(self._node, self.current, self._lease)
+        finally:
+            ledger.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=10)
 
 
 def _quiet_worker() -> None:
