@@ -329,7 +329,9 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 @cli.command()
 @click.argument("inbox", required=False, type=click.Path(file_okay=False))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (see README).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Ledger (default OUT/ledger.sqlite).")
+@click.option("--db", "db_path", metavar="DB", help="The ledger: a SQLite file (default OUT/ledger.sqlite), or a"
+              " postgresql:// URL shared by nodes on several machines (credentials from the URL, PG* variables or"
+              " ~/.pgpass; pip install '.[postgres]').")
 @click.option("--once", "mode", flag_value="once", default=True, help="Process the inbox, then exit (default).")
 @click.option("--watch", "mode", flag_value="watch", help="Keep polling the inbox until SIGTERM.")
 @click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between polls with --watch.")
@@ -361,16 +363,16 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     from scrubber.ingest.pipeline import open_ledger
 
     out = Path(out_dir)
-    db = Path(db_path) if db_path else out / "ledger.sqlite"
+    db: Path | str = db_path if db_path and is_postgres(db_path) else Path(db_path or out / "ledger.sqlite")
     if show_status:
-        if not db.exists():
+        if isinstance(db, Path) and not db.exists():
             _fail(f"no ledger at {db}")
         try:
             ledger = open_ledger(db)
             status = ledger.status()
             ledger.close()
         except (IngestAborted, sqlite3.Error) as exc:
-            _fail(f"the ledger {db} cannot be read: {exc}")
+            _fail(f"cannot read the ledger: {exc}")
         work = out / "work"
         in_work = sum(1 for _ in work.iterdir()) if work.is_dir() else 0
         files, claims = status["files"], status["claims"]

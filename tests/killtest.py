@@ -143,3 +143,28 @@ def summary(out: Path) -> dict[str, Any]:
 
 
 __all__ = ["check_invariants", "mixed_inbox", "os", "run_with_kills", "sqlite_rows"]
+
+
+def pg_schema(url: str) -> tuple[str, Any]:
+    """A URL whose tables go to a new schema of their own, and a function that drops it."""
+    import uuid
+
+    import psycopg
+
+    schema = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", drop
+
+
+def pg_rows(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        return (db.execute("SELECT claim_id, forward_file FROM claims").fetchall(),
+                db.execute("SELECT claim_id FROM claim_history").fetchall())

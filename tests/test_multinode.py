@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import killtest
 from helpers import NOW
 from scrubber.history import KEY_ENV
@@ -74,3 +76,81 @@ def _status_nodes(out: Path) -> list[str]:
     done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", "--out", str(out), "--status"],
                           capture_output=True, text=True, env=ENV)
     return [line for line in done.stdout.splitlines() if line.startswith("node ")] if done.returncode == 0 else []
+
+
+PG_URL = os.environ.get("SCRUBBER_TEST_PG")
+needs_postgres = pytest.mark.skipif(not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set"
+                                    " (.ci/run starts one)")
+
+
+@needs_postgres
+def test_three_nodes_on_postgres_survive_twenty_kills(tmp_path: Path) -> None:
+    """The same on a PostgreSQL ledger (the nodes could be on three machines sharing the inbox and OUT)."""
+    assert PG_URL is not None
+    url, drop = killtest.pg_schema(PG_URL)
+    try:
+        inbox, out = tmp_path / "inbox", tmp_path / "out"
+        made = killtest.mixed_inbox(inbox, files=40, claims=150)
+        assert killtest.run_with_kills(inbox, out, url, nodes=3, kills=20, env=ENV) == 20
+        assert not (out / "ledger.sqlite").exists(), "the ledger is PostgreSQL's"
+        ledger, history = killtest.pg_rows(url)
+        killtest.check_invariants(inbox, out, made, ledger, history)
+        assert len(history) > 3000
+        code = subprocess.run([sys.executable, "-m", "scrubber", "ingest", "--out", str(out), "--db", url, "--status"],
+                              capture_output=True, text=True, env=ENV)
+        assert code.returncode == 0 and "files:" in code.stdout and "password" not in code.stdout
+    finally:
+        drop()
+
+
+@needs_postgres
+def test_postgres_ledger_refuses_a_newer_schema_and_never_shows_the_url(tmp_path: Path) -> None:
+    import psycopg
+
+    assert PG_URL is not None
+    url, drop = killtest.pg_schema(PG_URL)
+    try:
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        run = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(tmp_path / "out"), "--db", url,
+               "--settle", "0"]
+        assert subprocess.run(run, capture_output=True, text=True, env=ENV).returncode == 0
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("UPDATE ledger_schema SET version = 99")
+        done = subprocess.run(run, capture_output=True, text=True, env=ENV)
+        assert done.returncode == 2 and "newer than this scrubber's" in done.stderr
+        assert url not in done.stderr and "Traceback" not in done.stderr
+        bad = url.replace("scrubber@", "nobody:secret-word@")
+        done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(tmp_path / "o2"),
+                               "--db", bad, "--settle", "0"], capture_output=True, text=True, env=ENV)
+        assert done.returncode == 2 and "secret-word" not in done.stderr and "Traceback" not in done.stderr
+    finally:
+        drop()
+
+
+@needs_postgres
+def test_a_lost_postgres_connection_is_retried_on_a_new_one(tmp_path: Path) -> None:
+    import psycopg
+
+    from scrubber.ingest.ledger import FileRow
+
+    assert PG_URL is not None
+    url, drop = killtest.pg_schema(PG_URL)
+    try:
+        ledger = Ledger(url)
+        row = FileRow("a.837", "w-a.837", 1, "00", "S", "1", "accepted", "", 0, 0, 0, [], "archive/a.837", NOW)
+
+        def cut() -> None:
+            pid = ledger.db.info.backend_pid
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        cut()
+        assert ledger.file_state("w-a.837") is None, "answered on a new connection"
+        ledger.commit_file(row, [], [], 7, NOW)
+        cut()
+        assert ledger.file_state("w-a.837") == ("committed", "accepted", [], "archive/a.837")
+        assert ledger.next_control() == 7
+        ledger.close()
+    finally:
+        drop()

@@ -42,27 +42,14 @@ class Store:
         try:
             self._conn: Any = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise HistoryError(f"cannot connect to the claim history: {_where(exc)}") from None
+            raise HistoryError(f"cannot connect to the claim history: {where(exc)}") from None
 
     def upgrade(self) -> int:
-        with self._conn.transaction():
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
-            exists = self._conn.execute("SELECT to_regclass('history_schema') IS NOT NULL").fetchone()[0]
-            version = self._conn.execute("SELECT max(version) FROM history_schema").fetchone()[0] if exists else None
-            if version is not None and version > SCHEMA_VERSION:
-                raise HistoryError(f"the claim history's schema is version {version}, newer than this scrubber's"
-                                   f" ({SCHEMA_VERSION}): upgrade scrubber")
-            if version is None:
-                self._conn.execute(SCHEMA)
-                self._conn.execute("INSERT INTO history_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
-        return SCHEMA_VERSION
+        return upgrade(self._conn)
 
     def record(self, lines: Iterable[HistoryLine]) -> None:
-        rows = [(h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge, h.frequency,
-                 h.forward_file) for h in lines]
-        with self._conn.transaction(), self._conn.cursor() as cur:
-            cur.executemany("INSERT INTO claim_history (billing_npi, claim_id, member, procedure, side, service_date,"
-                            " charge, frequency, forward_file) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        with self._conn.transaction():
+            record(self._conn, lines)
 
     def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None:
         row = self._conn.execute("SELECT claim_id, forward_file FROM claim_history WHERE billing_npi = %s AND"
@@ -82,7 +69,31 @@ class Store:
         self._conn.close()
 
 
-def _where(exc: Exception) -> str:
+def upgrade(conn: Any) -> int:
+    """Create or migrate the history tables (under an advisory lock); the schema version.  A newer one is refused."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
+        exists = conn.execute("SELECT to_regclass('history_schema') IS NOT NULL").fetchone()[0]
+        version = conn.execute("SELECT max(version) FROM history_schema").fetchone()[0] if exists else None
+        if version is not None and version > SCHEMA_VERSION:
+            raise HistoryError(f"the claim history's schema is version {version}, newer than this scrubber's"
+                               f" ({SCHEMA_VERSION}): upgrade scrubber")
+        if version is None:
+            conn.execute(SCHEMA)
+            conn.execute("INSERT INTO history_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+    return SCHEMA_VERSION
+
+
+def record(conn: Any, lines: Iterable[HistoryLine]) -> None:
+    """Insert the lines (in the caller's transaction)."""
+    rows = [(h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge, h.frequency,
+             h.forward_file) for h in lines]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO claim_history (billing_npi, claim_id, member, procedure, side, service_date,"
+                        " charge, frequency, forward_file) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+
+def where(exc: Exception) -> str:
     """The error without the connection string (it may hold a password): libpq's first line."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text.split("password=")[0]

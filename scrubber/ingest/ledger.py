@@ -1,6 +1,11 @@
-"""The ingestion ledger: one SQLite database of every file, transaction set and claim seen.
+"""The ingestion ledger: one database of every file, transaction set and claim seen, and of the nodes at work.
 
-Tables (read them with ``sqlite3 OUTDIR/ledger.sqlite``):
+SQLite by default (``OUT/ledger.sqlite``; read it with ``sqlite3``), or PostgreSQL (``--db postgresql://…``)
+for nodes on several machines.  The SQL of the questions and of the commit is written once, here; what
+differs (tables' types, connection, transactions, the lock of steps 2-4) is in one module per backend,
+:mod:`~scrubber.ingest.ledger_sqlite` and :mod:`~scrubber.ingest.ledger_postgres`.
+
+Tables:
 
 * ``files`` — one row per inbound file: name, size, SHA-256, sender (ISA06),
   ISA13, ``state`` (``committed`` then ``done``), ``outcome`` (accepted,
@@ -24,71 +29,19 @@ of writes.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
-from scrubber.history import sqlite as history_sql
+from scrubber.history import is_postgres
 from scrubber.history.records import HistoryLine
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    work_name TEXT NOT NULL UNIQUE,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    sender TEXT,
-    isa13 TEXT,
-    state TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    reason TEXT,
-    claims INTEGER NOT NULL DEFAULT 0,
-    accepted INTEGER NOT NULL DEFAULT 0,
-    rejected INTEGER NOT NULL DEFAULT 0,
-    outputs TEXT NOT NULL DEFAULT '[]',
-    final_path TEXT,
-    received_at TEXT NOT NULL,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
-CREATE INDEX IF NOT EXISTS files_interchange ON files (sender, isa13);
-CREATE TABLE IF NOT EXISTS transactions (
-    id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL REFERENCES files (id),
-    isa13 TEXT, gs06 TEXT, st02 TEXT,
-    ack TEXT NOT NULL,
-    claims INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS claims (
-    id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL REFERENCES files (id),
-    st02 TEXT,
-    claim_id TEXT NOT NULL,
-    billing_npi TEXT,
-    service_date TEXT,
-    charge TEXT,
-    status TEXT NOT NULL,
-    rules TEXT NOT NULL,
-    forward_file TEXT
-);
-CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
-    WHERE forward_file IS NOT NULL;
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (
-    node TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    started_at TEXT NOT NULL,
-    heartbeat_at REAL NOT NULL,
-    current_file TEXT
-);
-CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at REAL NOT NULL);
-"""
-
+T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ClaimRow:
@@ -120,33 +73,102 @@ class FileRow:
     received_at: str
 
 
+def database_errors() -> tuple[type[Exception], ...]:
+    """The errors of either backend's database (psycopg's only when it is installed)."""
+    import sqlite3
+
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
 class LeaseLost(Exception):
     """This node no longer holds the file's lease (it expired and another node took the file over)."""
 
 
+class Backend(Protocol):
+    """What differs between the ledger's databases (:mod:`~scrubber.ingest.ledger_sqlite`,
+    :mod:`~scrubber.ingest.ledger_postgres`): tables, connection, transactions, the lock of steps 2-4."""
+
+    errors: tuple[type[Exception], ...]
+    lost: tuple[type[Exception], ...]
+    for_update: str
+
+    def connect(self) -> Any: ...
+
+    def create(self, db: Any) -> None: ...
+
+    def sql(self, text: str) -> str: ...
+
+    def transaction(self, db: Any) -> AbstractContextManager[None]: ...
+
+    def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
+
+    def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None: ...
+
+    def exclusive(self, db: Any) -> AbstractContextManager[None]: ...
+
+
+def backend_for(target: str | Path) -> Backend:
+    """The ledger backend of ``--db``: a ``postgresql://`` URL, or a SQLite file's path."""
+    if isinstance(target, str) and is_postgres(target):
+        from scrubber.ingest.ledger_postgres import PostgresBackend
+
+        return PostgresBackend(target)
+    from scrubber.ingest.ledger_sqlite import SqliteBackend
+
+    return SqliteBackend(target)
+
+
+#: Waits between attempts when the database connection is lost (about a minute in all), then the run stops.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+
+
 class Ledger:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        history_sql.upgrade(self.db)  # the claim history lives beside the claims (scrubber.history)
+    """The ledger's questions and its one commit per file, in SQL both backends read (``?`` placeholders)."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.backend = backend_for(target)
+        self.db = self.backend.connect()
+        self.backend.create(self.db)
 
     def close(self) -> None:
-        self.db.close()
+        with contextlib.suppress(*self.backend.errors):
+            self.db.close()
+
+    def _q(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self.db.execute(self.backend.sql(sql), params)
+
+    def _retrying(self, work: Callable[[], T], settled: Callable[[], bool] | None = None) -> T:
+        """``work()``, again on a new connection when the connection was lost (with backoff); ``settled()``
+        says, after a loss, whether the work went through before it (a commit whose answer was lost)."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return work()
+            except self.backend.lost:
+                if delay is None:
+                    raise
+                time.sleep(delay)
+                with contextlib.suppress(*self.backend.lost):
+                    self.db = self.backend.connect()
+                    if settled is not None and settled():
+                        return None  # type: ignore[return-value]  # the commit had gone through: nothing to return
+        raise AssertionError("unreachable")
 
     # -- questions ----------------------------------------------------------------------------------------------------
 
     def file_state(self, work_name: str) -> tuple[str, str, list[str], str] | None:
         """(state, outcome, outputs, final path) of a file already committed, or None."""
-        row = self.db.execute("SELECT state, outcome, outputs, final_path FROM files WHERE work_name = ?",
-                              (work_name,)).fetchone()
+        row = self._retrying(lambda: self._q("SELECT state, outcome, outputs, final_path FROM files"
+                                             " WHERE work_name = ?", (work_name,)).fetchone())
         return None if row is None else (row[0], row[1], json.loads(row[2]), row[3] or "")
 
     def committed_not_done(self) -> list[tuple[str, list[str], str]]:
         """(work name, outputs, final path) of files committed but not yet archived."""
-        rows = self.db.execute("SELECT work_name, outputs, final_path FROM files WHERE state = 'committed'")
+        rows = self._retrying(lambda: self._q("SELECT work_name, outputs, final_path FROM files"
+                                              " WHERE state = 'committed'").fetchall())
         return [(r[0], json.loads(r[1]), r[2] or "") for r in rows]
 
     def duplicate_interchange(self, sha256: str, sender: str, isa13: str) -> str | None:
@@ -155,138 +177,161 @@ class Ledger:
         A file that was wholly rejected (a broken envelope, every set rejected: nothing of it went
         on) does not hold its ISA13: its corrected resend is taken.
         """
-        row = self.db.execute("SELECT name FROM files WHERE sha256 = ? AND outcome != 'failed' ORDER BY id LIMIT 1",
-                              (sha256,)).fetchone()
-        if row is None and isa13:
-            row = self.db.execute(
-                "SELECT name FROM files WHERE sender = ? AND isa13 = ?"
-                " AND outcome NOT IN ('failed', 'duplicate', 'rejected') ORDER BY id LIMIT 1",
-                (sender, isa13)).fetchone()
+        def ask() -> Any:
+            row = self._q("SELECT name FROM files WHERE sha256 = ? AND outcome != 'failed' ORDER BY id LIMIT 1",
+                          (sha256,)).fetchone()
+            if row is None and isa13:
+                row = self._q("SELECT name FROM files WHERE sender = ? AND isa13 = ?"
+                              " AND outcome NOT IN ('failed', 'duplicate', 'rejected') ORDER BY id LIMIT 1",
+                              (sender, isa13)).fetchone()
+            return row
+
+        row = self._retrying(ask)
         return None if row is None else row[0]
 
     def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:
-        row = self.db.execute(
+        row = self._retrying(lambda: self._q(
             "SELECT forward_file FROM claims WHERE billing_npi = ? AND claim_id = ? AND service_date = ? AND charge = ?"
-            " AND forward_file IS NOT NULL LIMIT 1", (billing_npi, claim_id, service_date, charge)).fetchone()
+            " AND forward_file IS NOT NULL LIMIT 1", (billing_npi, claim_id, service_date, charge)).fetchone())
         return None if row is None else row[0]
 
     def files_named(self, name: str) -> int:
         """How many files of this name were recorded before (so outputs get NAME, NAME.2, …)."""
-        return int(self.db.execute("SELECT COUNT(*) FROM files WHERE name = ?", (name,)).fetchone()[0])
+        return int(self._retrying(lambda: self._q("SELECT COUNT(*) FROM files WHERE name = ?", (name,)).fetchone()[0]))
 
     def next_control(self) -> int:
-        row = self.db.execute("SELECT value FROM counters WHERE name = 'control'").fetchone()
-        return row[0] if row else 1
+        row = self._retrying(lambda: self._q("SELECT value FROM counters WHERE name = 'control'").fetchone())
+        return int(row[0]) if row else 1
 
     # -- the one commit per file ------------------------------------------------------------------------------------
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Steps 2-4 of one node at a time, across every node sharing this ledger."""
+        return self.backend.exclusive(self.db)
 
     def commit_file(self, row: FileRow, transactions: Iterable[tuple[str, str, str, str, int]],
                     claims: Iterable[ClaimRow], next_control: int, now: str,
                     history: Iterable[HistoryLine] = (), node: str | None = None) -> None:
         """Record a file, its transaction sets and claims, the accepted claims' lines in the claim history, and
         the control counter, atomically.  With ``node``, only while that node holds the file's lease
-        (:class:`LeaseLost` otherwise): a node whose file was taken over never commits it too."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if node is not None and not self.holds(row.work_name, node):
-                raise LeaseLost(row.work_name)
-            cur = db.execute(
-                "INSERT INTO files (name, work_name, size, sha256, sender, isa13, state, outcome, reason, claims,"
-                " accepted, rejected, outputs, final_path, received_at)"
-                " VALUES (?,?,?,?,?,?,'committed',?,?,?,?,?,?,?,?)",
-                (row.name, row.work_name, row.size, row.sha256, row.sender, row.isa13, row.outcome, row.reason,
-                 row.claims, row.accepted, row.rejected, json.dumps(row.outputs), row.final_path, row.received_at))
-            file_id = cur.lastrowid
-            db.executemany("INSERT INTO transactions (file_id, isa13, gs06, st02, ack, claims) VALUES (?,?,?,?,?,?)",
-                           [(file_id, *t) for t in transactions])
-            db.executemany(
-                "INSERT INTO claims (file_id, st02, claim_id, billing_npi, service_date, charge, status, rules,"
-                " forward_file) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(file_id, c.st02, c.claim_id, c.billing_npi, c.service_date, c.charge, c.status, c.rules,
-                  c.forward_file) for c in claims])
-            history_sql.record(db, history)
-            db.execute("INSERT INTO counters (name, value) VALUES ('control', ?)"
-                       " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (next_control,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        (:class:`LeaseLost` otherwise): a node whose file was taken over never commits it too.
+
+        A commit interrupted by a lost connection is retried on a new one, unless it is found to have gone
+        through (its answer was lost): never twice.
+        """
+        backend = self.backend
+        transactions = list(transactions)
+        if backend.lost:  # a commit may be retried on a new connection: its rows are kept until it is through
+            claims, history = list(claims), list(history)
+
+        def commit() -> None:
+            with backend.transaction(self.db):
+                if node is not None:
+                    holder = self._q(f"SELECT node FROM leases WHERE work_name = ?{backend.for_update}",
+                                     (row.work_name,)).fetchone()
+                    if holder is None or holder[0] != node:
+                        raise LeaseLost(row.work_name)
+                file_id = self._q(
+                    "INSERT INTO files (name, work_name, size, sha256, sender, isa13, state, outcome, reason, claims,"
+                    " accepted, rejected, outputs, final_path, received_at)"
+                    " VALUES (?,?,?,?,?,?,'committed',?,?,?,?,?,?,?,?) RETURNING id",
+                    (row.name, row.work_name, row.size, row.sha256, row.sender, row.isa13, row.outcome, row.reason,
+                     row.claims, row.accepted, row.rejected, json.dumps(row.outputs), row.final_path,
+                     row.received_at)).fetchone()[0]
+                backend.executemany(self.db, backend.sql("INSERT INTO transactions (file_id, isa13, gs06, st02, ack,"
+                                                         " claims) VALUES (?,?,?,?,?,?)"),
+                                    [(file_id, *t) for t in transactions])
+                backend.executemany(self.db, backend.sql(
+                    "INSERT INTO claims (file_id, st02, claim_id, billing_npi, service_date, charge, status, rules,"
+                    " forward_file) VALUES (?,?,?,?,?,?,?,?,?)"),
+                    [(file_id, c.st02, c.claim_id, c.billing_npi, c.service_date, c.charge, c.status, c.rules,
+                      c.forward_file) for c in claims])
+                backend.record_history(self.db, history)
+                self._q("INSERT INTO counters (name, value) VALUES ('control', ?)"
+                        " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (next_control,))
+
+        self._retrying(commit, settled=lambda: self.file_state(row.work_name) is not None)
 
     def mark_done(self, work_name: str, now: str) -> None:
-        self.db.execute("UPDATE files SET state = 'done', finished_at = ? WHERE work_name = ?", (now, work_name))
+        self._retrying(lambda: self._q("UPDATE files SET state = 'done', finished_at = ? WHERE work_name = ?",
+                                       (now, work_name)))
 
     # -- nodes and leases ---------------------------------------------------------------------------------------------
 
     def register_node(self, node: str, host: str, pid: int, now: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO nodes (node, host, pid, started_at, heartbeat_at) VALUES (?,?,?,?,?)",
-                        (node, host, pid, now, time.time()))
+        self._retrying(lambda: self._q(
+            "INSERT INTO nodes (node, host, pid, started_at, heartbeat_at) VALUES (?,?,?,?,?) ON CONFLICT (node)"
+            " DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
+            " heartbeat_at = excluded.heartbeat_at", (node, host, pid, now, time.time())))
 
     def heartbeat(self, node: str, current_file: str | None, lease_seconds: float) -> None:
         """The node is alive: its heartbeat time, its current file, and every lease it holds extended."""
-        now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute("UPDATE nodes SET heartbeat_at = ?, current_file = ? WHERE node = ?",
-                            (now, current_file, node))
-            self.db.execute("UPDATE leases SET expires_at = ? WHERE node = ?", (now + lease_seconds, node))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        def beat() -> None:
+            now = time.time()
+            with self.backend.transaction(self.db):
+                self._q("UPDATE nodes SET heartbeat_at = ?, current_file = ? WHERE node = ?", (now, current_file, node))
+                self._q("UPDATE leases SET expires_at = ? WHERE node = ?", (now + lease_seconds, node))
+
+        self._retrying(beat)
 
     def take_lease(self, work_name: str, node: str, lease_seconds: float) -> bool:
         """Hold the lease of ``work_name`` (new, this node's already, or expired); False when a live node holds it."""
-        now = time.time()
-        row = self.db.execute(
-            "INSERT INTO leases (work_name, node, expires_at) VALUES (?, ?, ?) ON CONFLICT (work_name) DO UPDATE"
-            " SET node = excluded.node, expires_at = excluded.expires_at"
-            " WHERE leases.node = excluded.node OR leases.expires_at < ? RETURNING node",
-            (work_name, node, now + lease_seconds, now)).fetchone()
+        def take() -> Any:
+            now = time.time()
+            return self._q(
+                "INSERT INTO leases (work_name, node, expires_at) VALUES (?, ?, ?) ON CONFLICT (work_name) DO UPDATE"
+                " SET node = excluded.node, expires_at = excluded.expires_at"
+                " WHERE leases.node = excluded.node OR leases.expires_at < ? RETURNING node",
+                (work_name, node, now + lease_seconds, now)).fetchone()
+
+        row = self._retrying(take)
         return row is not None and row[0] == node
 
     def take_over(self, work_name: str, dead: str, node: str, lease_seconds: float) -> bool:
         """Take ``work_name`` from node ``dead`` (known to be gone) before its lease ends; False when it changed
         hands meanwhile."""
-        row = self.db.execute("UPDATE leases SET node = ?, expires_at = ? WHERE work_name = ? AND node = ?"
-                              " RETURNING node", (node, time.time() + lease_seconds, work_name, dead)).fetchone()
+        row = self._retrying(lambda: self._q(
+            "UPDATE leases SET node = ?, expires_at = ? WHERE work_name = ? AND node = ? RETURNING node",
+            (node, time.time() + lease_seconds, work_name, dead)).fetchone())
         return row is not None
 
     def lease_holder(self, work_name: str) -> str | None:
-        row = self.db.execute("SELECT node FROM leases WHERE work_name = ?", (work_name,)).fetchone()
+        row = self._retrying(lambda: self._q("SELECT node FROM leases WHERE work_name = ?", (work_name,)).fetchone())
         return None if row is None else str(row[0])
 
     def holds(self, work_name: str, node: str) -> bool:
-        row = self.db.execute("SELECT node FROM leases WHERE work_name = ?", (work_name,)).fetchone()
-        return row is not None and row[0] == node
+        return self.lease_holder(work_name) == node
 
     def release(self, work_name: str, node: str) -> None:
-        self.db.execute("DELETE FROM leases WHERE work_name = ? AND node = ?", (work_name, node))
+        self._retrying(lambda: self._q("DELETE FROM leases WHERE work_name = ? AND node = ?", (work_name, node)))
 
     def unregister_node(self, node: str) -> None:
         """A node that stops: gone from the list, and its leases given up (its unfinished files wait in work/)."""
-        self.db.execute("DELETE FROM leases WHERE node = ?", (node,))
-        self.db.execute("DELETE FROM nodes WHERE node = ?", (node,))
+        def leave() -> None:
+            with self.backend.transaction(self.db):
+                self._q("DELETE FROM leases WHERE node = ?", (node,))
+                self._q("DELETE FROM nodes WHERE node = ?", (node,))
+
+        self._retrying(leave)
 
     def nodes(self) -> list[dict[str, object]]:
         """Every node that registered and has not stopped cleanly: host, PID, current file, seconds since its
         last heartbeat."""
         now = time.time()
-        rows = self.db.execute("SELECT node, host, pid, current_file, heartbeat_at FROM nodes ORDER BY started_at")
+        rows = self._retrying(lambda: self._q("SELECT node, host, pid, current_file, heartbeat_at FROM nodes"
+                                              " ORDER BY started_at, node").fetchall())
         return [{"node": r[0], "host": r[1], "pid": r[2], "current_file": r[3],
                  "heartbeat_seconds_ago": round(now - r[4], 1)} for r in rows]
 
     # -- status -------------------------------------------------------------------------------------------------------
 
     def status(self, failures: int = 5) -> dict[str, object]:
-        db = self.db
-        outcomes = dict(db.execute("SELECT outcome, COUNT(*) FROM files GROUP BY outcome").fetchall())
-        statuses = dict(db.execute("SELECT status, COUNT(*) FROM claims GROUP BY status").fetchall())
-        forwarded = db.execute("SELECT COUNT(*) FROM claims WHERE forward_file IS NOT NULL").fetchone()[0]
-        pending = db.execute("SELECT COUNT(*) FROM files WHERE state != 'done'").fetchone()[0]
-        last = db.execute("SELECT name, outcome, reason, received_at FROM files"
-                          " WHERE outcome IN ('failed', 'duplicate')"
-                          " ORDER BY id DESC LIMIT ?", (failures,)).fetchall()
+        outcomes = dict(self._q("SELECT outcome, COUNT(*) FROM files GROUP BY outcome").fetchall())
+        statuses = dict(self._q("SELECT status, COUNT(*) FROM claims GROUP BY status").fetchall())
+        forwarded = self._q("SELECT COUNT(*) FROM claims WHERE forward_file IS NOT NULL").fetchone()[0]
+        pending = self._q("SELECT COUNT(*) FROM files WHERE state != 'done'").fetchone()[0]
+        last = self._q("SELECT name, outcome, reason, received_at FROM files WHERE outcome IN ('failed', 'duplicate')"
+                       " ORDER BY id DESC LIMIT ?", (failures,)).fetchall()
         return {"files": outcomes, "claims": statuses, "forwarded": forwarded, "pending": pending,
                 "nodes": self.nodes(),
                 "last_failures": [dict(zip(("name", "outcome", "reason", "received_at"), r, strict=True))

@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import itertools
 import json
@@ -68,7 +67,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import stat
 import threading
 import time
@@ -88,14 +86,15 @@ from scrubber.engine import DEFAULT_IG_ENGINE, Options, crash_reason, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
-from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, lines_of
+from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, is_postgres, lines_of
 from scrubber.ingest.forward import write_forward
-from scrubber.ingest.ledger import ClaimRow, FileRow, LeaseLost, Ledger
+from scrubber.ingest.ledger import ClaimRow, FileRow, LeaseLost, Ledger, database_errors
 from scrubber.report import FileResult, Report
 from scrubber.textsafe import printable
 from segments import X12InputError
 from segments.reader import open_regular
 
+DATABASE_ERRORS = database_errors()
 DUPLICATE_CLAIM = "DUP001"
 DUPLICATE_INTERCHANGE_NOTE = "025"
 FOLDERS = ("work", ".staging", "acks", "forward", "reports", "archive", "failed")
@@ -111,7 +110,8 @@ class IngestAborted(Exception):
 @dataclass(frozen=True)
 class IngestOptions:
     out: Path
-    db: Path
+    #: The ledger: a SQLite file's path, or a ``postgresql://`` URL shared by nodes on several machines.
+    db: Path | str
     config: Config
     now: datetime | None = None
     ig_engine: str = DEFAULT_IG_ENGINE
@@ -202,7 +202,7 @@ class Ingest:
 
     def close(self) -> None:
         self._heartbeat.stop()
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*DATABASE_ERRORS):
             self.ledger.unregister_node(self.node)
         self.ledger.close()
         if self._history is not None:
@@ -371,21 +371,20 @@ class Ingest:
     def _finish(self, work_path: Path, result: FileResult | None) -> None:
         """Steps 2–6 for one claimed file.
 
-        Steps 2–4 hold an exclusive lock on ``OUTDIR/ledger.lock``, so that two
-        ingest processes sharing the ledger never both forward one claim.
+        Steps 2–4 hold the ledger's exclusive lock (a lock file beside a SQLite
+        ledger, an advisory lock in PostgreSQL), so that two nodes sharing the
+        ledger never both forward one claim.
         """
         self._heartbeat.current = work_path.name
-        with open(self.out / "ledger.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not self.ledger.holds(work_path.name, self.node):  # taken over while this node was away
-                self.log(event="lease-lost", file=_inbox_name(work_path))
-                return
-            state = self.ledger.file_state(work_path.name)
-            if state is not None:  # committed before a crash: resume at publish
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                self._publish(work_path.name, state[2])
-                self._archive(work_path, state[3])
-                return
+        if not self.ledger.holds(work_path.name, self.node):  # taken over while this node was away
+            self.log(event="lease-lost", file=_inbox_name(work_path))
+            return
+        state = self.ledger.file_state(work_path.name)
+        if state is not None:  # committed before a crash: resume at publish
+            self._publish(work_path.name, state[2])
+            self._archive(work_path, state[3])
+            return
+        with self.ledger.exclusive():
             staging = self.out / ".staging" / work_path.name
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
@@ -569,12 +568,14 @@ def _inbox_name(work_path: Path) -> str:
     return work_path.name.split("-", 2)[-1]
 
 
-def open_ledger(path: Path) -> Ledger:
-    """The ledger, or :class:`IngestAborted` with one line when it is corrupt, locked or cannot be made."""
+def open_ledger(target: Path | str) -> Ledger:
+    """The ledger, or :class:`IngestAborted` with one line when it is corrupt, locked, unreachable or cannot be
+    made (a PostgreSQL URL is never shown: it may hold a password)."""
+    shown = "the PostgreSQL ledger" if is_postgres(str(target)) else f"the ledger {target}"
     try:
-        return Ledger(path)
-    except (sqlite3.Error, OSError, HistoryError) as exc:
-        raise IngestAborted(f"the ledger {path} cannot be used: {exc}") from None
+        return Ledger(target)
+    except (*DATABASE_ERRORS, OSError, HistoryError) as exc:  # type: ignore[misc]  # mypy reads no starred tuple here
+        raise IngestAborted(f"{shown} cannot be used: {exc}") from None
 
 
 @contextmanager
@@ -586,8 +587,8 @@ def _operational(what: str) -> Iterator[None]:
     except OSError as exc:
         raise IngestAborted(f"{what}: {exc.strerror or exc} ({exc.filename or 'OUT'}); the files not finished stay"
                             " where they are and a rerun processes them") from None
-    except sqlite3.Error as exc:
-        raise IngestAborted(f"{what}: the ledger failed ({exc}); a rerun resumes") from None
+    except DATABASE_ERRORS as exc:
+        raise IngestAborted(f"{what}: the ledger failed ({type(exc).__name__}); a rerun resumes") from None
 
 
 def _gone_from_this_host(node: str) -> bool:
@@ -612,7 +613,7 @@ class _Heartbeat(threading.Thread):
     """Every third of the lease, on a ledger connection of its own: the node is alive, here is its current
     file, and its leases are extended.  A node that stops beating (killed, cut off) loses its files."""
 
-    def __init__(self, db: Path, node: str, lease_seconds: float) -> None:
+    def __init__(self, db: Path | str, node: str, lease_seconds: float) -> None:
         super().__init__(name="ingest-heartbeat", daemon=True)
         self._db, self._node, self._lease = db, node, lease_seconds
         self._stopped = threading.Event()
@@ -622,7 +623,7 @@ class _Heartbeat(threading.Thread):
         ledger = Ledger(self._db)
         try:
             while not self._stopped.wait(self._lease / 3):
-                with contextlib.suppress(sqlite3.Error):  # busy: the next beat comes well before the lease ends
+                with contextlib.suppress(*DATABASE_ERRORS):  # busy: the next beat comes well before the lease ends
                     ledger.heartbeat(self._node, self.current, self._lease)
         finally:
             ledger.close()

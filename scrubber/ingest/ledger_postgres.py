@@ -1,0 +1,148 @@
+"""The ledger on PostgreSQL (``ingest --db postgresql://…``), for ingest nodes on several machines.
+
+psycopg 3 (``pip install 'scrubber-837p[postgres]'``).  Credentials come from the URL, the ``PG*``
+environment variables or ``~/.pgpass`` (libpq's own rules) and never reach a log or a message: errors name
+what failed, not the connection string.  The tables are created, and their schema version checked, under an
+advisory lock when a node opens the ledger; a schema newer than the program is refused with one line.  Steps
+2-4 of all nodes are serialized by a session advisory lock; a lost connection is retried with backoff by
+:class:`scrubber.ingest.ledger.Ledger`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from scrubber.history import postgres as history_pg
+from scrubber.history.records import HistoryError, HistoryLine
+
+#: The ledger schema this program reads and writes.
+LEDGER_SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL,
+    work_name TEXT NOT NULL UNIQUE,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    sender TEXT,
+    isa13 TEXT,
+    state TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    claims INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    outputs TEXT NOT NULL DEFAULT '[]',
+    final_path TEXT,
+    received_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
+CREATE INDEX IF NOT EXISTS files_interchange ON files (sender, isa13);
+CREATE INDEX IF NOT EXISTS files_name ON files (name);
+CREATE TABLE IF NOT EXISTS transactions (
+    id BIGSERIAL PRIMARY KEY,
+    file_id BIGINT NOT NULL REFERENCES files (id),
+    isa13 TEXT, gs06 TEXT, st02 TEXT,
+    ack TEXT NOT NULL,
+    claims INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id BIGSERIAL PRIMARY KEY,
+    file_id BIGINT NOT NULL REFERENCES files (id),
+    st02 TEXT,
+    claim_id TEXT NOT NULL,
+    billing_npi TEXT,
+    service_date TEXT,
+    charge TEXT,
+    status TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    forward_file TEXT
+);
+CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
+    WHERE forward_file IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    node TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at DOUBLE PRECISION NOT NULL,
+    current_file TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (
+    work_name TEXT PRIMARY KEY,
+    node TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+"""
+#: Advisory lock keys of our own: the schema's creation, and steps 2-4 of every node.
+_SCHEMA_LOCK, _STEPS_LOCK = 837_4387, 837_4388
+
+
+class PostgresBackend:
+    """A PostgreSQL database shared by every node."""
+
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise HistoryError("a postgresql:// ledger needs the psycopg driver: pip install"
+                               " 'scrubber-837p[postgres]'") from None
+        self.url = url
+        self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
+        self.lost: tuple[type[Exception], ...] = (psycopg.OperationalError,)
+
+    def __str__(self) -> str:
+        return "the PostgreSQL ledger"  # never the URL: it may hold a password
+
+    def connect(self) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise type(exc)(f"cannot connect to the PostgreSQL ledger: {history_pg.where(exc)}") from None
+
+    def create(self, db: Any) -> None:
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            exists = db.execute("SELECT to_regclass('ledger_schema') IS NOT NULL").fetchone()[0]
+            version = db.execute("SELECT max(version) FROM ledger_schema").fetchone()[0] if exists else None
+            if version is not None and version > LEDGER_SCHEMA_VERSION:
+                raise HistoryError(f"the ledger's schema is version {version}, newer than this scrubber's"
+                                   f" ({LEDGER_SCHEMA_VERSION}): upgrade scrubber")
+            if version is None:
+                db.execute(SCHEMA)
+                db.execute("INSERT INTO ledger_schema (version) VALUES (%s)", (LEDGER_SCHEMA_VERSION,))
+        history_pg.upgrade(db)
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", "%s")
+
+    @contextmanager
+    def transaction(self, db: Any) -> Iterator[None]:
+        with db.transaction():
+            yield
+
+    def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        with db.cursor() as cur:
+            cur.executemany(sql, list(rows))
+
+    def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None:
+        history_pg.record(db, lines)
+
+    @contextmanager
+    def exclusive(self, db: Any) -> Iterator[None]:
+        """Steps 2-4 of one node at a time, on every machine: a session advisory lock."""
+        db.execute("SELECT pg_advisory_lock(%s)", (_STEPS_LOCK,))
+        try:
+            yield
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (_STEPS_LOCK,))

@@ -1,0 +1,126 @@
+"""The ledger on SQLite (the default: ``OUT/ledger.sqlite``): its tables, connection, transactions and lock.
+
+The ledger's questions and its one commit per file are written once, in :mod:`scrubber.ingest.ledger`, in
+SQL both backends read; what differs between SQLite and PostgreSQL is here and in
+:mod:`scrubber.ingest.ledger_postgres`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from scrubber.history import sqlite as history_sql
+from scrubber.history.records import HistoryLine
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    work_name TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    sender TEXT,
+    isa13 TEXT,
+    state TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    claims INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    outputs TEXT NOT NULL DEFAULT '[]',
+    final_path TEXT,
+    received_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
+CREATE INDEX IF NOT EXISTS files_interchange ON files (sender, isa13);
+CREATE TABLE IF NOT EXISTS transactions (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files (id),
+    isa13 TEXT, gs06 TEXT, st02 TEXT,
+    ack TEXT NOT NULL,
+    claims INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files (id),
+    st02 TEXT,
+    claim_id TEXT NOT NULL,
+    billing_npi TEXT,
+    service_date TEXT,
+    charge TEXT,
+    status TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    forward_file TEXT
+);
+CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
+    WHERE forward_file IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    node TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at REAL NOT NULL,
+    current_file TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at REAL NOT NULL);
+"""
+
+
+class SqliteBackend:
+    """One SQLite file; the nodes sharing it are on one machine, and steps 2-4 are serialized by a lock file."""
+
+    #: Errors of the database itself (locked, corrupt, full) rather than of one file.
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+    #: Errors after which a new connection may succeed (none for a local file: SQLite waits on a busy lock).
+    lost: tuple[type[Exception], ...] = ()
+    #: What a SELECT adds to lock the rows it reads until the transaction ends (BEGIN IMMEDIATE locks them all).
+    for_update = ""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def connect(self) -> Any:
+        db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def create(self, db: Any) -> None:
+        db.executescript(SCHEMA)
+        history_sql.upgrade(db)  # the claim history lives beside the claims (scrubber.history)
+
+    def sql(self, text: str) -> str:
+        return text
+
+    @contextmanager
+    def transaction(self, db: Any) -> Iterator[None]:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        db.executemany(sql, rows)
+
+    def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None:
+        history_sql.record(db, lines)
+
+    @contextmanager
+    def exclusive(self, db: Any) -> Iterator[None]:
+        """Steps 2-4 of one node at a time: ``flock`` on ``ledger.lock`` beside the database."""
+        with open(self.path.with_name(self.path.stem + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
