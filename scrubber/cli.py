@@ -22,7 +22,8 @@ from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, expand_paths, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
-from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres, open_backend
+from scrubber.history import SCHEMA_VERSION as HISTORY_SCHEMA_VERSION
+from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres
 from scrubber.progress import PassProgress, ScrubProgress, counting
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
@@ -435,14 +436,16 @@ def db() -> None:
 @click.option("--db", "target", required=True, metavar="DB", help="A SQLite file (made when missing) or a"
               " postgresql:// URL (credentials from the URL, PG* variables or ~/.pgpass).")
 def upgrade(target: str) -> None:
-    """Create the claim history's tables, or migrate them to this scrubber's schema."""
+    """Create the ledger's and the claim history's tables, or migrate them to this scrubber's schema (a node
+    does it too when it starts); a schema newer than this scrubber is refused."""
+    from scrubber.ingest import IngestAborted
+    from scrubber.ingest.pipeline import open_ledger
+
     try:
-        store = open_backend(target)
-        version = store.upgrade()
-        store.close()
-    except HistoryError as exc:
+        open_ledger(target if is_postgres(target) else os.path.abspath(target)).close()
+    except IngestAborted as exc:
         _fail(f"db: {exc}")
-    click.echo(f"claim history schema version {version}", err=True)
+    click.echo(f"ledger and claim history at schema version {HISTORY_SCHEMA_VERSION}", err=True)
 
 
 @cli.command()

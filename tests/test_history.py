@@ -140,7 +140,7 @@ def test_history_needs_a_key_and_refuses_a_newer_schema(ingested: Path, tmp_path
 def test_db_upgrade_makes_a_history_check_can_use(tmp_path: Path) -> None:
     target = tmp_path / "history.sqlite"
     code, _, err = run_cli("db", "upgrade", "--db", str(target))
-    assert code == 0 and err == "claim history schema version 1\n"
+    assert code == 0 and err == "ledger and claim history at schema version 1\n"
     assert run_cli("db", "upgrade", "--db", str(target))[0] == 0, "again: nothing to do"
     path = _file(tmp_path, "x.837", _claim("X-1"))
     assert _rules(_check(path, str(target)))["X-1"] == []

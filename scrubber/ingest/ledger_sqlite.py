@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from scrubber.history import sqlite as history_sql
-from scrubber.history.records import HistoryLine
+from scrubber.history.records import HistoryError, HistoryLine
+
+#: The ledger schema this program reads and writes (the version table came with it; older ledgers get it).
+LEDGER_SCHEMA_VERSION = 1
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -97,6 +101,12 @@ class SqliteBackend:
 
     def create(self, db: Any) -> None:
         db.executescript(SCHEMA)
+        version = db.execute("SELECT max(version) FROM ledger_schema").fetchone()[0]
+        if version is not None and version > LEDGER_SCHEMA_VERSION:
+            raise HistoryError(f"the ledger's schema is version {version}, newer than this scrubber's"
+                               f" ({LEDGER_SCHEMA_VERSION}): upgrade scrubber")
+        if version is None:
+            db.execute("INSERT INTO ledger_schema (version) VALUES (?)", (LEDGER_SCHEMA_VERSION,))
         history_sql.upgrade(db)  # the claim history lives beside the claims (scrubber.history)
 
     def sql(self, text: str) -> str:
