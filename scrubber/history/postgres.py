@@ -70,18 +70,25 @@ class Store:
 
 
 def upgrade(conn: Any) -> int:
-    """Create or migrate the history tables (under an advisory lock); the schema version.  A newer one is refused."""
+    """Create or migrate the history tables; the schema version.  A newer one is refused."""
+    return ensure_schema(conn, "history_schema", SCHEMA_VERSION, SCHEMA, _UPGRADE_LOCK, "the claim history's")
+
+
+def ensure_schema(conn: Any, version_table: str, version: int, schema: str, lock: int, whose: str) -> int:
+    """Create the tables of ``schema`` (which makes ``version_table``) and record ``version``, under advisory lock
+    ``lock`` so that nodes starting together do it once; :class:`HistoryError` when the database's version is
+    newer than ``version``."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
-        exists = conn.execute("SELECT to_regclass('history_schema') IS NOT NULL").fetchone()[0]
-        version = conn.execute("SELECT max(version) FROM history_schema").fetchone()[0] if exists else None
-        if version is not None and version > SCHEMA_VERSION:
-            raise HistoryError(f"the claim history's schema is version {version}, newer than this scrubber's"
-                               f" ({SCHEMA_VERSION}): upgrade scrubber")
-        if version is None:
-            conn.execute(SCHEMA)
-            conn.execute("INSERT INTO history_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
-    return SCHEMA_VERSION
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (version_table,)).fetchone()[0]
+        found = conn.execute(f"SELECT max(version) FROM {version_table}").fetchone()[0] if exists else None  # noqa: S608 - our own table name
+        if found is not None and found > version:
+            raise HistoryError(f"{whose} schema is version {found}, newer than this scrubber's ({version}):"
+                               " upgrade scrubber")
+        if found is None:
+            conn.execute(schema)
+            conn.execute(f"INSERT INTO {version_table} (version) VALUES (%s)", (version,))  # noqa: S608 - our own table name
+    return version
 
 
 def record(conn: Any, lines: Iterable[HistoryLine]) -> None:

@@ -111,16 +111,7 @@ class PostgresBackend:
             raise type(exc)(f"cannot connect to the PostgreSQL ledger: {history_pg.where(exc)}") from None
 
     def create(self, db: Any) -> None:
-        with db.transaction():
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            exists = db.execute("SELECT to_regclass('ledger_schema') IS NOT NULL").fetchone()[0]
-            version = db.execute("SELECT max(version) FROM ledger_schema").fetchone()[0] if exists else None
-            if version is not None and version > LEDGER_SCHEMA_VERSION:
-                raise HistoryError(f"the ledger's schema is version {version}, newer than this scrubber's"
-                                   f" ({LEDGER_SCHEMA_VERSION}): upgrade scrubber")
-            if version is None:
-                db.execute(SCHEMA)
-                db.execute("INSERT INTO ledger_schema (version) VALUES (%s)", (LEDGER_SCHEMA_VERSION,))
+        history_pg.ensure_schema(db, "ledger_schema", LEDGER_SCHEMA_VERSION, SCHEMA, _SCHEMA_LOCK, "the ledger's")
         history_pg.upgrade(db)
 
     def sql(self, text: str) -> str:
