@@ -371,7 +371,7 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     bound = None if contexts is None else contexts.get(id(profile))
     if bound is None:
         bound = [(setting, Context(setting.options, options.today, earlier, options.history))
-                 for setting in profile.rules]
+                 for setting in profile.rules if options.history is not None or not setting.rule.needs_history]
         if contexts is not None:
             contexts[id(profile)] = bound
     findings: list[Finding] = []

@@ -23,9 +23,6 @@ WALKING_BOOT = "L4386"
 BOOT_CODES = ("L4360", "L4361", "L4386", "L4387")
 #: The built-in families; a plugin's rules use a prefix of their own (``ACME001``), checked when it is loaded.
 BUILTIN_FAMILIES = ("WB", "KX", "MOD", "DOC", "AUTH", "CLM")
-#: The rules that ask the claim history (``Context.history``) and are silent without one; their cases span two
-#: files, so a single generated file cannot hold their defects.
-HISTORY_RULES = ("CLM012", "WB007")
 #: Every rule code: two to eight capital letters (the family), three digits.
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}\d{3}$")
 DOC_SECTIONS = ("What it checks", "Why", "Failing", "Passing", "Fix")
@@ -93,6 +90,8 @@ class Rule:
     options: Mapping[str, Option] = field(default_factory=dict)
     #: Where the rule comes from: ``scrubber`` for the built-in pack, else the plugin's entry-point name.
     origin: str = "scrubber"
+    #: The rule asks the claim history (``Context.history``): without one it is not run (it would say nothing).
+    needs_history: bool = False
 
     @property
     def doc(self) -> str:
@@ -129,8 +128,10 @@ def rule(
     stc: str | None = None,
     stc10: str | None = None,
     options: Mapping[str, Option] | None = None,
+    needs_history: bool = False,
 ) -> Callable[[Check], Check]:
-    """Register a check function as rule ``code``; refuses duplicates and bad metadata."""
+    """Register a check function as rule ``code``; refuses duplicates and bad metadata.  ``needs_history``: the
+    rule asks ``Context.history`` and is run only when there is one."""
 
     def register(check: Check) -> Check:
         if not CODE_PATTERN.match(code):
@@ -139,7 +140,8 @@ def rule(
             raise ValueError(f"rule {code} {name} registered twice")
         if not (check.__doc__ and code in check.__doc__.splitlines()[0]):
             raise ValueError(f"rule {code}: the docstring's first line must name the code")
-        REGISTRY[code] = Rule(code, name, severity, check, stc, stc10, dict(options or {}))
+        REGISTRY[code] = Rule(code, name, severity, check, stc, stc10, dict(options or {}),
+                              needs_history=needs_history)
         return check
 
     return register

@@ -393,7 +393,7 @@ def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       else claim.loc, where, line)
 
 
-@rule("CLM012", "duplicate-claim-history", Severity.ERROR, stc="A3:54")
+@rule("CLM012", "duplicate-claim-history", Severity.ERROR, stc="A3:54", needs_history=True)
 def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM012 Line already accepted in an earlier file (the claim history), not sent as a replacement.
 

@@ -208,7 +208,7 @@ def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       " of service, the delivery date", line.dtp or line_loc(line), "DTP03", line)
 
 
-@rule("WB007", "same-or-similar", Severity.WARNING,
+@rule("WB007", "same-or-similar", Severity.WARNING, needs_history=True,
       options={**codes_option(),
                "lifetime_years": Option("number", 5, "the boot's reasonable useful lifetime, in years")})
 def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
