@@ -149,6 +149,8 @@ def identify(path: str | os.PathLike[str]) -> str:
 
 def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     shown = printable(str(path))  # a name with control characters or bytes that are not UTF-8
+    if options.history is not None:
+        options.history.begin_file()
     source = "" if shown == str(path) else str(path)
     try:
         version = identify(path)

@@ -27,9 +27,10 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from scrubber.claims.model import Claim
-from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine
+from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
 
-__all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "history_key",
+__all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "MemberLine",
+           "history_key",
            "is_postgres", "lines_of", "member_hash", "open_backend"]
 
 #: The environment variable that holds the key the member identifiers are hashed with.
@@ -42,10 +43,7 @@ class Backend(Protocol):
 
     def record(self, lines: Iterable[HistoryLine]) -> None: ...
 
-    def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None: ...
-
-    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
-                 before: str) -> tuple[str, str] | None: ...
+    def member_lines(self, member: str) -> list[MemberLine]: ...
 
     def close(self) -> None: ...
 
@@ -82,6 +80,8 @@ def open_backend(target: str) -> Backend:
 class ClaimHistory:
     """What the history rules ask (:class:`scrubber.rules.base.ClaimHistory`), by raw member ID: hashed here.
 
+    A member's lines are read once per file (one query, whatever the rules ask of them): the history changes
+    only when a file is committed, after it was judged, and the engine calls :meth:`begin_file` before each.
     Opens its store on first use, so it can be handed to worker processes (it is pickled without it).
     """
 
@@ -89,9 +89,10 @@ class ClaimHistory:
         self.target = target
         self._key = key
         self._store: Backend | None = None
+        self._lines: dict[str, list[MemberLine]] = {}
 
     def __getstate__(self) -> dict[str, object]:
-        return {"target": self.target, "_key": self._key, "_store": None}
+        return {"target": self.target, "_key": self._key, "_store": None, "_lines": {}}
 
     @property
     def store(self) -> Backend:
@@ -100,15 +101,37 @@ class ClaimHistory:
             self._store.upgrade()
         return self._store
 
+    def begin_file(self) -> None:
+        """Forget the lines read for the file before (a commit since may have added to them)."""
+        self._lines.clear()
+
+    def _member(self, member_id: str) -> list[MemberLine]:
+        member = member_hash(self._key, member_id)
+        lines = self._lines.get(member)
+        if lines is None:
+            if len(self._lines) >= _MEMBERS_KEPT:
+                self._lines.clear()
+            lines = self._lines[member] = self.store.member_lines(member)
+        return lines
+
     def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str, service_date: str) -> str | None:
         """The claim (CLM01 and forward file) of an accepted line with these keys, if any."""
-        return self.store.accepted(billing_npi, member_hash(self._key, member_id), procedure, side, service_date)
+        for line in self._member(member_id):
+            if (line.billing_npi, line.procedure, line.side, line.service_date) == (billing_npi, procedure, side,
+                                                                                   service_date):
+                return f"claim {line.claim_id} in {line.forward_file}"
+        return None
 
     def supplied(self, member_id: str, side: str, procedures: Sequence[str], since: str,
                  before: str) -> tuple[str, str] | None:
         """(first date of service, CLM01) of the latest accepted line of one of ``procedures`` for this member and
         side dated from ``since`` to before ``before`` (CCYYMMDD), if any."""
-        return self.store.supplied(member_hash(self._key, member_id), side, procedures, since, before)
+        found = [line for line in self._member(member_id)
+                 if line.side == side and line.procedure in procedures and since <= line.service_date < before]
+        if not found:
+            return None
+        latest = max(found, key=lambda line: line.service_date)  # the first recorded of that date
+        return latest.service_date, latest.claim_id
 
     def record(self, lines: Iterable[HistoryLine]) -> None:
         self.store.record(lines)
@@ -117,6 +140,10 @@ class ClaimHistory:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+#: Members whose lines are kept at once (a file's members; past this the memory is cleared and read again).
+_MEMBERS_KEPT = 4096
 
 
 def lines_of(claim: Claim, key: bytes, forward_file: str) -> list[HistoryLine]:

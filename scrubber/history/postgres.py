@@ -4,10 +4,10 @@ own rules); they are never logged: errors name the host and database only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine
+from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);
@@ -23,8 +23,7 @@ CREATE TABLE IF NOT EXISTS claim_history (
     frequency TEXT NOT NULL,
     forward_file TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (billing_npi, member, procedure, side, service_date);
-CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member, side, service_date);
+CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
 """
 #: Serializes schema changes of concurrent upgrades (any 64-bit number of our own).
 _UPGRADE_LOCK = 837_4386
@@ -51,19 +50,10 @@ class Store:
         with self._conn.transaction():
             record(self._conn, lines)
 
-    def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None:
-        row = self._conn.execute("SELECT claim_id, forward_file FROM claim_history WHERE billing_npi = %s AND"
-                                 " member = %s AND procedure = %s AND side = %s AND service_date = %s ORDER BY id"
-                                 " LIMIT 1", (billing_npi, member, procedure, side, service_date)).fetchone()
-        return None if row is None else f"claim {row[0]} in {row[1]}"
-
-    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
-                 before: str) -> tuple[str, str] | None:
-        row = self._conn.execute("SELECT service_date, claim_id FROM claim_history WHERE member = %s AND side = %s"
-                                 " AND procedure = ANY(%s) AND service_date >= %s AND service_date < %s"
-                                 " ORDER BY service_date DESC, id DESC LIMIT 1",
-                                 (member, side, list(procedures), since, before)).fetchone()
-        return None if row is None else (row[0], row[1])
+    def member_lines(self, member: str) -> list[MemberLine]:
+        return [MemberLine(*row) for row in self._conn.execute(
+            "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
+            " WHERE member = %s ORDER BY id", (member,))]
 
     def close(self) -> None:
         self._conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: The history schema this program reads and writes.
 SCHEMA_VERSION = 1
@@ -24,4 +25,15 @@ class HistoryLine:
     service_date: str
     charge: str
     frequency: str
+    forward_file: str
+
+
+class MemberLine(NamedTuple):
+    """An accepted line as the history rules read it back (the member is the one asked about)."""
+
+    billing_npi: str
+    claim_id: str
+    procedure: str
+    side: str
+    service_date: str
     forward_file: str

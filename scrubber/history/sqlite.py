@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine
+from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);
@@ -21,8 +21,7 @@ CREATE TABLE IF NOT EXISTS claim_history (
     frequency TEXT NOT NULL,
     forward_file TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (billing_npi, member, procedure, side, service_date);
-CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member, side, service_date);
+CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
 """
 
 
@@ -48,22 +47,11 @@ def record(conn: sqlite3.Connection, lines: Iterable[HistoryLine]) -> None:
                        h.frequency, h.forward_file) for h in lines])
 
 
-def accepted(conn: sqlite3.Connection, billing_npi: str, member: str, procedure: str, side: str,
-             service_date: str) -> str | None:
-    row = conn.execute("SELECT claim_id, forward_file FROM claim_history WHERE billing_npi = ? AND member = ? AND"
-                       " procedure = ? AND side = ? AND service_date = ? ORDER BY id LIMIT 1",
-                       (billing_npi, member, procedure, side, service_date)).fetchone()
-    return None if row is None else f"claim {row[0]} in {row[1]}"
-
-
-def supplied(conn: sqlite3.Connection, member: str, side: str, procedures: Sequence[str], since: str,
-             before: str) -> tuple[str, str] | None:
-    marks = ", ".join("?" for _ in procedures)
-    row = conn.execute(f"SELECT service_date, claim_id FROM claim_history WHERE member = ? AND side = ? AND"  # noqa: S608 - only ? marks are formatted in
-                       f" procedure IN ({marks}) AND service_date >= ? AND service_date < ?"
-                       " ORDER BY service_date DESC, id DESC LIMIT 1",
-                       (member, side, *procedures, since, before)).fetchone()
-    return None if row is None else (row[0], row[1])
+def member_lines(conn: sqlite3.Connection, member: str) -> list[MemberLine]:
+    """Every accepted line of a member, in the order recorded."""
+    return [MemberLine(*row) for row in conn.execute(
+        "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
+        " WHERE member = ? ORDER BY id", (member,))]
 
 
 class Store:
@@ -82,12 +70,8 @@ class Store:
         with self._conn:
             record(self._conn, lines)
 
-    def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None:
-        return accepted(self._conn, billing_npi, member, procedure, side, service_date)
-
-    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
-                 before: str) -> tuple[str, str] | None:
-        return supplied(self._conn, member, side, procedures, since, before)
+    def member_lines(self, member: str) -> list[MemberLine]:
+        return member_lines(self._conn, member)
 
     def close(self) -> None:
         self._conn.close()

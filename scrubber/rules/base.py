@@ -42,7 +42,11 @@ class Hit:
 
 
 class ClaimHistory(Protocol):
-    """The accepted claim lines of earlier files (:mod:`scrubber.history`), as the history rules ask them."""
+    """The accepted claim lines of earlier files (:mod:`scrubber.history`), as the history rules ask them.
+
+    The engine calls ``begin_file`` before each file (answers may be kept for one file)."""
+
+    def begin_file(self) -> None: ...
 
     def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str,
                  service_date: str) -> str | None: ...
