@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
 
-from helpers import CORPUS, NOW
+from helpers import CORPUS, NOW, run_cli
 from scrubber.claims.mapping import LoopTracker
 from scrubber.cli import cli
 from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
@@ -323,3 +323,61 @@ def test_fuzz_ingest(tmp_path_factory: pytest.TempPathFactory, batch: list[bytes
 @given(batch=st.lists(mutated(), min_size=10, max_size=30))
 def test_fuzz_ingest_long(tmp_path_factory: pytest.TempPathFactory, batch: list[bytes]) -> None:
     ingest_batch(tmp_path_factory.mktemp("ingest"), batch)
+
+
+# -- the claim history as an input (issue 16) -------------------------------------------------------------------------
+
+def history_input(tmp: Path, data: bytes, claims: bytes) -> None:
+    """``check --history FILE`` with any bytes as the history: exit 1 (a usable history: the demo has rejects) or
+    2 with one line on stderr, never a traceback; and a history that works judges as ``check`` without it, but
+    for the history rules."""
+    history = tmp / "history.sqlite"
+    history.write_bytes(data)
+    path = tmp / "in.837"
+    path.write_bytes(claims)
+    code, out, err = run_cli("check", "--now", NOW, "--format", "json", "--history", str(history), str(path))
+    assert "Traceback" not in err
+    assert code in (0, 1, 2), err
+    if code == 2 and not out:
+        assert err.count("\n") == 1 and err.startswith("scrubber: "), err
+    elif out:
+        json.loads(out)
+
+
+@st.composite
+def history_bytes(draw: st.DrawFn) -> bytes:
+    """Bytes that are a SQLite history (made by the program), cut or overwritten somewhere, or anything."""
+    import sqlite3
+    import tempfile
+
+    kind = draw(st.sampled_from(["junk", "cut", "overwritten"]))
+    if kind == "junk":
+        return draw(st.binary(max_size=2048))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "h.sqlite")
+        from scrubber.history import sqlite as history_sql
+
+        history_sql.upgrade(db)
+        db.close()
+        data = (Path(tmp) / "h.sqlite").read_bytes()
+    at = draw(st.integers(0, len(data)))
+    if kind == "cut":
+        return data[:at]
+    return data[:at] + draw(st.binary(min_size=1, max_size=64)) + data[at + 64:]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=history_bytes(), claims=mutated())
+def test_fuzz_history_input(tmp_path_factory: pytest.TempPathFactory, data: bytes, claims: bytes,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRUBBER_HISTORY_KEY", "fuzz-key")
+    history_input(tmp_path_factory.mktemp("history"), data, claims)
+
+
+@pytest.mark.slow
+@settings(max_examples=3_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=history_bytes(), claims=mutated())
+def test_fuzz_history_input_long(tmp_path_factory: pytest.TempPathFactory, data: bytes, claims: bytes,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRUBBER_HISTORY_KEY", "fuzz-key")
+    history_input(tmp_path_factory.mktemp("history"), data, claims)

@@ -169,3 +169,17 @@ def test_postgres_history_answers_as_sqlite_does(tmp_path: Path) -> None:
     finally:
         admin._conn.execute(f"DROP SCHEMA {schema} CASCADE")  # type: ignore[attr-defined]
         admin.close()
+
+
+def test_a_history_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database at all, " * 20)
+    path = _file(tmp_path, "x.837", _claim("X-1"))
+    code, out, err = run_cli("check", "--now", NOW, "--history", str(garbage), str(path))
+    expected = f"scrubber: history: the claim history {garbage} cannot be used: file is not a database\n"
+    assert code == 2 and out == "" and err == expected
+    code, _, err = run_cli("check", "--now", NOW, "--history", "postgresql://nobody@/x?host=/nonexistent", str(path))
+    assert code == 2 and err.startswith("scrubber: history: cannot connect to the claim history:") and \
+        err.count("\n") == 1
+    code, _, err = run_cli("db", "upgrade", "--db", str(garbage))
+    assert code == 2 and "file is not a database" in err and "Traceback" not in err

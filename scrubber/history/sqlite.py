@@ -58,13 +58,17 @@ class Store:
     """A SQLite file holding a claim history."""
 
     def __init__(self, path: str) -> None:
+        self._path = path
         try:
             self._conn = sqlite3.connect(path, timeout=30)
         except sqlite3.Error as exc:
             raise HistoryError(f"cannot open the claim history {path}: {exc}") from None
 
     def upgrade(self) -> int:
-        return upgrade(self._conn)
+        try:
+            return upgrade(self._conn)
+        except sqlite3.Error as exc:  # not a database, locked, read-only
+            raise HistoryError(f"the claim history {self._path} cannot be used: {exc}") from None
 
     def record(self, lines: Iterable[HistoryLine]) -> None:
         with self._conn:
