@@ -67,8 +67,9 @@ class Store:
     def upgrade(self) -> int:
         try:
             return upgrade(self._conn)
-        except sqlite3.Error as exc:  # not a database, locked, read-only
-            raise HistoryError(f"the claim history {self._path} cannot be used: {exc}") from None
+        except (sqlite3.Error, UnicodeDecodeError) as exc:  # not a database, a damaged one, locked, read-only
+            reason = "its text is damaged" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise HistoryError(f"the claim history {self._path} cannot be used: {reason}") from None
 
     def record(self, lines: Iterable[HistoryLine]) -> None:
         with self._conn:

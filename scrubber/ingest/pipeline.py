@@ -574,8 +574,9 @@ def open_ledger(target: Path | str) -> Ledger:
     shown = "the PostgreSQL ledger" if is_postgres(str(target)) else f"the ledger {target}"
     try:
         return Ledger(target)
-    except (*DATABASE_ERRORS, OSError, HistoryError) as exc:  # type: ignore[misc]  # mypy reads no starred tuple here
-        raise IngestAborted(f"{shown} cannot be used: {exc}") from None
+    except (*DATABASE_ERRORS, OSError, HistoryError, UnicodeDecodeError) as exc:  # type: ignore[misc]  # mypy reads no starred tuple here
+        reason = "its text is damaged" if isinstance(exc, UnicodeDecodeError) else exc
+        raise IngestAborted(f"{shown} cannot be used: {reason}") from None
 
 
 @contextmanager
