@@ -143,7 +143,7 @@ class Redactor:
         """The longest known value that starts with ``word`` or a prefix of it (a value may run into
         more text: ``JONES01`` names element 1 of a "segment" ``JONES``), and where it starts."""
         letters = word.group()
-        for end in range(min(len(letters), self._longest_word), _MIN_TEXT_VALUE - 1, -1):
+        for end in range(min(len(letters), self._longest_word), 0, -1):  # a value may start with a short word (1.2.3)
             for value, offset in self._by_word.get(letters[:end], ()):
                 at = word.start() - offset
                 if at >= done and text.startswith(value, at):

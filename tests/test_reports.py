@@ -245,3 +245,15 @@ def test_json_writer_matches_the_standard_library(value: object, indent: int) ->
 
     expected = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * indent)
     assert _dump(value, indent) == expected
+
+
+def test_redact_finds_a_value_that_starts_with_a_short_word(tmp_path: Path) -> None:
+    """An address value such as ``1.2.3`` (first word "1") quoted by an IG error is replaced too (found by the
+    long fuzz: the search only tried first words of three characters or more)."""
+    path = tmp_path / "state.837"
+    text = build_837([ClaimSpec("ST-1")])
+    path.write_text(text.replace("N4*SPRINGFIELD*IL*627020000", "N4*SPRINGFIELD*1.2.3*627020000"))
+    assert "1.2.3" in report(path, "text", "--no-redact")
+    for fmt in FORMATS:
+        out = report(path, fmt, "--redact")
+        assert "1.2.3" not in (html_readable(out) if fmt == "html" else out), fmt
