@@ -20,9 +20,14 @@ from collections.abc import Iterator
 
 from scrubber.explain import explain_envelope, explain_ig, fix_for
 from scrubber.findings import Finding
-from scrubber.formatters.html import MAX_SHOWN_VALUE, element_place, segments_with_loops
+from scrubber.formatters.segments import (
+    element_place,
+    ig_errors_by_index,
+    segment_redactor,
+    segments_with_loops,
+    shown_values,
+)
 from scrubber.formatters.text import summary_lines
-from scrubber.ig import IgError
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
 from scrubber.textsafe import printable
@@ -33,11 +38,7 @@ _LINE, _LOOP = 7, 8
 
 
 def render_annotated(report: Report, redact: bool = False) -> str:
-    redactor = report.redactor(redact)
-    if redact:  # every PHI value is known before the first is shown
-        for f in report.files:
-            for seg, loop in segments_with_loops(f):
-                redactor.learn_segment(seg.elements, loop)
+    redactor = segment_redactor(report, redact)
     out: list[str] = []
     for f in report.files:
         out.extend(printable(line) for line in _file(f, redactor))
@@ -49,14 +50,12 @@ def _file(f: FileResult, redactor: Redactor) -> Iterator[str]:
     if f.error is not None:
         yield f"== {f.path}: error: {f.error[1]}"
         return
-    accepted = sum(c.accepted for c in f.claims)
-    yield f"== {f.path} ({f.status}: {len(f.claims)} claims, {accepted} accepted, {len(f.claims) - accepted} rejected)"
+    statuses = f.claims.statuses()  # kept per set: no claim is read for it
+    yield f"== {f.path} ({f.status}: {len(f.claims)} claims, {statuses['accepted']} accepted, {statuses['rejected']}" \
+          " rejected)"
     for notice in f.notices:
         yield f"note: {redactor.text(notice)}"
-    ig: dict[int, list[IgError]] = {}
-    for t in f.transactions:
-        for g in t.ig_errors:
-            ig.setdefault(g.index, []).append(g)
+    ig = ig_errors_by_index(f)
     envelope: dict[int, list[EnvelopeError]] = {}
     for e in [*f.envelope_errors, *(e for t in f.transactions for e in t.envelope_errors)]:
         envelope.setdefault(e.index, []).append(e)
@@ -70,8 +69,7 @@ def _file(f: FileResult, redactor: Redactor) -> Iterator[str]:
         while current is not None and seg.index > current.claim.last_index:
             current = next(claims, None)
         inside = current is not None and current.claim.first_index <= seg.index
-        values = [v if len(v) <= MAX_SHOWN_VALUE else v[:MAX_SHOWN_VALUE] + "…"
-                  for v in redactor.segment(seg.elements, loop)]
+        values = shown_values(seg.elements, loop, redactor)
         d = seg.delimiters
         yield f"{seg.line:>{_LINE - 1}} {loop:<{_LOOP}}{d.element.join(values)}{d.segment}"
         for e in envelope.get(seg.index, ()):

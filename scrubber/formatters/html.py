@@ -31,34 +31,35 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import TextIO
 
 from lxml import etree, html
 
 from scrubber import __version__
-from scrubber.claims.mapping import LoopTracker
 from scrubber.explain import explain_envelope, explain_ig, fix_for
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.formatters.escape import H as E
 from scrubber.formatters.escape import css_class
+from scrubber.formatters.segments import (
+    element_place,
+    ig_errors_by_index,
+    segment_redactor,
+    segments_with_loops,
+    shown_values,
+)
 from scrubber.formatters.text import count as _count
 from scrubber.formatters.text import money
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
-from segments import Segment, open_x12
-from segments.errors import X12InputError
+from segments import Segment
 
-#: Longest element value shown whole; a longer one is cut (the page stays linear in the input).
-MAX_SHOWN_VALUE = 80
 #: Where the compressed claim data goes in the page.
 DATA_ID = "report-data"
 _DATA_MARK = "@@scrubber-report-data@@"  # replaced by the data as the page is written
 _SEVERITY_RANK = {Severity.ERROR.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
-_ELEMENT = re.compile(r"^[A-Z][A-Z0-9]{1,2}?(\d{2})(?:-(\d+))?$")
 
 CSS = """
 :root{--err:#b3261e;--warn:#8a5a00;--info:#2a5db0;--ok:#256d1b;--line:#d8d8d8}
@@ -228,11 +229,7 @@ def render_html(report: Report, redact: bool = False) -> str:
 
 def write_html(report: Report, out: TextIO, redact: bool = False) -> None:
     """Write the page to ``out``: the static parts, then the claims compressed as they are read."""
-    redactor = report.redactor(redact)
-    if redact:  # every PHI value is known before the first is shown (a name quoted before its NM1)
-        for f in report.files:
-            for seg, loop in segments_with_loops(f):
-                redactor.learn_segment(seg.elements, loop)
+    redactor = segment_redactor(report, redact)
     page = _page(report, redact, redactor)
     text = html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     head, found, tail = text.partition(_DATA_MARK)
@@ -466,14 +463,6 @@ def _ig_note(g: IgError, redactor: Redactor) -> list[object]:
             redactor.text(g.element or g.segment), redactor.text(g.message), explain_ig(g)]
 
 
-def element_place(element: str) -> tuple[int | None, int | None]:
-    """``SV101-3`` → (1, 3); ``NM109`` → (9, None); anything else → (None, None)."""
-    match = _ELEMENT.match(element)
-    if match is None:
-        return None, None
-    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
-
-
 class _Block:
     """Context rows (a billing provider's or a subscriber's loops), numbered when first handed out."""
 
@@ -491,10 +480,7 @@ class _SegmentView:
 
     def __init__(self, f: FileResult, redactor: Redactor) -> None:
         self._redactor = redactor
-        self._ig: dict[int, list[IgError]] = {}
-        for t in f.transactions:
-            for g in t.ig_errors:
-                self._ig.setdefault(g.index, []).append(g)
+        self._ig = ig_errors_by_index(f)
         self._segments = segments_with_loops(f)
         self._next: tuple[Segment, str] | None = None
         self._provider: _Block | None = None
@@ -514,9 +500,8 @@ class _SegmentView:
         return self._next
 
     def _row(self, seg: Segment, loop: str) -> Row:
-        values = [v if len(v) <= MAX_SHOWN_VALUE else v[:MAX_SHOWN_VALUE] + "…"
-                  for v in self._redactor.segment(seg.elements, loop)]
-        return [seg.line, loop, values, [_ig_note(g, self._redactor) for g in self._ig.get(seg.index, ())]]
+        return [seg.line, loop, shown_values(seg.elements, loop, self._redactor),
+                [_ig_note(g, self._redactor) for g in self._ig.get(seg.index, ())]]
 
     def context_before(self, result: ClaimResult) -> list[tuple[_Block, bool]]:
         """Read up to the claim's CLM; the context blocks the claim shows, each with whether it is new (its
@@ -558,17 +543,3 @@ class _SegmentView:
             if item[0].index >= result.claim.first_index:
                 rows.append(self._row(*item))
         return rows
-
-
-def segments_with_loops(f: FileResult) -> Generator[tuple[Segment, str], None, None]:
-    """The file's segments with their loops; stops quietly where the file can no longer be read (it changed
-    since it was scrubbed)."""
-    loops = LoopTracker()
-    try:
-        with open_x12(f.source or f.path) as stream:
-            for seg in stream:
-                if seg.id == "ST":
-                    loops = LoopTracker()
-                yield seg, loops.see(seg)
-    except (X12InputError, OSError):
-        return

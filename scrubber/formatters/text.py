@@ -86,7 +86,7 @@ def _file_lines(f: FileResult) -> list[str]:
                 out.append(f"{INDENT}fix: {fix}")
     for notice in f.notices:
         out.append(f"{f.path}: note: {notice}")
-    accepted = sum(c.status == "accepted" for c in f.claims)
-    out.append(f"{f.path}: {f.status}: {len(f.claims)} claims, {accepted} accepted,"
-               f" {len(f.claims) - accepted} rejected")
+    statuses = f.claims.statuses()  # kept per set: the claims are not read again
+    out.append(f"{f.path}: {f.status}: {len(f.claims)} claims, {statuses['accepted']} accepted,"
+               f" {statuses['rejected']} rejected")
     return out
