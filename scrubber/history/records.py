@@ -7,6 +7,24 @@ from typing import NamedTuple
 
 #: The history schema this program reads and writes.
 SCHEMA_VERSION = 1
+#: The history's tables, the same on both backends but for ``serial``: each backend's name of an id the
+#: database makes.
+TABLES = """
+CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS claim_history (
+    id {serial},
+    billing_npi TEXT NOT NULL,
+    claim_id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    procedure TEXT NOT NULL,
+    side TEXT NOT NULL,
+    service_date TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    frequency TEXT NOT NULL,
+    forward_file TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
+"""
 
 
 class HistoryError(Exception):

@@ -5,24 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
+from scrubber.history.records import SCHEMA_VERSION, TABLES, HistoryError, HistoryLine, MemberLine
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS history_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS claim_history (
-    id INTEGER PRIMARY KEY,
-    billing_npi TEXT NOT NULL,
-    claim_id TEXT NOT NULL,
-    member TEXT NOT NULL,
-    procedure TEXT NOT NULL,
-    side TEXT NOT NULL,
-    service_date TEXT NOT NULL,
-    charge TEXT NOT NULL,
-    frequency TEXT NOT NULL,
-    forward_file TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
-"""
+SCHEMA = TABLES.format(serial="INTEGER PRIMARY KEY")
 
 
 def upgrade(conn: sqlite3.Connection) -> int:

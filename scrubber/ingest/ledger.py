@@ -1,9 +1,10 @@
 """The ingestion ledger: one database of every file, transaction set and claim seen, and of the nodes at work.
 
 SQLite by default (``OUT/ledger.sqlite``; read it with ``sqlite3``), or PostgreSQL (``--db postgresql://…``)
-for nodes on several machines.  The SQL of the questions and of the commit is written once, here; what
-differs (tables' types, connection, transactions, the lock of steps 2-4) is in one module per backend,
-:mod:`~scrubber.ingest.ledger_sqlite` and :mod:`~scrubber.ingest.ledger_postgres`.
+for nodes on several machines.  The SQL of the questions and of the commit is written once, here, and the
+tables once in :mod:`~scrubber.ingest.ledger_schema`; what differs (the types' names, connection,
+transactions, the lock of steps 2-4) is in one module per backend, :mod:`~scrubber.ingest.ledger_sqlite` and
+:mod:`~scrubber.ingest.ledger_postgres`.
 
 Tables:
 
@@ -42,6 +43,7 @@ from scrubber.history import is_postgres
 from scrubber.history.records import HistoryLine
 
 T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class ClaimRow:

@@ -16,70 +16,11 @@ from typing import Any
 
 from scrubber.history import postgres as history_pg
 from scrubber.history.records import HistoryError, HistoryLine
+from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES
 
-#: The ledger schema this program reads and writes.
-LEDGER_SCHEMA_VERSION = 1
+#: The ledger's tables in PostgreSQL's types.
+SCHEMA = TABLES.format(serial="BIGSERIAL PRIMARY KEY", bigint="BIGINT", float="DOUBLE PRECISION")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    id BIGSERIAL PRIMARY KEY,
-    name TEXT NOT NULL,
-    work_name TEXT NOT NULL UNIQUE,
-    size BIGINT NOT NULL,
-    sha256 TEXT NOT NULL,
-    sender TEXT,
-    isa13 TEXT,
-    state TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    reason TEXT,
-    claims INTEGER NOT NULL DEFAULT 0,
-    accepted INTEGER NOT NULL DEFAULT 0,
-    rejected INTEGER NOT NULL DEFAULT 0,
-    outputs TEXT NOT NULL DEFAULT '[]',
-    final_path TEXT,
-    received_at TEXT NOT NULL,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
-CREATE INDEX IF NOT EXISTS files_interchange ON files (sender, isa13);
-CREATE INDEX IF NOT EXISTS files_name ON files (name);
-CREATE TABLE IF NOT EXISTS transactions (
-    id BIGSERIAL PRIMARY KEY,
-    file_id BIGINT NOT NULL REFERENCES files (id),
-    isa13 TEXT, gs06 TEXT, st02 TEXT,
-    ack TEXT NOT NULL,
-    claims INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS claims (
-    id BIGSERIAL PRIMARY KEY,
-    file_id BIGINT NOT NULL REFERENCES files (id),
-    st02 TEXT,
-    claim_id TEXT NOT NULL,
-    billing_npi TEXT,
-    service_date TEXT,
-    charge TEXT,
-    status TEXT NOT NULL,
-    rules TEXT NOT NULL,
-    forward_file TEXT
-);
-CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
-    WHERE forward_file IS NOT NULL;
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (
-    node TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    started_at TEXT NOT NULL,
-    heartbeat_at DOUBLE PRECISION NOT NULL,
-    current_file TEXT
-);
-CREATE TABLE IF NOT EXISTS leases (
-    work_name TEXT PRIMARY KEY,
-    node TEXT NOT NULL,
-    expires_at DOUBLE PRECISION NOT NULL
-);
-"""
 #: Advisory lock keys of our own: the schema's creation, and steps 2-4 of every node.
 _SCHEMA_LOCK, _STEPS_LOCK = 837_4387, 837_4388
 

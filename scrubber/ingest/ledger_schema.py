@@ -1,0 +1,65 @@
+"""The ledger's tables, written once for both backends (:mod:`~scrubber.ingest.ledger_sqlite`,
+:mod:`~scrubber.ingest.ledger_postgres`), which fill in their own names of three types."""
+
+from __future__ import annotations
+
+#: The ledger schema this program reads and writes (the version table came with it; older ledgers get it).
+LEDGER_SCHEMA_VERSION = 1
+#: The ledger's tables, the same on both backends but for the types each names: ``serial`` (an id made by the
+#: database), ``bigint`` and ``float``.
+TABLES = """
+CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id {serial},
+    name TEXT NOT NULL,
+    work_name TEXT NOT NULL UNIQUE,
+    size {bigint} NOT NULL,
+    sha256 TEXT NOT NULL,
+    sender TEXT,
+    isa13 TEXT,
+    state TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    claims INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    outputs TEXT NOT NULL DEFAULT '[]',
+    final_path TEXT,
+    received_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
+CREATE INDEX IF NOT EXISTS files_interchange ON files (sender, isa13);
+CREATE INDEX IF NOT EXISTS files_name ON files (name);
+CREATE TABLE IF NOT EXISTS transactions (
+    id {serial},
+    file_id {bigint} NOT NULL REFERENCES files (id),
+    isa13 TEXT, gs06 TEXT, st02 TEXT,
+    ack TEXT NOT NULL,
+    claims INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id {serial},
+    file_id {bigint} NOT NULL REFERENCES files (id),
+    st02 TEXT,
+    claim_id TEXT NOT NULL,
+    billing_npi TEXT,
+    service_date TEXT,
+    charge TEXT,
+    status TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    forward_file TEXT
+);
+CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
+    WHERE forward_file IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value {bigint} NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    node TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at {float} NOT NULL,
+    current_file TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at {float} NOT NULL);
+"""
