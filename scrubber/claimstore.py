@@ -24,7 +24,7 @@ import tempfile
 import weakref
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, BinaryIO
@@ -48,10 +48,7 @@ class ClaimStore:
         self._count = 0
         self._rejected: frozenset[Key] = frozenset()
         self._extra: dict[int, tuple[Finding, ...]] = {}
-        self._tallies: dict[Key, list[int]] = {}  # key -> [claims, rejected by findings, error, warning, info]
-        self._dollars: dict[Key, list[Decimal]] = {}  # key -> [billed, billed on claims rejected by findings]
-        self._reasons: dict[Key, Counter[str]] = {}  # key -> rule code -> claims it rejected
-        self._by_rule: dict[Key, Counter[tuple[str, str]]] = {}  # key -> (rule code, severity) -> findings
+        self._tallies: dict[Key, _SetTally] = {}
 
     # -- writing ------------------------------------------------------------------------------------------------------
 
@@ -66,20 +63,13 @@ class ClaimStore:
             pickle.dump(_encode(result), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _tally(self, result: ClaimResult) -> None:
-        key = _key(result)
-        tally = self._tallies.setdefault(key, [0, 0, 0, 0, 0])
-        tally[0] += 1
-        rejected = result.status == "rejected"
-        tally[1] += rejected
-        _count_severities(tally, result.findings)
-        if result.findings:
-            self._by_rule.setdefault(key, Counter()).update((f.rule, f.severity.value) for f in result.findings)
-        dollars = self._dollars.setdefault(key, [_ZERO, _ZERO])
+        tally = self._tallies.get(_key(result))
+        if tally is None:
+            tally = self._tallies[_key(result)] = _SetTally()
         charge = to_decimal(result.claim.charge) or _ZERO
-        dollars[0] += charge
-        if rejected:
-            dollars[1] += charge
-            self._reasons.setdefault(key, Counter()).update(_rejecting(result.findings))
+        tally.claims += 1
+        tally.billed += charge
+        tally.count(result.findings, charge, result.status == "rejected")
 
     def _start_spill(self) -> None:
         self._spill = tempfile.TemporaryFile(prefix="scrubber-claims-")  # noqa: SIM115 - closed with the store
@@ -103,11 +93,7 @@ class ClaimStore:
         self._extra.update(findings)
         self._items = [self._settle(result) for result in self._items]
         for ordinal, (key, charge) in keys.items():
-            self._tallies[key][1] += 1
-            _count_severities(self._tallies[key], findings[ordinal])
-            self._dollars[key][1] += charge
-            self._reasons.setdefault(key, Counter()).update(_rejecting(findings[ordinal]))
-            self._by_rule.setdefault(key, Counter()).update((f.rule, f.severity.value) for f in findings[ordinal])
+            self._tallies[key].count(findings[ordinal], charge, rejected=True)
 
     # -- reading ------------------------------------------------------------------------------------------------------
 
@@ -142,45 +128,45 @@ class ClaimStore:
     def statuses(self) -> Counter[str]:
         """accepted / rejected counts, without reading the claims."""
         out: Counter[str] = Counter()
-        for key, (n, rejected, *_) in self._tallies.items():
-            bad = n if key in self._rejected else rejected
+        for key, tally in self._tallies.items():
+            bad = tally.claims if key in self._rejected else tally.rejected
             out["rejected"] += bad
-            out["accepted"] += n - bad
+            out["accepted"] += tally.claims - bad
         return out
 
     def severities(self) -> Counter[str]:
         """Finding counts by severity (claims of rejected sets have none), without reading the claims."""
         out: Counter[str] = Counter()
-        for key, (_, _, error, warning, info) in self._tallies.items():
+        for key, tally in self._tallies.items():
             if key not in self._rejected:
-                out.update({"error": error, "warning": warning, "info": info})
+                out.update(tally.severities)
         return out
 
     def dollars(self) -> dict[str, Decimal]:
         """billed / accepted / rejected charge totals (CLM02), without reading the claims."""
         billed = accepted = _ZERO
-        for key, (total, rejected) in self._dollars.items():
-            billed += total
-            accepted += _ZERO if key in self._rejected else total - rejected
+        for key, tally in self._tallies.items():
+            billed += tally.billed
+            accepted += _ZERO if key in self._rejected else tally.billed - tally.billed_rejected
         return {"billed": billed, "accepted": accepted, "rejected": billed - accepted}
 
     def reasons(self) -> Counter[str]:
         """Rejected claims by the rule that rejected them (a claim counts once per rule; a claim of a set the
         999 rejected counts under ``999``), without reading the claims."""
         out: Counter[str] = Counter()
-        for key, (n, *_) in self._tallies.items():
+        for key, tally in self._tallies.items():
             if key in self._rejected:
-                out[SET_REJECTED] += n
+                out[SET_REJECTED] += tally.claims
             else:
-                out.update(self._reasons.get(key, {}))
+                out.update(tally.reasons)
         return out
 
     def findings_by_rule(self) -> Counter[tuple[str, str]]:
         """Findings by (rule code, severity) (claims of rejected sets have none), without reading the claims."""
         out: Counter[tuple[str, str]] = Counter()
-        for key, counts in self._by_rule.items():
+        for key, tally in self._tallies.items():
             if key not in self._rejected:
-                out.update(counts)
+                out.update(tally.by_rule)
         return out
 
     def _settle(self, result: ClaimResult) -> ClaimResult:
@@ -193,16 +179,29 @@ class ClaimStore:
         return result
 
 
-_TALLY_PLACE = {Severity.ERROR: 2, Severity.WARNING: 3, Severity.INFO: 4}
+@dataclass(slots=True)
+class _SetTally:
+    """What the summary needs of one transaction set's claims, kept as they are judged."""
 
+    claims: int = 0
+    billed: Decimal = _ZERO
+    #: Claims rejected by their findings (a set the 999 rejects rejects them all), and their charges.
+    rejected: int = 0
+    billed_rejected: Decimal = _ZERO
+    #: Findings by severity, by (rule, severity), and the rejected claims by each rule that rejected them.
+    severities: Counter[str] = field(default_factory=Counter)
+    by_rule: Counter[tuple[str, str]] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
 
-def _count_severities(tally: list[int], findings: tuple[Finding, ...]) -> None:
-    for f in findings:
-        tally[_TALLY_PLACE[f.severity]] += 1
-
-
-def _rejecting(findings: tuple[Finding, ...]) -> set[str]:
-    return {f.rule for f in findings if f.severity is Severity.ERROR}
+    def count(self, findings: tuple[Finding, ...], charge: Decimal, rejected: bool) -> None:
+        """A claim's findings (when judged, or added later by ingest), and whether they reject it."""
+        if findings:
+            self.severities.update(f.severity.value for f in findings)
+            self.by_rule.update((f.rule, f.severity.value) for f in findings)
+        if rejected:
+            self.rejected += 1
+            self.billed_rejected += charge
+            self.reasons.update({f.rule for f in findings if f.severity is Severity.ERROR})
 
 
 def _key(result: ClaimResult) -> Key:
