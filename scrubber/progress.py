@@ -23,12 +23,21 @@ def shown() -> bool:
     return sys.stderr.isatty()
 
 
+def _bar(length: int, label: str, **options: Any) -> Any:
+    """Click's bar on standard error, hidden off a terminal."""
+    return click.progressbar(length=max(length, 1), label=label, file=sys.stderr, hidden=not shown(), **options)
+
+
+def _with_line(length: int, label: str) -> Any:
+    """A bar with a line of text beside it (the claims so far, a pass's totals) instead of an ETA."""
+    return _bar(length, label, show_eta=False, item_show_func=lambda text: text)
+
+
 class ScrubProgress:
     """``check`` and ``show``: the files scrubbed of all given, the claims so far and claims per second."""
 
     def __init__(self, files: int, label: str = "scrubbing") -> None:
-        self._bar: Any = click.progressbar(length=max(files, 1), label=label, file=sys.stderr, hidden=not shown(),
-                                           show_eta=False, item_show_func=lambda text: text)
+        self._bar: Any = _with_line(files, label)
         self._claims = 0
         self._start = time.monotonic()
 
@@ -56,8 +65,7 @@ class ScrubProgress:
 
 def counting(total: int, label: str) -> Any:
     """A bar over ``total`` steps (``generate``'s claims), or a silent one off a terminal."""
-    return click.progressbar(length=max(total, 1), label=label, file=sys.stderr, hidden=not shown(),
-                             update_min_steps=REDRAW_EVERY)
+    return _bar(total, label, update_min_steps=REDRAW_EVERY)
 
 
 class PassProgress:
@@ -69,8 +77,7 @@ class PassProgress:
 
     def __call__(self, totals: object, done: int, total: int) -> None:
         if self._bar is None:
-            self._bar = click.progressbar(length=total, label="ingesting", file=sys.stderr, hidden=not shown(),
-                                          show_eta=False, item_show_func=lambda text: text)
+            self._bar = _with_line(total, "ingesting")
             self._bar.__enter__()
         self._bar.update(1, totals.line())  # type: ignore[attr-defined]  # ingest's Totals, kept out of this module's imports
         if done >= total:
