@@ -31,7 +31,7 @@ from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine, 
 
 __all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "MemberLine",
            "history_key",
-           "is_postgres", "lines_of", "member_hash", "open_backend"]
+           "is_postgres", "member_hash", "open_backend"]
 
 #: The environment variable that holds the key the member identifiers are hashed with.
 KEY_ENV = "SCRUBBER_HISTORY_KEY"
@@ -133,6 +133,13 @@ class ClaimHistory:
         latest = max(found, key=lambda line: line.service_date)  # the first recorded of that date
         return latest.service_date, latest.claim_id
 
+    def lines_of(self, claim: Claim, forward_file: str) -> list[HistoryLine]:
+        """The history lines of an accepted claim, its member hashed with this history's key."""
+        member = member_hash(self._key, claim.subscriber.member_id)
+        return [HistoryLine(claim.billing_npi, claim.claim_id, member, line.procedure, line.side or "",
+                            line.service_dates()[0], line.charge, claim.frequency, forward_file)
+                for line in claim.lines]
+
     def record(self, lines: Iterable[HistoryLine]) -> None:
         self.store.record(lines)
 
@@ -144,11 +151,3 @@ class ClaimHistory:
 
 #: Members whose lines are kept at once (a file's members; past this the memory is cleared and read again).
 _MEMBERS_KEPT = 4096
-
-
-def lines_of(claim: Claim, key: bytes, forward_file: str) -> list[HistoryLine]:
-    """The history lines of an accepted claim."""
-    member = member_hash(key, claim.subscriber.member_id)
-    return [HistoryLine(claim.billing_npi, claim.claim_id, member, line.procedure, line.side or "",
-                        line.service_dates()[0], line.charge, claim.frequency, forward_file)
-            for line in claim.lines]

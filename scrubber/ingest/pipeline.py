@@ -86,7 +86,7 @@ from scrubber.engine import DEFAULT_IG_ENGINE, Options, crash_reason, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
-from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, is_postgres, lines_of
+from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRow, LeaseLost, Ledger, database_errors
 from scrubber.report import FileResult, Report
@@ -184,11 +184,9 @@ class Ingest:
             raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
         self.ledger = open_ledger(options.db)
         try:  # the claim history: recorded and asked when a key to hash member IDs with is set
-            key: bytes | None = history_key(options.config.history_key)
+            self._history: ClaimHistory | None = ClaimHistory(str(options.db), history_key(options.config.history_key))
         except HistoryError:
-            key = None
-        self._history_key = key
-        self._history = ClaimHistory(str(options.db), key) if key is not None else None
+            self._history = None
         self.totals = Totals()
         self.stopping = False
         self._echo = log
@@ -499,9 +497,8 @@ class Ingest:
         claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
                            c.claim.charge, c.status, " ".join(c.rule_codes),
                            forward_name if c.accepted else None) for c in result.claims)
-        key = self._history_key
-        history = (line for c in result.claims if c.accepted and forward_name and key is not None
-                   for line in lines_of(c.claim, key, forward_name))
+        history = (line for c in result.claims if c.accepted and forward_name and self._history is not None
+                   for line in self._history.lines_of(c.claim, forward_name))
         transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
         log: Iterator[dict[str, object]] = itertools.chain(
             [{"event": "file-scrubbed", "file": name, "isa13": isa13, "sender": sender, "claims": len(result.claims),
