@@ -168,3 +168,27 @@ def test_sqlite_ledger_refuses_a_newer_schema(tmp_path: Path) -> None:
     done = subprocess.run(run, capture_output=True, text=True, env=ENV)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "the ledger's schema is version 2, newer than this scrubber's (1)" in done.stderr
+
+
+def test_a_new_sqlite_ledger_is_made_under_the_ledger_lock(tmp_path: Path) -> None:
+    """The journal-mode switch and the tables of a new SQLite ledger are made under the lock of steps 2-4, one
+    node at a time: two nodes started together on a new ledger failed, one of them, with "database is locked"
+    (2 and 3 starts in 30, by hand; the switch does not wait on a busy database)."""
+    import fcntl
+    import threading
+
+    def open_ledger() -> None:
+        ledger = Ledger(tmp_path / "ledger.sqlite")
+        made.append(ledger.next_control())
+        ledger.close()
+
+    made: list[int] = []
+    with open(tmp_path / "ledger.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        opening = threading.Thread(target=open_ledger)
+        opening.start()
+        opening.join(0.5)
+        assert not made, "the new ledger waits for the lock"
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        opening.join(10)
+    assert made == [1]

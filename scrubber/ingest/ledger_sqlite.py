@@ -41,19 +41,23 @@ class SqliteBackend:
 
     def connect(self) -> Any:
         db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         return db
 
     def create(self, db: Any) -> None:
-        db.executescript(SCHEMA)
-        version = db.execute("SELECT max(version) FROM ledger_schema").fetchone()[0]
-        if version is not None and version > LEDGER_SCHEMA_VERSION:
-            raise HistoryError(f"the ledger's schema is version {version}, newer than this scrubber's"
-                               f" ({LEDGER_SCHEMA_VERSION}): upgrade scrubber")
-        if version is None:
-            db.execute("INSERT INTO ledger_schema (version) VALUES (?)", (LEDGER_SCHEMA_VERSION,))
-        history_sql.upgrade(db)  # the claim history lives beside the claims (scrubber.history)
+        """WAL mode and the tables, one node at a time: two nodes starting together on a new ledger both
+        switched its journal mode, and one failed at once with "database is locked" (the switch does not
+        wait on a busy database)."""
+        with self.exclusive(db):
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+            version = db.execute("SELECT max(version) FROM ledger_schema").fetchone()[0]
+            if version is not None and version > LEDGER_SCHEMA_VERSION:
+                raise HistoryError(f"the ledger's schema is version {version}, newer than this scrubber's"
+                                   f" ({LEDGER_SCHEMA_VERSION}): upgrade scrubber")
+            if version is None:
+                db.execute("INSERT INTO ledger_schema (version) VALUES (?)", (LEDGER_SCHEMA_VERSION,))
+            history_sql.upgrade(db)  # the claim history lives beside the claims (scrubber.history)
 
     def sql(self, text: str) -> str:
         return text
@@ -76,7 +80,8 @@ class SqliteBackend:
 
     @contextmanager
     def exclusive(self, db: Any) -> Iterator[None]:
-        """Steps 2-4 of one node at a time: ``flock`` on ``ledger.lock`` beside the database."""
+        """Steps 2-4 (and the ledger's creation) of one node at a time: ``flock`` on ``ledger.lock`` beside the
+        database."""
         with open(self.path.with_name(self.path.stem + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
