@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
 from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble
-from scrubber.findings import SET_REJECTED, Finding, Severity
+from scrubber.findings import SET_REJECTED, Finding, Severity, finding_order
 from segments import to_decimal
 
 _ZERO = Decimal("0.00")
@@ -84,16 +84,20 @@ class ClaimStore:
         self._items = [self._settle(result) for result in self._items]
 
     def add_findings(self, findings: dict[int, tuple[Finding, ...]]) -> None:
-        """Error findings decided after judging for accepted claims (ingest's duplicate check), by CLM ordinal.
+        """Findings decided after judging (ingest's history rules and duplicate check), by CLM ordinal.
 
-        They are added as claims are read, and each such claim now counts as rejected.
+        They are merged into each claim's findings (by place, then catalogue order) as claims are read, and a
+        claim they give an error now counts as rejected.  A claim may be given findings more than once.
         """
-        keys = {r.claim.first_index: (_key(r), to_decimal(r.claim.charge) or _ZERO)
-                for r in self if r.claim.first_index in findings}
-        self._extra.update(findings)
-        self._items = [self._settle(result) for result in self._items]
-        for ordinal, (key, charge) in keys.items():
-            self._tallies[key].count(findings[ordinal], charge, rejected=True)
+        before = {r.claim.first_index: r for r in self if r.claim.first_index in findings}
+        for ordinal, added in findings.items():
+            self._extra[ordinal] = (*self._extra.get(ordinal, ()), *added)
+        self._items = [self._settle(result, fresh=True) for result in self._items]
+        for ordinal, result in before.items():
+            charge = to_decimal(result.claim.charge) or _ZERO
+            added = findings[ordinal]
+            now_rejected = not result.rejected and any(f.severity is Severity.ERROR for f in added)
+            self._tallies[_key(result)].count(added, charge, now_rejected, reasons=added if result.rejected else None)
 
     # -- reading ------------------------------------------------------------------------------------------------------
 
@@ -169,13 +173,16 @@ class ClaimStore:
                 out.update(tally.by_rule)
         return out
 
-    def _settle(self, result: ClaimResult) -> ClaimResult:
-        """The claim as the verdicts that came after it was stored have it (a new result when they change it)."""
+    def _settle(self, result: ClaimResult, fresh: bool = False) -> ClaimResult:
+        """The claim as the verdicts that came after it was stored have it (a new result when they change it).
+
+        ``fresh``: the claim kept in memory, which may hold some of the late findings already."""
         if _key(result) in self._rejected and not result.transaction_rejected:
             result = replace(result, findings=(), transaction_rejected=True)
         extra = self._extra.get(result.claim.first_index)
-        if extra and not any(f is extra[0] for f in result.findings):
-            result = replace(result, findings=(*result.findings, *extra))
+        if extra and not result.transaction_rejected:
+            kept = [f for f in result.findings if not any(f is e for e in extra)] if fresh else list(result.findings)
+            result = replace(result, findings=tuple(sorted((*kept, *extra), key=finding_order)))
         return result
 
 
@@ -193,15 +200,19 @@ class _SetTally:
     by_rule: Counter[tuple[str, str]] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
 
-    def count(self, findings: tuple[Finding, ...], charge: Decimal, rejected: bool) -> None:
-        """A claim's findings (when judged, or added later by ingest), and whether they reject it."""
+    def count(self, findings: tuple[Finding, ...], charge: Decimal, rejected: bool,
+              reasons: tuple[Finding, ...] | None = None) -> None:
+        """A claim's findings (when judged, or added later by ingest), and whether they make it rejected (now:
+        a claim is counted rejected once); ``reasons``: the findings that reject it, when not ``findings``."""
         if findings:
             self.severities.update(f.severity.value for f in findings)
             self.by_rule.update((f.rule, f.severity.value) for f in findings)
         if rejected:
             self.rejected += 1
             self.billed_rejected += charge
-            self.reasons.update({f.rule for f in findings if f.severity is Severity.ERROR})
+        if rejected or reasons is not None:
+            self.reasons.update({f.rule for f in (findings if reasons is None else reasons)
+                                 if f.severity is Severity.ERROR})
 
 
 def _key(result: ClaimResult) -> Key:

@@ -20,6 +20,7 @@ X222A1, or the validator failed), unless ``allow_unvalidated`` says otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import traceback
 from collections.abc import Iterable
@@ -33,7 +34,7 @@ from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
 from scrubber.claimstore import ClaimStore
 from scrubber.config import Config, RuleSetting
-from scrubber.findings import Finding, Severity
+from scrubber.findings import Finding, Severity, finding_order
 from scrubber.ig.errors import IgError
 from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
@@ -47,7 +48,6 @@ from segments.envelope import Interchange, Transaction
 MAX_IG_ERRORS_PER_SET = 200
 IG_ENGINES = ig.ENGINES
 DEFAULT_IG_ENGINE = ig.DEFAULT_ENGINE
-_CATALOGUE = {code: i for i, code in enumerate(REGISTRY)}
 _OTHER_837 = {
     "005010X223": "an 837I (institutional) file",
     "005010X224": "an 837D (dental) file",
@@ -103,10 +103,46 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
 
 def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
     """One line naming an unexpected exception and where it was raised — not its message, which may
-    quote the file's data (and so PHI)."""
+    quote the file's data (and so PHI).  A rule's exception names the rule, and its plugin when it has one."""
+    rule = None
+    if isinstance(exc, RuleCrashed):
+        rule, exc = REGISTRY.get(exc.code), exc.cause
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    if rule is not None:
+        origin = "" if rule.origin == "scrubber" else f" of plugin {rule.origin!r}"
+        return (f"internal error: rule {rule.code}{origin} raised {type(exc).__name__}{where}; the file was not"
+                f" {done}, please report it")
     return f"internal error ({type(exc).__name__}{where}); the file was not {done}, please report it"
+
+
+#: Set by :func:`watch_interrupts`' handler when a real SIGINT arrives.
+_SIGINT_RECEIVED = False
+
+
+def watch_interrupts() -> None:
+    """Tell a real SIGINT from a ``KeyboardInterrupt`` a plugin raises: the command line's handler notes the
+    signal, then raises as Python's own does (see :func:`interrupted`)."""
+    import signal
+
+    def on_sigint(signum: int, frame: object) -> None:
+        global _SIGINT_RECEIVED
+        _SIGINT_RECEIVED = True
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread: Python's own handler stays
+        signal.signal(signal.SIGINT, on_sigint)
+
+
+def interrupted(exc: BaseException) -> bool:
+    """True for a ``KeyboardInterrupt`` of a real SIGINT, which must end the run; any other exception out of a rule
+    (``SystemExit``, a ``KeyboardInterrupt`` raised by code, a ``BaseException`` of its own) is the file's error.
+    Without :func:`watch_interrupts` (the library used on its own) every ``KeyboardInterrupt`` is taken as real."""
+    import signal
+
+    if not isinstance(exc, KeyboardInterrupt):
+        return False
+    return _SIGINT_RECEIVED or signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -376,10 +412,59 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
                  for setting in profile.rules if options.history is not None or not setting.rule.needs_history]
         if contexts is not None:
             contexts[id(profile)] = bound
+    findings = run_rules(claim, bound)
+    findings.sort(key=finding_order)
+    return ClaimResult(claim, profile.name, tuple(findings))
+
+
+def judge_history(claims: Iterable[ClaimResult], config: Config, today: date,
+                  history: ClaimHistory) -> dict[int, tuple[Finding, ...]]:
+    """The history rules' findings (CLM012, WB007, a plugin's ``needs_history`` rules), by CLM ordinal, for
+    claims judged without a history.
+
+    Ingest judges a file's claims without the history (in a worker, beside other files), then asks this
+    under the ledger's lock of steps 2-4, against what is committed: so the verdict never depends on
+    ``--jobs`` or on how many nodes scrub at once.  Claims of a rejected transaction set are not asked.
+    """
+    history.begin_file()
+    found: dict[int, tuple[Finding, ...]] = {}
+    bound_by_profile: dict[str, list[tuple[RuleSetting, Context]]] = {}
+    for result in claims:
+        if result.transaction_rejected:
+            continue
+        bound = bound_by_profile.get(result.profile)
+        if bound is None:
+            profile = config.profiles[result.profile]
+            bound = bound_by_profile[result.profile] = [
+                (setting, Context(setting.options, today, frozenset(), history))
+                for setting in profile.rules if setting.rule.needs_history]
+        if bound and (findings := run_rules(result.claim, bound)):
+            found[result.claim.first_index] = tuple(findings)
+    return found
+
+
+class RuleCrashed(Exception):
+    """A rule raised (any exception, ``SystemExit`` and other ``BaseException`` too, but a real SIGINT):
+    the file's internal error, never the run's end."""
+
+    def __init__(self, code: str, exc: BaseException) -> None:
+        super().__init__(code, exc)
+        self.code = code
+        self.cause = exc
+
+
+def run_rules(claim: Claim, bound: Iterable[tuple[RuleSetting, Context]]) -> list[Finding]:
+    """The findings of the bound rules on one claim, in the order the rules ran."""
     findings: list[Finding] = []
     for setting, ctx in bound:
         rule = setting.rule
-        for hit in rule.check(claim, ctx):
+        try:
+            hits = list(rule.check(claim, ctx))
+        except BaseException as exc:  # noqa: BLE001 - a plugin's SystemExit must not end check or ingest
+            if interrupted(exc):
+                raise
+            raise RuleCrashed(rule.code, exc) from exc
+        for hit in hits:
             severity = Severity.WARNING if hit.warning_only and setting.severity is Severity.ERROR else setting.severity
             is_error = severity is Severity.ERROR
             findings.append(Finding(
@@ -394,5 +479,4 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
                 stc=rule.stc.format(entity=hit.entity) if (is_error and rule.stc) else None,
                 stc10=rule.stc10 if is_error else None,
             ))
-    findings.sort(key=lambda f: (f.file_line, _CATALOGUE[f.rule]))
-    return ClaimResult(claim, profile.name, tuple(findings))
+    return findings

@@ -51,7 +51,7 @@ def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pyt
     errors_before = result.claims.severities()["error"]
     late = Finding("DUP001", "already-forwarded", Severity.ERROR, "seen before", None, "CLM", 0, "CLM01", stc="A3:54")
     result.claims.add_findings({result.claims[1].claim.first_index: [late]})
-    assert result.claims[1].rejected and result.claims[1].findings[-1] == late
+    assert result.claims[1].rejected and result.claims[1].findings[0] == late  # by place: its file line is 0
     assert sum("DUP001" in c.rule_codes for c in result.claims) == 1
     assert result.claims.statuses() == {"accepted": 4, "rejected": 8}
     assert result.claims.severities()["error"] == errors_before + 1

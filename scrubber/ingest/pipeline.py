@@ -82,7 +82,7 @@ from typing import Any, TextIO
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
-from scrubber.engine import DEFAULT_IG_ENGINE, Options, crash_reason, scrub_file
+from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reason, judge_history, scrub_file
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
@@ -360,8 +360,9 @@ class Ingest:
 
     def _scrub_options(self) -> Options:
         today = (self.options.now or datetime.now()).date()
+        # No history here: the history rules are asked in step 2, under the lock (engine.judge_history).
         return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine,
-                       allow_unvalidated=self.options.allow_unvalidated, history=self._history)
+                       allow_unvalidated=self.options.allow_unvalidated)
 
     def _scrub(self, path: Path) -> FileResult | None:
         return _scrub_in_worker(str(path), self._scrub_options())
@@ -475,6 +476,8 @@ class Ingest:
                             controls.take(),
                             [{"event": "file-duplicate", "file": name, "isa13": isa13, "sender": sender,
                               "duplicate_of": earlier}])
+        if self._history is not None:
+            result.claims.add_findings(judge_history(result.claims, self.options.config, now.date(), self._history))
         self._reject_duplicates(result)
         write_each(result, controls, now, lambda suffix: staging.open_lazily(f"acks/{base}.{suffix}"))
         staging.close_lazy()
@@ -646,6 +649,8 @@ def _scrub_in_worker(path: str, options: Options) -> FileResult | None:
         return None
     except X12InputError as exc:
         return FileResult(path, error=(exc.code, exc.message))
+    except RuleCrashed as exc:  # the reason is made here, where the traceback is (a worker sends back no traceback)
+        return FileResult(path, error=("internal-error", crash_reason(exc)))
 
 
 class _Staging:
