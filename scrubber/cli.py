@@ -540,6 +540,9 @@ def main() -> None:
     # collect rarely, and never walk what was loaded at start (the modules, the compiled tables).
     gc.freeze()
     gc.set_threshold(20_000, 20, 10)
+    from scrubber.engine import watch_interrupts
+
+    watch_interrupts()  # a plugin's KeyboardInterrupt is its file's error; a real Ctrl-C still stops the run
     try:
         cli(prog_name="scrubber")
     except Exception as exc:  # the last resort: one line and exit 2, never a traceback (SCRUBBER_DEBUG=1 shows it)

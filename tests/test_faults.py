@@ -98,3 +98,80 @@ def test_the_same_line_in_two_files_scrubbed_at_once_is_forwarded_once(tmp_path:
     assert "already accepted: claim CLAIM-A in forward/a.837" in claim["findings"][0]["message"]
     assert report["summary"]["rejected"] == 1 and report["summary"]["accepted"] == 0
     assert "STC*A3:54" in (out / "acks" / "b.837.277").read_text()
+
+
+# -- 4. an exception out of a rule is its file's error ----------------------------------------------------------------
+
+FAULTY_RULES = '''
+import os
+import time
+
+from scrubber.findings import Severity
+from scrubber.rules import Hit, rule
+
+
+class Custom(BaseException):
+    pass
+
+
+@rule("ACME001", "acme-faulty", Severity.ERROR, stc="A7:178")
+def faulty(claim, ctx):
+    """ACME001 A rule that fails on purpose, by the claim's CLM01."""
+    if claim.claim_id.startswith("EXIT"):
+        raise SystemExit(0)
+    if claim.claim_id.startswith("CTRLC"):
+        raise KeyboardInterrupt
+    if claim.claim_id.startswith("CUSTOM"):
+        raise Custom()
+    if claim.claim_id.startswith("HANG"):
+        time.sleep(3600)
+    if claim.claim_id.startswith("DIE"):
+        os._exit(3)
+    return iter(())
+'''
+FAULTY_CONFIG = """
+[profiles.medicare]
+enable = ["WB*", "KX*", "MOD*", "CLM*", "ACME*"]
+"""
+
+
+@pytest.fixture(scope="module")
+def faulty_plugin(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    """The environment of a scrubber that has the faulty plugin installed, and a config that enables it."""
+    from test_plugins import install
+
+    folder = tmp_path_factory.mktemp("faulty")
+    env = install(folder, FAULTY_RULES)
+    config = folder / "faulty.toml"
+    config.write_text(FAULTY_CONFIG)
+    return env, config
+
+
+@pytest.mark.parametrize("claim_id", ["EXIT-1", "CTRLC-1", "CUSTOM-1"])
+def test_a_plugins_base_exception_is_its_files_error_in_check(tmp_path: Path, faulty_plugin: tuple[dict[str, str],
+                                                              Path], claim_id: str) -> None:
+    env, config = faulty_plugin
+    bad = write(tmp_path, "bad.837", boot(claim_id))
+    good = write(tmp_path, "good.837", boot("GOOD-1"))
+    done = subprocess.run([sys.executable, "-m", "scrubber", "check", "--now", NOW, "--format", "json", "--config",
+                           str(config), str(bad), str(good)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    report = json.loads(done.stdout)
+    files = {Path(f["path"]).name: f for f in report["files"]}
+    assert files["bad.837"]["status"] == "error" and files["good.837"]["claims"][0]["claim_id"] == "GOOD-1"
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "rule ACME001 of plugin 'acme' raised" in done.stderr
+
+
+def test_a_plugins_system_exit_sends_its_file_to_failed_and_ingest_goes_on(
+        tmp_path: Path, faulty_plugin: tuple[dict[str, str], Path]) -> None:
+    env, config = faulty_plugin
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a-bad.837", boot("EXIT-1"), isa13="000000001")
+    write(inbox, "b-good.837", boot("GOOD-1"), isa13="000000002")
+    done = ingest(inbox, out, None, "--config", str(config), env=env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (out / "failed").iterdir()) == ["a-bad.837", "a-bad.837.reason.txt"]
+    assert "rule ACME001 of plugin 'acme' raised SystemExit" in (out / "failed" / "a-bad.837.reason.txt").read_text()
+    assert [p.name for p in (out / "archive").iterdir()] == ["b-good.837"]
+    assert list((out / "work").iterdir()) == [] and claims_forwarded(out, None) == [("GOOD-1", "forward/b-good.837")]
