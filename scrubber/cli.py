@@ -24,6 +24,7 @@ from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
 from scrubber.history import SCHEMA_VERSION as HISTORY_SCHEMA_VERSION
 from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres
+from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION
 from scrubber.progress import PassProgress, ScrubProgress, counting
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
@@ -67,7 +68,7 @@ def _open_history(target: str, config_key: str | None) -> ClaimHistory:
         _fail(f"history: {target} is not a claim history (ingest's OUT/ledger.sqlite, or one made by"
               " 'scrubber db upgrade --db PATH')")
     try:
-        history = ClaimHistory(target, history_key(config_key))
+        history = ClaimHistory(target, history_key(config_key), read_only=True)
         history.store  # noqa: B018 - opens it now: a bad URL, a missing driver or a newer schema is one line here
     except HistoryError as exc:
         _fail(f"history: {exc}")
@@ -445,7 +446,8 @@ def upgrade(target: str) -> None:
         open_ledger(target if is_postgres(target) else os.path.abspath(target)).close()
     except IngestAborted as exc:
         _fail(f"db: {exc}")
-    click.echo(f"ledger and claim history at schema version {HISTORY_SCHEMA_VERSION}", err=True)
+    click.echo(f"ledger at schema version {LEDGER_SCHEMA_VERSION}, claim history at schema version"
+               f" {HISTORY_SCHEMA_VERSION}", err=True)
 
 
 @cli.command()

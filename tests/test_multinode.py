@@ -164,10 +164,10 @@ def test_sqlite_ledger_refuses_a_newer_schema(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(tmp_path / "out"), "--settle", "0"]
     assert subprocess.run(run, capture_output=True, text=True, env=ENV).returncode == 0
     with sqlite3.connect(tmp_path / "out" / "ledger.sqlite") as db:
-        db.execute("UPDATE ledger_schema SET version = 2")
+        db.execute("UPDATE ledger_schema SET version = 3")
     done = subprocess.run(run, capture_output=True, text=True, env=ENV)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
-    assert "the ledger's schema is version 2, newer than this scrubber's (1)" in done.stderr
+    assert "the ledger's schema is version 3, newer than this scrubber's (2)" in done.stderr
 
 
 def test_a_new_sqlite_ledger_is_made_under_the_ledger_lock(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ KEY_ENV = "SCRUBBER_HISTORY_KEY"
 class Backend(Protocol):
     """What a backend module's store does (SQL of its own)."""
 
-    def upgrade(self) -> int: ...
+    def upgrade(self, key: bytes | None = None) -> int: ...
 
     def record(self, lines: Iterable[HistoryLine]) -> None: ...
 
@@ -66,15 +66,16 @@ def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
 
-def open_backend(target: str) -> Backend:
-    """The store at ``target``: a PostgreSQL URL, or the path of a SQLite file (made when missing)."""
+def open_backend(target: str, read_only: bool = False) -> Backend:
+    """The store at ``target``: a PostgreSQL URL, or the path of a SQLite file (made when missing, unless
+    ``read_only``: then opened so, and never written)."""
     if is_postgres(target):
         from scrubber.history.postgres import Store as PostgresStore
 
-        return PostgresStore(target)
+        return PostgresStore(target, read_only)
     from scrubber.history.sqlite import Store as SqliteStore
 
-    return SqliteStore(target)
+    return SqliteStore(target, read_only)
 
 
 class ClaimHistory:
@@ -85,20 +86,29 @@ class ClaimHistory:
     Opens its store on first use, so it can be handed to worker processes (it is pickled without it).
     """
 
-    def __init__(self, target: str, key: bytes) -> None:
+    def __init__(self, target: str, key: bytes, read_only: bool = False) -> None:
         self.target = target
         self._key = key
+        #: ``check --history``: the database is opened read-only and must already be a claim history.
+        self.read_only = read_only
         self._store: Backend | None = None
         self._lines: dict[str, list[MemberLine]] = {}
 
     def __getstate__(self) -> dict[str, object]:
-        return {"target": self.target, "_key": self._key, "_store": None, "_lines": {}}
+        return {"target": self.target, "_key": self._key, "read_only": self.read_only, "_store": None, "_lines": {}}
 
     @property
     def store(self) -> Backend:
+        """The store, opened and checked (schema, table kinds, and the key: a history written with another key is
+        refused, never asked with the wrong one)."""
         if self._store is None:
-            self._store = open_backend(self.target)
-            self._store.upgrade()
+            store = open_backend(self.target, self.read_only)
+            try:
+                store.upgrade(self._key)
+            except BaseException:
+                store.close()
+                raise
+            self._store = store
         return self._store
 
     def begin_file(self) -> None:

@@ -4,10 +4,19 @@ own rules); they are never logged: errors name the host and database only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from scrubber.history.records import SCHEMA_VERSION, TABLES, HistoryError, HistoryLine, MemberLine
+from scrubber.history.records import (
+    SCHEMA_VERSION,
+    TABLE_NAMES,
+    TABLES,
+    HistoryError,
+    HistoryLine,
+    MemberLine,
+    key_check,
+    wrong_key,
+)
 
 SCHEMA = TABLES.format(serial="BIGSERIAL PRIMARY KEY")
 #: Serializes schema changes of concurrent upgrades (any 64-bit number of our own).
@@ -15,21 +24,26 @@ _UPGRADE_LOCK = 837_4386
 
 
 class Store:
-    """A PostgreSQL database holding a claim history."""
+    """A PostgreSQL database holding a claim history; ``read_only`` (``check --history``): a read-only
+    session, the tables verified instead of made."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         try:
             import psycopg
         except ImportError:
             raise HistoryError("a postgresql:// history needs the psycopg driver: pip install"
                                " 'scrubber-837p[postgres]'") from None
-        try:
-            self._conn: Any = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise HistoryError(f"cannot connect to the claim history: {where(exc)}") from None
+        self._read_only = read_only
+        self._conn: Any = connect(url, "the claim history")
+        if read_only:
+            self._conn.read_only = True
+        self._errors = psycopg.Error
 
-    def upgrade(self) -> int:
-        return upgrade(self._conn)
+    def upgrade(self, key: bytes | None = None) -> int:
+        try:
+            return verify(self._conn, key) if self._read_only and key is not None else upgrade(self._conn, key)
+        except self._errors as exc:
+            raise HistoryError(f"the claim history cannot be used: {where(exc)}") from None
 
     def record(self, lines: Iterable[HistoryLine]) -> None:
         with self._conn.transaction():
@@ -44,15 +58,107 @@ class Store:
         self._conn.close()
 
 
-def upgrade(conn: Any) -> int:
-    """Create or migrate the history tables; the schema version.  A newer one is refused."""
-    return ensure_schema(conn, "history_schema", SCHEMA_VERSION, SCHEMA, _UPGRADE_LOCK, "the claim history's")
+#: How every connection is made: autocommit, a peer that is gone noticed by TCP keepalives within about a
+#: minute, a transaction left idle (its node paused or cut off) ended by the server after a minute.
+#: (The URL's own settings win: a ``keepalives_idle`` or ``options`` it gives is kept.)
+CONNECT_OPTIONS: dict[str, Any] = {
+    "autocommit": True, "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+    "keepalives_count": 3}
+IDLE_TRANSACTION_TIMEOUT = "-c idle_in_transaction_session_timeout=60000"
 
 
-def ensure_schema(conn: Any, version_table: str, version: int, schema: str, lock: int, whose: str) -> int:
-    """Create the tables of ``schema`` (which makes ``version_table``) and record ``version``, under advisory lock
-    ``lock`` so that nodes starting together do it once; :class:`HistoryError` when the database's version is
-    newer than ``version``."""
+def check_url(url: str, what: str) -> dict[str, Any]:
+    """The arguments of ``psycopg.connect`` beside ``url`` (:data:`CONNECT_OPTIONS` under the URL's own);
+    :class:`HistoryError` when libpq cannot parse ``url``, naming its host only (libpq's message quotes the
+    URL, password and all)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.Error:
+        raise HistoryError(f"the PostgreSQL URL of {what} cannot be parsed (host {url_host(url)})") from None
+    options = " ".join(o for o in (IDLE_TRANSACTION_TIMEOUT, str(given.get("options") or "")) if o)
+    return {**{k: v for k, v in CONNECT_OPTIONS.items() if k not in given}, "options": options}
+
+
+def connect(url: str, what: str) -> Any:
+    """A connection (:data:`CONNECT_OPTIONS`); :class:`HistoryError` with one line that never quotes the URL."""
+    import psycopg
+
+    arguments = check_url(url, what)
+    try:
+        return psycopg.connect(url, **arguments)
+    except psycopg.Error as exc:
+        raise HistoryError(f"cannot connect to {what}: {where(exc)}") from None
+
+
+def url_host(url: str) -> str:
+    """The host a URL names, read without libpq (for a URL libpq cannot parse); never its password."""
+    import re
+
+    rest = url.split("://", 1)[-1]
+    after = rest.rsplit("@", 1)[-1]  # past the credentials (a password may hold '/', '?' or '@' unencoded)
+    host = after.split("/", 1)[0].split("?", 1)[0]
+    if not host:
+        return "not given"
+    return host if re.fullmatch(r"[A-Za-z0-9._\-:\[\],%]{1,255}", host) else "unreadable"
+
+
+def verify(conn: Any, key: bytes) -> int:
+    """A history read (``check --history``): its tables there and tables, its schema this program's, its key
+    ``key``; nothing is written."""
+    _check_kinds(conn)
+    if conn.execute("SELECT to_regclass('claim_history') IS NULL").fetchone()[0]:
+        raise HistoryError("the PostgreSQL database holds no claim history (make one with 'scrubber db upgrade')")
+    found = conn.execute("SELECT max(version) FROM history_schema").fetchone()[0]
+    if found is None or found < SCHEMA_VERSION:
+        raise HistoryError(f"the claim history's schema is version {found}: run 'scrubber db upgrade' once (with the"
+                           " key it was written with), then check again")
+    if found > SCHEMA_VERSION:
+        raise HistoryError(f"the claim history's schema is version {found}, newer than this scrubber's"
+                           f" ({SCHEMA_VERSION}): upgrade scrubber")
+    if (error := wrong_key(_key_check(conn), key)) is not None:
+        raise HistoryError(error)
+    return found
+
+
+def upgrade(conn: Any, key: bytes | None = None) -> int:
+    """Create or migrate the history tables; the schema version.  A newer one is refused, and so are names that
+    are not tables.  With ``key``: the history's key is that one (its check value stored when it has none)."""
+    _check_kinds(conn)
+    version = ensure_schema(conn, "history_schema", SCHEMA_VERSION, SCHEMA, _UPGRADE_LOCK, "the claim history's")
+    if key is not None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
+            found = _key_check(conn)
+            if (error := wrong_key(found, key)) is not None:
+                raise HistoryError(error)
+            if found is None:
+                conn.execute("INSERT INTO history_key (check_value) VALUES (%s)", (key_check(key),))
+    return version
+
+
+def _check_kinds(conn: Any) -> None:
+    for name in TABLE_NAMES:
+        kind = conn.execute("SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        if kind is not None and kind[0] not in ("r", "p"):
+            raise HistoryError(f"its {name} is not a table: not a claim history")
+
+
+def _key_check(conn: Any) -> str | None:
+    if conn.execute("SELECT to_regclass('history_key') IS NULL").fetchone()[0]:
+        return None
+    row = conn.execute("SELECT check_value FROM history_key LIMIT 1").fetchone()
+    return None if row is None else str(row[0])
+
+
+def ensure_schema(conn: Any, version_table: str, version: int, schema: str, lock: int, whose: str,
+                  migrate: Callable[[Any, int], None] | None = None) -> int:
+    """Create the tables of ``schema`` (which makes ``version_table``; every statement ``IF NOT EXISTS``) and
+    record ``version``, under advisory lock ``lock`` so that nodes starting together do it once; an older
+    schema gets the new tables and ``migrate(conn, found)``.  :class:`HistoryError` when the database's version
+    is newer than ``version``."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
         exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (version_table,)).fetchone()[0]
@@ -60,8 +166,11 @@ def ensure_schema(conn: Any, version_table: str, version: int, schema: str, lock
         if found is not None and found > version:
             raise HistoryError(f"{whose} schema is version {found}, newer than this scrubber's ({version}):"
                                " upgrade scrubber")
-        if found is None:
+        if found is None or found < version:
             conn.execute(schema)
+            if found is not None and migrate is not None:
+                migrate(conn, found)
+            conn.execute(f"DELETE FROM {version_table}")  # noqa: S608 - our own table name
             conn.execute(f"INSERT INTO {version_table} (version) VALUES (%s)", (version,))  # noqa: S608 - our own table name
     return version
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-#: The history schema this program reads and writes.
-SCHEMA_VERSION = 1
+#: The history schema this program reads and writes.  2: ``history_key``, the check value of the key the
+#: member IDs were hashed with (a history is never asked with another key).
+SCHEMA_VERSION = 2
+#: The history's tables; a database whose names are not tables (a view, recursive or not) is refused.
+TABLE_NAMES = ("history_schema", "claim_history", "history_key")
+#: What the check value of a key is the HMAC of.
+KEY_CHECK_LABEL = b"scrubber claim history key check"
 #: The history's tables, the same on both backends but for ``serial``: each backend's name of an id the
 #: database makes.
 TABLES = """
@@ -24,7 +29,32 @@ CREATE TABLE IF NOT EXISTS claim_history (
     forward_file TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
+CREATE TABLE IF NOT EXISTS history_key (check_value TEXT NOT NULL);
 """
+
+
+def key_check(key: bytes) -> str:
+    """The check value of a history key: HMAC-SHA256 of a fixed label (the key itself is never stored)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def wrong_key(found: str | None, key: bytes) -> str | None:
+    """The error when ``found`` (the history's check value, None when it has none yet) is not ``key``'s."""
+    if found is None or hmac_equal(found, key_check(key)):
+        return None
+    from scrubber.history import KEY_ENV  # noqa: PLC0415 - the package imports this module
+
+    return (f"the claim history was written with another key: {KEY_ENV} (or [history] key) is not the key it was"
+            " made with (a rotated key, or a stray space?); with another key its member IDs match nothing")
+
+
+def hmac_equal(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a, b)
 
 
 class HistoryError(Exception):

@@ -41,6 +41,7 @@ from typing import Any, Protocol, TypeVar
 
 from scrubber.history import is_postgres
 from scrubber.history.records import HistoryLine
+from scrubber.ingest.ledger_schema import fit
 
 T = TypeVar("T")
 
@@ -86,6 +87,10 @@ def database_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.Error, psycopg.Error)
 
 
+class FileRefused(Exception):
+    """The database refused one file's rows (a value it cannot hold): that file goes to failed/, the node goes on."""
+
+
 class LeaseLost(Exception):
     """This node no longer holds the file's lease (it expired and another node took the file over)."""
 
@@ -96,7 +101,10 @@ class Backend(Protocol):
 
     errors: tuple[type[Exception], ...]
     lost: tuple[type[Exception], ...]
+    file_errors: tuple[type[Exception], ...]
     for_update: str
+
+    def is_lost(self, exc: Exception) -> bool: ...
 
     def connect(self) -> Any: ...
 
@@ -149,8 +157,8 @@ class Ledger:
         for delay in (*RETRY_DELAYS, None):
             try:
                 return work()
-            except self.backend.lost:
-                if delay is None:
+            except self.backend.lost as exc:
+                if delay is None or not self.backend.is_lost(exc):
                     raise
                 time.sleep(delay)
                 with contextlib.suppress(*self.backend.lost):
@@ -185,7 +193,7 @@ class Ledger:
             if row is None and isa13:
                 row = self._q("SELECT name FROM files WHERE sender = ? AND isa13 = ?"
                               " AND outcome NOT IN ('failed', 'duplicate', 'rejected') ORDER BY id LIMIT 1",
-                              (sender, isa13)).fetchone()
+                              (fit(sender), fit(isa13))).fetchone()
             return row
 
         row = self._retrying(ask)
@@ -194,8 +202,31 @@ class Ledger:
     def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:
         row = self._retrying(lambda: self._q(
             "SELECT forward_file FROM claims WHERE billing_npi = ? AND claim_id = ? AND service_date = ? AND charge = ?"
-            " AND forward_file IS NOT NULL LIMIT 1", (billing_npi, claim_id, service_date, charge)).fetchone())
+            " AND forward_file IS NOT NULL LIMIT 1",
+            (fit(billing_npi), fit(claim_id), fit(service_date), fit(charge))).fetchone())
         return None if row is None else row[0]
+
+    def paths_taken(self, paths: Sequence[str]) -> bool:
+        """True when the ledger gave any of these output paths to a file before (published or not, and whether
+        or not it is still there: a forward file moved away keeps its name)."""
+        marks = ",".join("?" * len(paths))
+        return self._retrying(lambda: self._q(f"SELECT 1 FROM output_paths WHERE path IN ({marks}) LIMIT 1",  # noqa: S608 - placeholders only
+                                              tuple(paths)).fetchone()) is not None
+
+    def begin_attempt(self, work_name: str) -> int:
+        """Count one more scrub of ``work_name`` begun (committed before it starts); how many were begun, this one
+        included.  A file whose scrub kills its worker, or its node, is begun again by every rerun: this count
+        is what lets the inbox give it up."""
+        def count() -> Any:
+            return self._q("INSERT INTO attempts (work_name, started) VALUES (?, 1) ON CONFLICT (work_name)"
+                           " DO UPDATE SET started = attempts.started + 1 RETURNING started", (work_name,)).fetchone()
+
+        return int(self._retrying(count)[0])
+
+    def history_in_use(self) -> bool:
+        """True when the claim history holds a line or the check value of a key."""
+        return self._retrying(lambda: self._q("SELECT 1 FROM claim_history UNION ALL SELECT 1 FROM history_key"
+                                              " LIMIT 1").fetchone()) is not None
 
     def files_named(self, name: str) -> int:
         """How many files of this name were recorded before (so outputs get NAME, NAME.2, …)."""
@@ -237,17 +268,20 @@ class Ledger:
                     "INSERT INTO files (name, work_name, size, sha256, sender, isa13, state, outcome, reason, claims,"
                     " accepted, rejected, outputs, final_path, received_at)"
                     " VALUES (?,?,?,?,?,?,'committed',?,?,?,?,?,?,?,?) RETURNING id",
-                    (row.name, row.work_name, row.size, row.sha256, row.sender, row.isa13, row.outcome, row.reason,
-                     row.claims, row.accepted, row.rejected, json.dumps(row.outputs), row.final_path,
+                    (row.name, row.work_name, row.size, row.sha256, fit(row.sender), fit(row.isa13), row.outcome,
+                     row.reason, row.claims, row.accepted, row.rejected, json.dumps(row.outputs), row.final_path,
                      row.received_at)).fetchone()[0]
+                backend.executemany(self.db, backend.sql("INSERT INTO output_paths (path) VALUES (?)"),
+                                    [(path,) for path in dict.fromkeys([*row.outputs, row.final_path])])
                 backend.executemany(self.db, backend.sql("INSERT INTO transactions (file_id, isa13, gs06, st02, ack,"
                                                          " claims) VALUES (?,?,?,?,?,?)"),
-                                    [(file_id, *t) for t in transactions])
+                                    [(file_id, *map(fit, t[:3]), t[3], t[4]) for t in transactions])
                 backend.executemany(self.db, backend.sql(
                     "INSERT INTO claims (file_id, st02, claim_id, billing_npi, service_date, charge, status, rules,"
                     " forward_file) VALUES (?,?,?,?,?,?,?,?,?)"),
-                    [(file_id, c.st02, c.claim_id, c.billing_npi, c.service_date, c.charge, c.status, c.rules,
-                      c.forward_file) for c in claims])
+                    [(file_id, fit(c.st02), fit(c.claim_id), fit(c.billing_npi), fit(c.service_date), fit(c.charge),
+                      c.status, c.rules, c.forward_file) for c in claims])
+                self._q("DELETE FROM attempts WHERE work_name = ?", (row.work_name,))
                 backend.record_history(self.db, history)
                 self._q("INSERT INTO counters (name, value) VALUES ('control', ?)"
                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (next_control,))

@@ -16,7 +16,7 @@ from typing import Any
 
 from scrubber.history import postgres as history_pg
 from scrubber.history.records import HistoryError, HistoryLine
-from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES
+from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES, migrate
 
 #: The ledger's tables in PostgreSQL's types.
 SCHEMA = TABLES.format(serial="BIGSERIAL PRIMARY KEY", bigint="BIGINT", float="DOUBLE PRECISION")
@@ -36,9 +36,13 @@ class PostgresBackend:
         except ImportError:
             raise HistoryError("a postgresql:// ledger needs the psycopg driver: pip install"
                                " 'scrubber-837p[postgres]'") from None
+        self._arguments = history_pg.check_url(url, "the ledger")
         self.url = url
         self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
         self.lost: tuple[type[Exception], ...] = (psycopg.OperationalError,)
+        #: What one file's rows can cause (a value too long for an index, a constraint): that file's failure.
+        self.file_errors: tuple[type[Exception], ...] = (psycopg.DataError, psycopg.IntegrityError,
+                                                         psycopg.errors.ProgramLimitExceeded)
 
     def __str__(self) -> str:
         return "the PostgreSQL ledger"  # never the URL: it may hold a password
@@ -47,12 +51,18 @@ class PostgresBackend:
         import psycopg
 
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            return psycopg.connect(self.url, **self._arguments)
         except psycopg.OperationalError as exc:
             raise type(exc)(f"cannot connect to the PostgreSQL ledger: {history_pg.where(exc)}") from None
 
+    def is_lost(self, exc: Exception) -> bool:
+        """A connection lost (no SQLSTATE, class 08, or the server shutting down), not an error of the data."""
+        state = getattr(exc, "sqlstate", None)
+        return state is None or state.startswith(("08", "57P"))
+
     def create(self, db: Any) -> None:
-        history_pg.ensure_schema(db, "ledger_schema", LEDGER_SCHEMA_VERSION, SCHEMA, _SCHEMA_LOCK, "the ledger's")
+        history_pg.ensure_schema(db, "ledger_schema", LEDGER_SCHEMA_VERSION, SCHEMA, _SCHEMA_LOCK, "the ledger's",
+                                 lambda conn, found: migrate(lambda sql, p: conn.execute(self.sql(sql), p), found))
         history_pg.upgrade(db)
 
     def sql(self, text: str) -> str:

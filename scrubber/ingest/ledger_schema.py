@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
 #: The ledger schema this program reads and writes (the version table came with it; older ledgers get it).
-LEDGER_SCHEMA_VERSION = 1
+#: 2: ``output_paths`` (every output name ever given, so none is given twice) and ``attempts`` (scrubs of a
+#: file begun, so a file that kills its worker is given up).
+LEDGER_SCHEMA_VERSION = 2
+#: The longest text a ledger column holds as it is (an index entry must fit a database page: PostgreSQL refuses
+#: one of about 2,700 bytes); a longer one is kept as its start and its SHA-256 (:func:`fit`).
+MAX_TEXT = 200
 #: The ledger's tables, the same on both backends but for the types each names: ``serial`` (an id made by the
 #: database), ``bigint`` and ``float``.
 TABLES = """
@@ -62,4 +71,25 @@ CREATE TABLE IF NOT EXISTS nodes (
     current_file TEXT
 );
 CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at {float} NOT NULL);
+CREATE TABLE IF NOT EXISTS output_paths (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS attempts (work_name TEXT PRIMARY KEY, started INTEGER NOT NULL);
 """
+
+
+def fit(value: str) -> str:
+    """``value`` as a ledger column keeps it: as it is up to :data:`MAX_TEXT` characters, else its start and its
+    SHA-256 (two different long values stay different, and the same value is always kept the same way)."""
+    if len(value) <= MAX_TEXT:
+        return value
+    import hashlib
+
+    return f"{value[:120]}...sha256:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def migrate(execute: Callable[[str, Sequence[object]], Any], found: int) -> None:
+    """Bring a ledger of schema ``found`` to :data:`LEDGER_SCHEMA_VERSION` (its new tables exist already):
+    ``execute(sql, params)`` runs SQL with ``?`` placeholders in the caller's transaction."""
+    if found < 2:  # every output name the ledger gave before, so none is given again
+        for outputs, final_path in execute("SELECT outputs, final_path FROM files", ()).fetchall():
+            for path in [*json.loads(outputs), *([final_path] if final_path else [])]:
+                execute("INSERT INTO output_paths (path) VALUES (?) ON CONFLICT (path) DO NOTHING", (path,))

@@ -16,7 +16,7 @@ from typing import Any
 
 from scrubber.history import sqlite as history_sql
 from scrubber.history.records import HistoryError, HistoryLine
-from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES
+from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES, migrate
 
 #: The ledger's tables in SQLite's types (its INTEGER holds 64 bits).
 SCHEMA = TABLES.format(serial="INTEGER PRIMARY KEY", bigint="INTEGER", float="REAL")
@@ -30,6 +30,8 @@ class SqliteBackend:
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
     #: Errors after which a new connection may succeed (none for a local file: SQLite waits on a busy lock).
     lost: tuple[type[Exception], ...] = ()
+    #: What one file's rows can cause (a value too big, a constraint): that file's failure, not the run's.
+    file_errors: tuple[type[Exception], ...] = (sqlite3.DataError, sqlite3.IntegrityError)
     #: What a SELECT adds to lock the rows it reads until the transaction ends (BEGIN IMMEDIATE locks them all).
     for_update = ""
 
@@ -38,6 +40,9 @@ class SqliteBackend:
 
     def __str__(self) -> str:
         return str(self.path)
+
+    def is_lost(self, exc: Exception) -> bool:
+        return False
 
     def connect(self) -> Any:
         db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
@@ -55,8 +60,15 @@ class SqliteBackend:
             if version is not None and version > LEDGER_SCHEMA_VERSION:
                 raise HistoryError(f"the ledger's schema is version {version}, newer than this scrubber's"
                                    f" ({LEDGER_SCHEMA_VERSION}): upgrade scrubber")
-            if version is None:
+            if version is None and db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
+                version = 1  # a ledger of before the version table
+            if version is None or version < LEDGER_SCHEMA_VERSION:
+                db.execute("BEGIN IMMEDIATE")
+                if version is not None:
+                    migrate(db.execute, version)
+                db.execute("DELETE FROM ledger_schema")
                 db.execute("INSERT INTO ledger_schema (version) VALUES (?)", (LEDGER_SCHEMA_VERSION,))
+                db.execute("COMMIT")
             history_sql.upgrade(db)  # the claim history lives beside the claims (scrubber.history)
 
     def sql(self, text: str) -> str:

@@ -88,7 +88,7 @@ from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
 from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
-from scrubber.ingest.ledger import ClaimRow, FileRow, LeaseLost, Ledger, database_errors
+from scrubber.ingest.ledger import ClaimRow, FileRefused, FileRow, LeaseLost, Ledger, database_errors
 from scrubber.report import FileResult, Report
 from scrubber.textsafe import printable
 from segments import X12InputError
@@ -183,10 +183,7 @@ class Ingest:
         except OSError as exc:
             raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
         self.ledger = open_ledger(options.db)
-        try:  # the claim history: recorded and asked when a key to hash member IDs with is set
-            self._history: ClaimHistory | None = ClaimHistory(str(options.db), history_key(options.config.history_key))
-        except HistoryError:
-            self._history = None
+        self._history = self._open_history()
         self.totals = Totals()
         self.stopping = False
         self._echo = log
@@ -197,6 +194,25 @@ class Ingest:
             self.ledger.register_node(self.node, socket.gethostname(), os.getpid(), _stamp())
         self._heartbeat = _Heartbeat(options.db, self.node, options.lease_seconds)
         self._heartbeat.start()
+
+    def _open_history(self) -> ClaimHistory | None:
+        """The claim history, recorded and asked when a key to hash member IDs with is set; None without a key
+        while the history is empty.  A history written with another key, or one that holds lines while no key is
+        set, stops the start with one line: either would turn CLM012 and WB007 off without a word."""
+        try:
+            key = history_key(self.options.config.history_key)
+        except HistoryError as exc:
+            if self.ledger.history_in_use():
+                self.ledger.close()
+                raise IngestAborted(f"the claim history holds lines but no key is set: {exc}") from None
+            return None
+        history = ClaimHistory(str(self.options.db), key)
+        try:
+            history.store  # noqa: B018 - opened now: the key is checked before any file is taken
+        except HistoryError as exc:
+            self.ledger.close()
+            raise IngestAborted(str(exc)) from None
+        return history
 
     def close(self) -> None:
         self._heartbeat.stop()
@@ -324,7 +340,7 @@ class Ingest:
         """A file whose processing raised: failed/ with the reason, a ledger row and a log line (the
         exception's type and place, never its message: it may quote the file's data)."""
         shutil.rmtree(self.out / ".staging" / work_path.name, ignore_errors=True)
-        reason = crash_reason(exc)
+        reason = str(exc) if isinstance(exc, FileRefused) else crash_reason(exc)
         self.log(event="file-crashed", file=_inbox_name(work_path), error=reason)
         result = FileResult(str(work_path), error=("internal-error", reason))
         with _operational(_inbox_name(work_path)):
@@ -394,6 +410,8 @@ class Ingest:
             try:
                 self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
                                         _stamp(), decision.history, node=self.node)
+            except self.ledger.backend.file_errors as exc:  # this file's problem, never the node's
+                raise FileRefused(f"the ledger refused its rows ({type(exc).__name__})") from None
             except LeaseLost:  # its new node decides it again: this node's staging is not published
                 self.log(event="lease-lost", file=_inbox_name(work_path))
                 return
@@ -408,16 +426,14 @@ class Ingest:
         """Step 5: rename each staged output into place (skipping those already moved)."""
         staging = self.out / ".staging" / work_name
         for relative in outputs:
-            with contextlib.suppress(FileNotFoundError):  # moved already (a publish that was cut short)
-                os.replace(staging / Path(relative).name, self.out / relative)
+            _place(staging / Path(relative).name, self.out / relative)
         _fsync_dir(self.out / "acks")
         shutil.rmtree(staging, ignore_errors=True)
         self._checkpoint("published")
 
     def _archive(self, work_path: Path, final_path: str) -> None:
         """Step 6: move the inbound file to archive/ or failed/, then mark the ledger row done."""
-        with contextlib.suppress(FileNotFoundError):  # archived already (an archive that was cut short)
-            os.replace(work_path, self.out / final_path)
+        _place(work_path, self.out / final_path)
         self._checkpoint("archived")
         self.ledger.mark_done(work_path.name, _stamp())
         self.ledger.release(work_path.name, self.node)
@@ -448,8 +464,7 @@ class Ingest:
         size, digest = _size_and_digest(work_path)
         now = self.options.now or datetime.now().replace(second=0, microsecond=0)
         controls = ControlNumbers(self.ledger.next_control())
-        seen = self.ledger.files_named(name)
-        base = name if not seen else f"{name}.{seen + 1}"
+        base = self._output_base(name)
         if result is None:
             result = FileResult(str(work_path), error=("unreadable", "the file disappeared while being read"))
         sender = result.interchanges[0].isa.get(6).strip() if result.interchanges else ""
@@ -514,6 +529,16 @@ class Ingest:
                                 final_path=f"archive/{base}"), transactions, claims, controls.take(), log,
                         forwarded=n_accepted, history=history)
 
+    def _output_base(self, name: str) -> str:
+        """The name this file's outputs take (``NAME``, else ``NAME.2``, ``NAME.3`` …): one no output under OUT
+        has, and the ledger never gave (an inbound ``a.837.2`` after two ``a.837`` takes ``a.837.2.2``)."""
+        for n in itertools.count(self.ledger.files_named(name) + 1):
+            base = name if n == 1 else f"{name}.{n}"
+            paths = output_paths(base)
+            if not any(os.path.lexists(self.out / p) for p in paths) and not self.ledger.paths_taken(paths):
+                return base
+        raise AssertionError("unreachable")
+
     def _reject_duplicates(self, result: FileResult) -> None:
         """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
         found: dict[int, tuple[Finding, ...]] = {}
@@ -562,6 +587,46 @@ class Ingest:
     def request_stop(self, *_: object) -> None:
         """SIGTERM: finish the current file, then stop."""
         self.stopping = True
+
+
+def output_paths(base: str) -> list[str]:
+    """Every path under OUT a file whose outputs are named ``base`` may take."""
+    return [f"acks/{base}.ta1", f"acks/{base}.999", f"acks/{base}.277", f"forward/{base}", f"reports/{base}.json",
+            f"reports/{base}.html", f"archive/{base}", f"failed/{base}", f"failed/{base}.reason.txt"]
+
+
+class OutputExists(IngestAborted):
+    """A published output's place holds another file: it is never replaced."""
+
+
+def _place(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``, never replacing another file there (a hard link, then the source
+    unlinked: a rename would replace).  Idempotent: a source already gone was placed before, and a link made
+    before a kill is recognised as this file.  :class:`OutputExists` when ``target`` is another file."""
+    try:
+        os.link(source, target, follow_symlinks=False)  # a link moved into work/ is placed as a link, never followed
+    except FileNotFoundError:
+        if not os.path.lexists(source):
+            return  # placed already (a publish or archive that was cut short)
+        raise
+    except FileExistsError:
+        if not _same_entry(source, target):
+            raise OutputExists(f"{target} exists and is not this file's output; it is never replaced: move it away"
+                               " and rerun") from None
+    except OSError as exc:  # a file system without hard links: a rename that checks first
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if os.path.lexists(target):
+            raise OutputExists(f"{target} exists and is not this file's output; it is never replaced: move it away"
+                               " and rerun") from None
+        os.rename(source, target)
+        return
+    os.unlink(source)
+
+
+def _same_entry(a: Path, b: Path) -> bool:
+    first, second = os.stat(a, follow_symlinks=False), os.stat(b, follow_symlinks=False)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def _inbox_name(work_path: Path) -> str:
