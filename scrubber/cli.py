@@ -47,13 +47,20 @@ def exit_code(report: Report) -> int:
     return EXIT_OK if statuses <= {"accepted"} else EXIT_REJECTED
 
 
+#: The years --now may name: the rules count up to 100 years back (WB007's lifetime) and months forward.
+EARLIEST_NOW, LATEST_NOW = 1900, 9000
+
+
 def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
     if value is None:
         return datetime.now().replace(second=0, microsecond=0)
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M")
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M")
     except ValueError:
         raise click.BadParameter(f"{value!r} is not YYYY-MM-DDTHH:MM") from None
+    if not EARLIEST_NOW <= parsed.year <= LATEST_NOW:  # the rules count years and months back and forth from it
+        raise click.BadParameter(f"{value!r}: the year must be from {EARLIEST_NOW} to {LATEST_NOW}")
+    return parsed
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -412,6 +419,7 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
+    signal.signal(signal.SIGHUP, runner.reopen_log)  # logrotate: never the end of a node
     progress = PassProgress()
     try:
         totals = runner.watch(interval, progress) if mode == "watch" else runner.run_once(progress)

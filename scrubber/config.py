@@ -19,6 +19,7 @@ Every unknown key, rule code, profile, option or wrong type raises
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from typing import Any
 
 from scrubber.findings import Severity
 from scrubber.rules import REGISTRY, Rule
+from scrubber.rules.base import Option
 from scrubber.rules.plugins import PROBLEMS as PLUGIN_PROBLEMS
 
 _TOP_KEYS = {"default_profile", "payers", "profiles", "rules", "history"}
@@ -194,9 +196,9 @@ def _resolve_profile(name: str, profiles: dict[str, dict[str, Any]], global_rule
         on = values.get("enabled", code in enabled)
         if not isinstance(on, bool):
             raise ConfigError(f"{where}.enabled must be true or false")
+        options = _options(rule, values, where)  # checked whether or not the rule is on: a bad value is an error
         if on:
-            result.append(RuleSetting(rule, _severity(values.get("severity", rule.severity), where),
-                                      _options(rule, values, where)))
+            result.append(RuleSetting(rule, _severity(values.get("severity", rule.severity), where), options))
     indicators = _str_list(table.get("filing_indicators", []), f"{key}.filing_indicators")
     return Profile(name, str(table.get("description", "")), tuple(indicators), tuple(result))
 
@@ -217,10 +219,22 @@ def _options(rule: Rule, values: Mapping[str, Any], where: str) -> dict[str, Any
         value = values.get(name, option.default)
         if option.kind == "list":
             value = _str_list(value, f"{where}.{name}")
-        elif option.kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ConfigError(f"{where}.{name} must be a number")
+        elif option.kind == "number":
+            _check_number(value, option, f"{where}.{name}")
         options[name] = value
     return options
+
+
+def _check_number(value: Any, option: Option, key: str) -> None:
+    """A number option: a finite number in the option's range (``nan``, ``inf`` and ``1e20`` load as TOML floats,
+    then broke every claim)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{key} must be a number")
+    if not math.isfinite(value):
+        raise ConfigError(f"{key} must be a finite number, not {value!r}")
+    low, high = option.minimum, option.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{key} must be from {low:g} to {high:g}, not {value!r}")
 
 
 def _severity(value: Any, where: str) -> Severity:

@@ -10,9 +10,11 @@ placeholder table grows, with the number of distinct people.
   service line still gets one row, with the line columns empty.
 
 Free text (NTE notes) is not exported: it can name anyone, and no redactor
-can know every name a note holds.  A CSV cell that a spreadsheet would run as
-a formula (it starts with ``=``, ``+``, ``@``, a tab or a carriage return, or
-with ``-`` and is not a number) is written with a leading ``'``.
+can know every name a note holds.  A CSV cell is made safe for spreadsheets
+(:func:`scrubber.textsafe.spreadsheet_safe`): line breaks become spaces, and a
+formula start (``=``, ``+``, ``@``, a tab, a ``-`` that does not begin a
+number), at the cell's start or after a ``,``, ``;`` or tab a spreadsheet may
+split at, is written behind a ``'``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TextIO
 
 from scrubber.claims.model import Claim, Pwk
 from scrubber.redact import Redactor
+from scrubber.textsafe import spreadsheet_safe
 
 FORMATS = ("json", "ndjson", "csv")
 
@@ -62,9 +65,6 @@ CSV_COLUMNS: dict[str, str] = {
     "line_prior_authorizations": "2400 REF*G1, space-separated",
     "attachments": "claim and line PWK attachments as type:transmission:control, space-separated",
 }
-
-_FORMULA = re.compile(r"^[=+@\t\r]|^-(?![0-9.]+$)")
-
 
 def claim_record(claim: Claim, file: str, redactor: Redactor | None = None) -> dict[str, object]:
     """One claim as export writes it (JSON and NDJSON): its file, then :meth:`Claim.to_dict`."""
@@ -139,7 +139,7 @@ class Writer:
 
 
 def _safe(row: dict[str, str]) -> dict[str, str]:
-    return {k: "'" + v if _FORMULA.match(v) else v for k, v in row.items()}
+    return {k: spreadsheet_safe(v) for k, v in row.items()}
 
 
 def _pwk_text(pwk: Pwk) -> str:

@@ -31,3 +31,21 @@ def _escape(match: re.Match[str]) -> str:
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
         return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+#: A cell a spreadsheet runs as a formula: it starts with ``=``, ``+``, ``@``, a tab or a carriage return, or with
+#: ``-`` and is not a number.
+_FORMULA_START = re.compile(r"^[=+@\t\r]|^-(?![0-9.]+$)")
+#: A formula start after a character some spreadsheet splits cells at (``,``; ``;`` in locales whose separator it
+#: is; a tab): read with that separator, the text after it is a cell of its own.
+_FORMULA_AFTER_BREAK = re.compile(r"(?<=[,;\t])(?=[=+@\-\t])")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell no spreadsheet runs: line breaks (a bare CR starts a new row in LibreOffice even inside a
+    quoted cell) become a space, and a formula start, at the cell's start or after any separator a spreadsheet
+    may split at, is written behind a ``'``.  (OWASP, "CSV Injection".)  Export's CSV and any other CSV use it."""
+    value = _LINE_BREAKS.sub(" ", value)
+    value = _FORMULA_AFTER_BREAK.sub("'", value)
+    return "'" + value if _FORMULA_START.match(value) else value

@@ -389,3 +389,102 @@ def test_a_history_in_a_folder_that_cannot_be_written_is_read(tmp_path: Path, mo
     assert code == 1, err
     assert json.loads(report)["files"][0]["claims"][0]["findings"][0]["rule"] == "CLM012"
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+# -- 11. CSV export: no row break, no formula after any break ---------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "written"), [
+    ("=2+3", "'=2+3"), ("DOE\r=2+3", "DOE =2+3"), ("DOE\r\n+1", "DOE +1"), ("DOE;=2+3", "DOE;'=2+3"),
+    ("DOE,@SUM(A1)", "DOE,'@SUM(A1)"), ("DOE\t-2+3", "DOE\t'-2+3"), ("-12.50", "-12.50"), ("-A1", "'-A1"),
+    ("O'NEIL", "O'NEIL"), ("", "")])
+def test_spreadsheet_safe_cells(value: str, written: str) -> None:
+    from scrubber.textsafe import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == written
+
+
+def test_csv_export_of_a_bare_cr_and_a_formula_after_a_separator(tmp_path: Path) -> None:
+    """Read as LibreOffice reads it (a bare CR ends a row; ',' or ';' separates cells): no cell starts a formula."""
+    import csv
+    import re
+
+    from helpers import run_cli
+
+    path = write(tmp_path, "x.837", boot("CSV-1", subscriber_last="DOE\r=2+3", subscriber_first="ANN;=1+1"))
+    code, out, err = run_cli("export", "--format", "csv", str(path))
+    assert code == 0, err
+    assert "\r" not in out
+    for separator in (",", ";"):
+        for row in re.split(r"\r\n|\r|\n", out):
+            for cell in next(csv.reader([row], delimiter=separator), []):
+                assert not re.match(r"[=+@]", cell.strip('"')), (separator, cell)
+
+
+# -- 16. SIGHUP reopens the log, never kills ---------------------------------------------------------------------------
+
+def _wait_for(predicate: object, seconds: float = 60) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_sighup_reopens_the_log_after_logrotate(tmp_path: Path) -> None:
+    import signal
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    node = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                             "--settle", "0", "--watch", "--interval", "0.1"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, KEY_ENV: KEY})
+    try:
+        write(inbox, "a.837", boot("A-1"))
+        assert _wait_for(lambda: (out / "archive" / "a.837").exists())
+        (out / "ingest.log").rename(out / "ingest.log.1")  # what logrotate does, then its postrotate's kill -HUP
+        node.send_signal(signal.SIGHUP)
+        write(inbox, "b.837", boot("B-1", lines=[LineSpec(date="20260102")]), isa13="000000002")
+        assert _wait_for(lambda: (out / "archive" / "b.837").exists()), "SIGHUP must not stop the node"
+        assert node.poll() is None
+        assert _wait_for(lambda: (out / "ingest.log").exists() and '"b.837"' in (out / "ingest.log").read_text())
+        assert '"b.837"' not in (out / "ingest.log.1").read_text()
+    finally:
+        node.terminate()
+        node.wait(timeout=60)
+    assert node.returncode == 0, node.stderr.read() if node.stderr else ""
+
+
+# -- 10. config numbers and --now in range, before any file is read ---------------------------------------------------
+
+@pytest.mark.parametrize(("toml", "key"), [
+    ("[rules.CLM009]\nmonths = nan\n", "rules.CLM009.months must be a finite number"),
+    ("[rules.CLM009]\nmonths = inf\n", "rules.CLM009.months must be a finite number"),
+    ("[rules.CLM009]\nmonths = 1e20\n", "rules.CLM009.months must be from 1 to 1200"),
+    ("[rules.WB007]\nlifetime_years = -inf\n", "rules.WB007.lifetime_years must be a finite number"),
+    ("[rules.WB007]\nlifetime_years = 5000\n", "rules.WB007.lifetime_years must be from 0 to 100"),
+    ("[profiles.medicare.rules.AUTH001]\ncharge_threshold = -1\n",
+     "profiles.medicare.rules.AUTH001.charge_threshold must be from 0 to"),
+])
+def test_a_config_number_out_of_range_is_a_config_error(tmp_path: Path, toml: str, key: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(toml)
+    path = write(tmp_path, "x.837", boot("X-1"))
+    checked = _check(path, "--config", str(config))
+    assert checked.returncode == 2 and checked.stderr.startswith("scrubber: config: ") and key in checked.stderr
+    inbox = tmp_path / "inbox"
+    write(inbox, "y.837", boot("Y-1"))
+    ingested = ingest(inbox, tmp_path / "out", None, "--config", str(config))
+    assert ingested.returncode == 2 and key in ingested.stderr
+    assert (inbox / "y.837").exists() and not (tmp_path / "out" / "failed").exists(), "no file was read"
+
+
+@pytest.mark.parametrize("now", ["0001-01-01T00:00", "1899-12-31T23:59", "9999-12-31T23:59"])
+def test_a_now_outside_the_years_the_rules_count_is_a_usage_error(tmp_path: Path, now: str) -> None:
+    path = write(tmp_path, "x.837", boot("X-1"))
+    done = subprocess.run([sys.executable, "-m", "scrubber", "check", "--now", now, str(path)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "the year must be from 1900 to 9000" in done.stderr
+    assert "Traceback" not in done.stderr

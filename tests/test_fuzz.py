@@ -383,3 +383,86 @@ def test_fuzz_history_input_long(tmp_path_factory: pytest.TempPathFactory, data:
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCRUBBER_HISTORY_KEY", "fuzz-key")
     history_input(tmp_path_factory.mktemp("history"), data, claims)
+
+
+# -- config numbers, --now, and spreadsheet cells (issue 27: items 10 and 11) ------------------------------------------
+
+NUMBER_OPTIONS = (("rules.CLM009", "months"), ("rules.WB007", "lifetime_years"),
+                  ("profiles.medicare.rules.AUTH001", "charge_threshold"), ("profiles.commercial.rules.CLM009", "months"))
+TOML_NUMBERS = st.one_of(st.sampled_from(["nan", "+nan", "-nan", "inf", "-inf", "1e20", "-1e20", "1e308", "0", "-0",
+                                          "5e-324", "9223372036854775807", "-9223372036854775808", "12", "0.5",
+                                          "1_000", "0x10", "true", '"12"', "[]"]),
+                         st.integers(-(2 ** 63), 2 ** 63 - 1).map(str),
+                         st.floats(allow_nan=True, allow_infinity=True).map(
+                             lambda f: "nan" if f != f else ("inf" if f == float("inf") else
+                                                              "-inf" if f == float("-inf") else repr(f))))
+NOW_VALUES = st.one_of(st.datetimes(allow_imaginary=True).map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
+                       st.sampled_from(["0001-01-01T00:00", "9999-12-31T23:59", "1900-01-01T00:00",
+                                        "9000-12-31T23:59", "2026-02-30T10:00", "2026-11-27T10:00"]),
+                       st.text(max_size=20))
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo.837"
+
+
+def config_and_now(tmp: Path, option: tuple[str, str], number: str, now: str) -> None:
+    """Any number for any option and any --now: a report (exit 0 or 1) or one line and exit 2, never a crash."""
+    config = tmp / "fuzz.toml"
+    table, key = option
+    config.write_text(f"[{table}]\n{key} = {number}\n")
+    result = CliRunner().invoke(cli, ["check", "--format", "json", "--config", str(config), "--now", now, str(DEMO)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), result.exit_code
+    if result.exit_code == 2:
+        assert "Traceback" not in result.stderr and result.stdout == ""
+        assert result.stderr.startswith(("scrubber: config: ", "Usage: ")), result.stderr
+    else:
+        report = json.loads(result.stdout)
+        assert report["summary"]["claims"] == 12 and not any(f["status"] == "error" for f in report["files"])
+
+
+@FUZZ
+@given(option=st.sampled_from(NUMBER_OPTIONS), number=TOML_NUMBERS, now=NOW_VALUES)
+def test_fuzz_config_and_now(tmp_path_factory: pytest.TempPathFactory, option: tuple[str, str], number: str,
+                             now: str) -> None:
+    config_and_now(tmp_path_factory.mktemp("config"), option, number, now)
+
+
+@pytest.mark.slow
+@settings(max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(option=st.sampled_from(NUMBER_OPTIONS), number=TOML_NUMBERS, now=NOW_VALUES)
+def test_fuzz_config_and_now_long(tmp_path_factory: pytest.TempPathFactory, option: tuple[str, str], number: str,
+                                  now: str) -> None:
+    config_and_now(tmp_path_factory.mktemp("config"), option, number, now)
+
+
+def spreadsheet_cells_are_inert(value: str) -> None:
+    """A cell as spreadsheet_safe writes it, read with any separator and any line break a spreadsheet may take:
+    no piece starts a formula."""
+    import csv
+    import io
+
+    from scrubber.textsafe import spreadsheet_safe
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(["A", spreadsheet_safe(value), "=B"[1:]])
+    text = out.getvalue()
+    assert "\r" not in text
+    for separator in (",", ";", "\t"):
+        for row in re.split(r"\r\n|\r|\n", text):
+            for cell in next(csv.reader([row], delimiter=separator), []):
+                assert not re.match(r"[=+@\t\r]|-(?![0-9.]+$)", cell.strip('"')), (separator, cell)
+
+
+CELL_TEXT = st.text(alphabet=st.sampled_from(list("=+-@\t\r\n,;\"' 0123456789.AB|%")), max_size=30)
+
+
+@FUZZ
+@given(value=CELL_TEXT)
+def test_fuzz_spreadsheet_cells(value: str) -> None:
+    spreadsheet_cells_are_inert(value)
+
+
+@pytest.mark.slow
+@settings(max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=CELL_TEXT)
+def test_fuzz_spreadsheet_cells_long(value: str) -> None:
+    spreadsheet_cells_are_inert(value)

@@ -186,6 +186,7 @@ class Ingest:
         self._history = self._open_history()
         self.totals = Totals()
         self.stopping = False
+        self._reopen_log = False
         self._echo = log
         self._kill_at = _kill_point()
         self._sightings: dict[str, tuple[int, int]] = {}  # inbox name -> (size, mtime_ns) at the last poll
@@ -568,9 +569,19 @@ class Ingest:
         self.totals.duplicates += row.outcome == "duplicate"
         self.totals.failed += row.outcome == "failed"
 
+    def reopen_log(self, *_: object) -> None:
+        """SIGHUP (logrotate's ``postrotate``): the next line goes to a new ``ingest.log``, not the renamed one."""
+        self._reopen_log = True
+
     def log(self, **fields: object) -> None:
         """One JSON object per line (no value can forge a line): file and claim IDs, control numbers and
         rule codes only, never PHI."""
+        if self._reopen_log:
+            self._reopen_log = False
+            with _operational("log"):
+                reopened = open(self.out / "ingest.log", "a", encoding="utf-8")  # noqa: SIM115 - kept open
+            self._log_file.close()
+            self._log_file = reopened
         text = json.dumps({"ts": _stamp(), **fields}, ensure_ascii=True)
         self._log_file.write(text + "\n")
         self._log_file.flush()

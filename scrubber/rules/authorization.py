@@ -13,7 +13,8 @@ from segments import to_decimal
 
 @rule("AUTH001", "prior-auth-missing", Severity.ERROR, stc="A6:252:PR",
       options={"charge_threshold": Option("number", 0,
-                                          "require the authorization only when the L4386 line charge is above this")})
+                                          "require the authorization only when the L4386 line charge is above this",
+                                          minimum=0, maximum=99_999_999.99)})
 def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """AUTH001 L4386 line without a prior authorization number (REF*G1).
 

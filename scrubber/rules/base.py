@@ -76,11 +76,14 @@ Check = Callable[[Claim, Context], Iterator[Hit]]
 
 @dataclass(frozen=True)
 class Option:
-    """A rule option: its type (``list``, ``number`` or ``str``) and default."""
+    """A rule option: its type (``list``, ``number`` or ``str``) and default; a number is finite, and within
+    ``minimum`` and ``maximum`` (inclusive) when they are given."""
 
     kind: str
     default: Any
     help: str
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)

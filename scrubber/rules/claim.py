@@ -278,7 +278,8 @@ def units_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 @rule("CLM009", "timely-filing", Severity.ERROR, stc="A3:718",
-      options={"months": Option("number", 12, "months after the first date of service that the payer accepts a claim")})
+      options={"months": Option("number", 12, "months after the first date of service that the payer accepts a"
+                                                 " claim", minimum=1, maximum=1200)})
 def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM009 First date of service older than the payer's filing limit.
 

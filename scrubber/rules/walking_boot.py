@@ -210,7 +210,8 @@ def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 @rule("WB007", "same-or-similar", Severity.WARNING, needs_history=True,
       options={**codes_option(),
-               "lifetime_years": Option("number", 5, "the boot's reasonable useful lifetime, in years")})
+               "lifetime_years": Option("number", 5, "the boot's reasonable useful lifetime, in years",
+                                                 minimum=0, maximum=100)})
 def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB007 Walking boot for a member and side that already got one within its useful lifetime, without RA.
 
