@@ -31,7 +31,8 @@ from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
 from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble
-from scrubber.findings import SET_REJECTED, Finding, Severity, finding_order
+from scrubber.findings import SET_REJECTED, Finding, Severity
+from scrubber.rules.base import finding_order
 from segments import to_decimal
 
 _ZERO = Decimal("0.00")

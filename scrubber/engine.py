@@ -34,12 +34,12 @@ from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
 from scrubber.claimstore import ClaimStore
 from scrubber.config import Config, RuleSetting
-from scrubber.findings import Finding, Severity, finding_order
+from scrubber.findings import Finding, Severity
 from scrubber.ig.errors import IgError
 from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
-from scrubber.rules.base import ClaimHistory
+from scrubber.rules.base import ClaimHistory, finding_order
 from scrubber.textsafe import printable
 from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction

@@ -52,15 +52,3 @@ class Finding:
             "stc10": self.stc10,
         }
 
-
-#: Rule code -> its place in the catalogue (filled on first use, once every rule and plugin is registered).
-_CATALOGUE: dict[str, int] = {}
-
-
-def finding_order(finding: Finding) -> tuple[int, int]:
-    """The order a claim's findings are listed in: by place in the file, then in catalogue order."""
-    if not _CATALOGUE:
-        from scrubber.rules import REGISTRY
-
-        _CATALOGUE.update((code, i) for i, code in enumerate(REGISTRY))
-    return finding.file_line, _CATALOGUE.get(finding.rule, len(_CATALOGUE))

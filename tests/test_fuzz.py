@@ -388,7 +388,8 @@ def test_fuzz_history_input_long(tmp_path_factory: pytest.TempPathFactory, data:
 # -- config numbers, --now, and spreadsheet cells (issue 27: items 10 and 11) ------------------------------------------
 
 NUMBER_OPTIONS = (("rules.CLM009", "months"), ("rules.WB007", "lifetime_years"),
-                  ("profiles.medicare.rules.AUTH001", "charge_threshold"), ("profiles.commercial.rules.CLM009", "months"))
+                  ("profiles.medicare.rules.AUTH001", "charge_threshold"),
+                  ("profiles.commercial.rules.CLM009", "months"))
 TOML_NUMBERS = st.one_of(st.sampled_from(["nan", "+nan", "-nan", "inf", "-inf", "1e20", "-1e20", "1e308", "0", "-0",
                                           "5e-324", "9223372036854775807", "-9223372036854775808", "12", "0.5",
                                           "1_000", "0x10", "true", '"12"', "[]"]),

@@ -27,14 +27,12 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from scrubber.claims.model import Claim
-from scrubber.history.records import SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
+from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
 
 __all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "MemberLine",
            "history_key",
            "is_postgres", "member_hash", "open_backend"]
 
-#: The environment variable that holds the key the member identifiers are hashed with.
-KEY_ENV = "SCRUBBER_HISTORY_KEY"
 
 class Backend(Protocol):
     """What a backend module's store does (SQL of its own)."""

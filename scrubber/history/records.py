@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+#: The environment variable that holds the key the member identifiers are hashed with.
+KEY_ENV = "SCRUBBER_HISTORY_KEY"
 #: The history schema this program reads and writes.  2: ``history_key``, the check value of the key the
 #: member IDs were hashed with (a history is never asked with another key).
 SCHEMA_VERSION = 2
@@ -45,8 +47,6 @@ def wrong_key(found: str | None, key: bytes) -> str | None:
     """The error when ``found`` (the history's check value, None when it has none yet) is not ``key``'s."""
     if found is None or hmac_equal(found, key_check(key)):
         return None
-    from scrubber.history import KEY_ENV  # noqa: PLC0415 - the package imports this module
-
     return (f"the claim history was written with another key: {KEY_ENV} (or [history] key) is not the key it was"
             " made with (a rotated key, or a stray space?); with another key its member IDs match nothing")
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from scrubber.claims.model import Claim, Loc, ServiceLine
-from scrubber.findings import Severity
+from scrubber.findings import Finding, Severity
 
 WALKING_BOOT = "L4386"
 #: The prefabricated walking boots a DME MAC edits alike (the AFO policy's RT/LT and KX rules): the ``codes``
@@ -152,6 +152,19 @@ def rule(
         return check
 
     return register
+
+
+def finding_order(finding: Finding) -> tuple[int, int]:
+    """The order a claim's findings are listed in: by place in the file, then in catalogue order (a plugin's
+    rules after the built-in ones, in the order they were registered)."""
+    if len(_CATALOGUE) != len(REGISTRY):
+        _CATALOGUE.clear()
+        _CATALOGUE.update((code, i) for i, code in enumerate(REGISTRY))
+    return finding.file_line, _CATALOGUE.get(finding.rule, len(_CATALOGUE))
+
+
+#: Rule code -> its place in the catalogue (made again when a rule was registered since).
+_CATALOGUE: dict[str, int] = {}
 
 
 def walking_boot_lines(claim: Claim) -> Iterator[ServiceLine]:
