@@ -60,15 +60,20 @@ def start(inbox: Path, out: Path, db: str | None, env: dict[str, str]) -> subpro
 
 
 def run_with_kills(inbox: Path, out: Path, db: str | None, nodes: int, kills: int, env: dict[str, str],
-                   seed: int = 11, deadline: float = 240) -> int:
+                   seed: int = 11, deadline: float = 240, paused: bool = False) -> int:
     """Run ``nodes`` ingest processes on one inbox, SIGKILL one at random moments ``kills`` times (each restarted
-    at once), then let them finish the inbox and stop them; the number of kills made."""
+    at once), then let them finish the inbox and stop them; the number of kills made.  With ``paused``, one more
+    node pauses itself (SIGSTOP) while it holds the lock of steps 2-4, and is let go on (SIGCONT) half way."""
     rng = random.Random(seed)
     procs = [start(inbox, out, db, env) for _ in range(nodes)]
+    if paused:  # never killed: held in the list after the others
+        procs.append(start(inbox, out, db, {**env, "SCRUBBER_KILL_AT": "decided:2:STOP"}))
     made = 0
     ends = time.monotonic() + deadline
     try:
         while made < kills and time.monotonic() < ends:
+            if paused and made == kills // 2:
+                procs[-1].send_signal(signal.SIGCONT)
             time.sleep(rng.uniform(0.05, 0.4))
             i = rng.randrange(nodes)
             procs[i].send_signal(signal.SIGKILL)
@@ -81,6 +86,7 @@ def run_with_kills(inbox: Path, out: Path, db: str | None, nodes: int, kills: in
         time.sleep(1.0)
     finally:
         for p in procs:
+            p.send_signal(signal.SIGCONT)
             p.send_signal(signal.SIGTERM)
         for p in procs:
             try:

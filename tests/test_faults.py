@@ -488,3 +488,81 @@ def test_a_now_outside_the_years_the_rules_count_is_a_usage_error(tmp_path: Path
                           text=True, timeout=60)
     assert done.returncode == 2 and "the year must be from 1900 to 9000" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- 7, 8. a paused lock holder, a connection lost in steps 2-4 ------------------------------------------------------
+
+def _state(pid: int) -> str:
+    """The process state letter of /proc/PID/stat (T: stopped)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _node(inbox: Path, out: Path, db: str | None, *extra: str, env: dict[str, str] | None = None
+          ) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
+           *extra]
+    if db:
+        cmd += ["--db", db]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, KEY_ENV: KEY, **(env or {})})
+
+
+def test_a_node_paused_while_it_holds_the_lock_stops_the_others_one_lease_at_most(
+        tmp_path: Path, ledger: str | None) -> None:
+    import signal
+    import time
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    made = killtest.mixed_inbox(inbox, files=6, claims=3)
+    lease = ["--watch", "--interval", "0.1", "--lease-seconds", "1.5"]
+    paused = _node(inbox, out, ledger, *lease, env={"SCRUBBER_KILL_AT": "decided:1:STOP"})
+    other = None
+    try:
+        assert _wait_for(lambda: _state(paused.pid) == "T", 60), "the node pauses itself holding steps 2-4"
+        began = time.monotonic()
+        other = _node(inbox, out, ledger, *lease)
+        assert _wait_for(lambda: not any(inbox.iterdir()) and not any((out / "work").iterdir()), 60), \
+            "the other node finishes the inbox (the paused node's file too) while it stays paused"
+        assert time.monotonic() - began < 45
+        paused.send_signal(signal.SIGCONT)  # back: its commit is refused, it never publishes the file again
+        time.sleep(3)
+        assert paused.poll() is None and other.poll() is None
+    finally:
+        for node in (paused, other):
+            if node is not None:
+                node.send_signal(signal.SIGCONT)
+                node.terminate()
+                node.wait(timeout=60)
+    rows = killtest.pg_rows(ledger) if ledger else killtest.sqlite_rows(out)
+    killtest.check_invariants(inbox, out, made, *rows)
+
+
+@pytest.mark.skipif(not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)")
+def test_a_connection_lost_inside_steps_2_to_4_is_retried_and_the_node_goes_on(tmp_path: Path) -> None:
+    """Before, the retry committed on a new connection that no longer held the advisory lock, then the unlock
+    failed on the dead one and stopped the node."""
+    import signal
+
+    import psycopg
+
+    assert PG_URL is not None
+    url, drop = killtest.pg_schema(PG_URL)
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a.837", boot("A-1"))
+    write(inbox, "b.837", boot("B-1", lines=[LineSpec(date="20260102")]), isa13="000000002")
+    try:
+        node = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now",
+                                 NOW, "--settle", "0", "--db", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env={**os.environ, KEY_ENV: KEY, "SCRUBBER_KILL_AT": "decided:1:STOP"})
+        assert _wait_for(lambda: _state(node.pid) == "T", 60)
+        with psycopg.connect(url, autocommit=True) as admin:
+            cut = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <>"
+                                " pg_backend_pid() AND backend_type = 'client backend'").fetchall()
+        assert cut, "the node's connections were cut"
+        node.send_signal(signal.SIGCONT)
+        _, err = node.communicate(timeout=120)
+        assert node.returncode == 0, err
+        assert claims_forwarded(out, url) == [("A-1", "forward/a.837"), ("B-1", "forward/b.837")]
+        assert sorted(p.name for p in (out / "archive").iterdir()) == ["a.837", "b.837"]
+    finally:
+        drop()

@@ -22,11 +22,12 @@ ENV = {**os.environ, KEY_ENV: "synthetic-history-key"}
 
 def test_three_nodes_on_sqlite_survive_twenty_kills(tmp_path: Path) -> None:
     """Three ingest --watch processes on one inbox and OUT, one SIGKILLed at random moments 20 times (each
-    restarted): every file archived or failed once, every claim forwarded once or rejected, the ledger and
-    the history agreeing with the published forward files."""
+    restarted), and a fourth paused with SIGSTOP while it holds the lock of steps 2-4: every file archived or
+    failed once, every claim forwarded once or rejected, the ledger and the history agreeing with the published
+    forward files."""
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     made = killtest.mixed_inbox(inbox, files=40, claims=150)
-    assert killtest.run_with_kills(inbox, out, None, nodes=3, kills=20, env=ENV) == 20
+    assert killtest.run_with_kills(inbox, out, None, nodes=3, kills=20, env=ENV, paused=True) == 20
     ledger, history = killtest.sqlite_rows(out)
     killtest.check_invariants(inbox, out, made, ledger, history)
     assert len(history) > 3000
@@ -91,7 +92,7 @@ def test_three_nodes_on_postgres_survive_twenty_kills(tmp_path: Path) -> None:
     try:
         inbox, out = tmp_path / "inbox", tmp_path / "out"
         made = killtest.mixed_inbox(inbox, files=40, claims=150)
-        assert killtest.run_with_kills(inbox, out, url, nodes=3, kills=20, env=ENV) == 20
+        assert killtest.run_with_kills(inbox, out, url, nodes=3, kills=20, env=ENV, paused=True) == 20
         assert not (out / "ledger.sqlite").exists(), "the ledger is PostgreSQL's"
         ledger, history = killtest.pg_rows(url)
         killtest.check_invariants(inbox, out, made, ledger, history)

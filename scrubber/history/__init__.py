@@ -23,15 +23,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from scrubber.claims.model import Claim
-from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, MemberLine
+from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, HistoryLost, MemberLine
 
-__all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "MemberLine",
-           "history_key",
-           "is_postgres", "member_hash", "open_backend"]
+__all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "HistoryLost",
+           "MemberLine", "history_key", "is_postgres", "member_hash", "open_backend"]
 
 
 class Backend(Protocol):
@@ -119,8 +119,20 @@ class ClaimHistory:
         if lines is None:
             if len(self._lines) >= _MEMBERS_KEPT:
                 self._lines.clear()
-            lines = self._lines[member] = self.store.member_lines(member)
+            lines = self._lines[member] = self._read(member)
         return lines
+
+    def _read(self, member: str) -> list[MemberLine]:
+        """A member's lines; on a lost connection, again on a new one (with backoff, about a minute in all)."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return self.store.member_lines(member)
+            except HistoryLost:
+                self.close()
+                if delay is None:
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str, service_date: str) -> str | None:
         """The claim (CLM01 and forward file) of an accepted line with these keys, if any."""
@@ -157,5 +169,7 @@ class ClaimHistory:
             self._store = None
 
 
+#: Waits between attempts when the history's connection is lost (as the ledger's), then the error stands.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 #: Members whose lines are kept at once (a file's members; past this the memory is cleared and read again).
 _MEMBERS_KEPT = 4096

@@ -13,6 +13,7 @@ from scrubber.history.records import (
     TABLES,
     HistoryError,
     HistoryLine,
+    HistoryLost,
     MemberLine,
     key_check,
     wrong_key,
@@ -50,9 +51,14 @@ class Store:
             record(self._conn, lines)
 
     def member_lines(self, member: str) -> list[MemberLine]:
-        return [MemberLine(*row) for row in self._conn.execute(
-            "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
-            " WHERE member = %s ORDER BY id", (member,))]
+        try:
+            return [MemberLine(*row) for row in self._conn.execute(
+                "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
+                " WHERE member = %s ORDER BY id", (member,))]
+        except self._errors as exc:
+            if connection_lost(exc):
+                raise HistoryLost(f"the claim history's connection was lost: {where(exc)}") from None
+            raise
 
     def close(self) -> None:
         self._conn.close()
@@ -91,6 +97,14 @@ def connect(url: str, what: str) -> Any:
         return psycopg.connect(url, **arguments)
     except psycopg.Error as exc:
         raise HistoryError(f"cannot connect to {what}: {where(exc)}") from None
+
+
+def connection_lost(exc: Exception) -> bool:
+    """A connection lost (no SQLSTATE, class 08, or the server shutting down), not an error of the data."""
+    import psycopg
+
+    state = getattr(exc, "sqlstate", None)
+    return isinstance(exc, psycopg.OperationalError) and (state is None or state.startswith(("08", "57P")))
 
 
 def url_host(url: str) -> str:

@@ -61,6 +61,10 @@ class HistoryError(Exception):
     """A history that cannot be used (no key, a schema newer than the program, no driver); one line."""
 
 
+class HistoryLost(HistoryError):
+    """The history's database connection was lost (a new one may do): the machine's problem, not a file's."""
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     """One accepted claim line as the history keeps it."""

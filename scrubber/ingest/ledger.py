@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +92,16 @@ class FileRefused(Exception):
 
 
 class LeaseLost(Exception):
-    """This node no longer holds the file's lease (it expired and another node took the file over)."""
+    """This node no longer holds the file's lease (it expired and another node took the file over), or, with
+    ``steps``, the lease of steps 2-4 (it was paused or cut off past its lease, and another node went on)."""
+
+    def __init__(self, work_name: str, steps: bool = False) -> None:
+        super().__init__(work_name, steps)
+        self.steps = steps
+
+
+#: The lease row of steps 2-4: held by one node at a time (:meth:`Ledger.exclusive`); no work/ name can be it.
+STEPS_LEASE = "*steps 2-4*"
 
 
 class Backend(Protocol):
@@ -117,8 +126,6 @@ class Backend(Protocol):
     def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
 
     def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None: ...
-
-    def exclusive(self, db: Any) -> AbstractContextManager[None]: ...
 
 
 def backend_for(target: str | Path) -> Backend:
@@ -238,9 +245,26 @@ class Ledger:
 
     # -- the one commit per file ------------------------------------------------------------------------------------
 
-    def exclusive(self) -> AbstractContextManager[None]:
-        """Steps 2-4 of one node at a time, across every node sharing this ledger."""
-        return self.backend.exclusive(self.db)
+    @contextlib.contextmanager
+    def exclusive(self, node: str, lease_seconds: float, gone: Callable[[str], bool]) -> Iterator[None]:
+        """Steps 2-4 of one node at a time, across every node sharing this ledger: a lease row
+        (:data:`STEPS_LEASE`) that the node's heartbeat extends like its file leases.  A node that stops beating
+        while it holds it (killed, paused with SIGSTOP, cut off) stops the others for one lease at most: then it
+        is taken over (at once when ``gone(holder)`` says its process is gone), and the commit of the node that
+        lost it is refused (:class:`LeaseLost` with ``steps``).  The lease is a row, not a session's lock: a
+        connection lost meanwhile loses nothing, and releasing it never fails on a connection already gone."""
+        delay = 0.002
+        while not self.take_lease(STEPS_LEASE, node, lease_seconds):
+            holder = self.lease_holder(STEPS_LEASE)
+            if holder is not None and gone(holder) and self.take_over(STEPS_LEASE, holder, node, lease_seconds):
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(*self.backend.errors):  # not released: it runs out with the node's lease
+                self.release(STEPS_LEASE, node)
 
     def commit_file(self, row: FileRow, transactions: Iterable[tuple[str, str, str, str, int]],
                     claims: Iterable[ClaimRow], next_control: int, now: str,
@@ -259,11 +283,13 @@ class Ledger:
 
         def commit() -> None:
             with backend.transaction(self.db):
-                if node is not None:
-                    holder = self._q(f"SELECT node FROM leases WHERE work_name = ?{backend.for_update}",
-                                     (row.work_name,)).fetchone()
-                    if holder is None or holder[0] != node:
+                if node is not None:  # fenced by the file's lease and the lease of steps 2-4
+                    held = dict(self._q(f"SELECT work_name, node FROM leases WHERE work_name IN (?, ?)"
+                                        f"{backend.for_update}", (row.work_name, STEPS_LEASE)).fetchall())
+                    if held.get(row.work_name) != node:
                         raise LeaseLost(row.work_name)
+                    if held.get(STEPS_LEASE) != node:
+                        raise LeaseLost(row.work_name, steps=True)
                 file_id = self._q(
                     "INSERT INTO files (name, work_name, size, sha256, sender, isa13, state, outcome, reason, claims,"
                     " accepted, rejected, outputs, final_path, received_at)"

@@ -4,8 +4,9 @@ psycopg 3 (``pip install 'scrubber-837p[postgres]'``).  Credentials come from th
 environment variables or ``~/.pgpass`` (libpq's own rules) and never reach a log or a message: errors name
 what failed, not the connection string.  The tables are created, and their schema version checked, under an
 advisory lock when a node opens the ledger; a schema newer than the program is refused with one line.  Steps
-2-4 of all nodes are serialized by a session advisory lock; a lost connection is retried with backoff by
-:class:`scrubber.ingest.ledger.Ledger`.
+2-4 of all nodes are serialized by a lease row (:meth:`scrubber.ingest.ledger.Ledger.exclusive`), not a
+session's lock, so a lost connection loses nothing: it is retried with backoff on a new one.  Connections
+have TCP keepalives and an idle-transaction timeout (:data:`scrubber.history.postgres.CONNECT_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES, migrate
 #: The ledger's tables in PostgreSQL's types.
 SCHEMA = TABLES.format(serial="BIGSERIAL PRIMARY KEY", bigint="BIGINT", float="DOUBLE PRECISION")
 
-#: Advisory lock keys of our own: the schema's creation, and steps 2-4 of every node.
-_SCHEMA_LOCK, _STEPS_LOCK = 837_4387, 837_4388
+#: The advisory lock key of our own that serializes the schema's creation.
+_SCHEMA_LOCK = 837_4387
 
 
 class PostgresBackend:
@@ -56,9 +57,7 @@ class PostgresBackend:
             raise type(exc)(f"cannot connect to the PostgreSQL ledger: {history_pg.where(exc)}") from None
 
     def is_lost(self, exc: Exception) -> bool:
-        """A connection lost (no SQLSTATE, class 08, or the server shutting down), not an error of the data."""
-        state = getattr(exc, "sqlstate", None)
-        return state is None or state.startswith(("08", "57P"))
+        return history_pg.connection_lost(exc)
 
     def create(self, db: Any) -> None:
         history_pg.ensure_schema(db, "ledger_schema", LEDGER_SCHEMA_VERSION, SCHEMA, _SCHEMA_LOCK, "the ledger's",
@@ -79,12 +78,3 @@ class PostgresBackend:
 
     def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None:
         history_pg.record(db, lines)
-
-    @contextmanager
-    def exclusive(self, db: Any) -> Iterator[None]:
-        """Steps 2-4 of one node at a time, on every machine: a session advisory lock."""
-        db.execute("SELECT pg_advisory_lock(%s)", (_STEPS_LOCK,))
-        try:
-            yield
-        finally:
-            db.execute("SELECT pg_advisory_unlock(%s)", (_STEPS_LOCK,))

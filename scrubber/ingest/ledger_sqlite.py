@@ -92,8 +92,8 @@ class SqliteBackend:
 
     @contextmanager
     def exclusive(self, db: Any) -> Iterator[None]:
-        """Steps 2-4 (and the ledger's creation) of one node at a time: ``flock`` on ``ledger.lock`` beside the
-        database."""
+        """The ledger's creation, one node at a time: ``flock`` on ``ledger.lock`` beside the database (steps 2-4
+        have a lease row of the ledger, :meth:`scrubber.ingest.ledger.Ledger.exclusive`)."""
         with open(self.path.with_name(self.path.stem + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield

@@ -86,7 +86,7 @@ from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reaso
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
-from scrubber.history import ClaimHistory, HistoryError, HistoryLine, history_key, is_postgres
+from scrubber.history import ClaimHistory, HistoryError, HistoryLine, HistoryLost, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRefused, FileRow, LeaseLost, Ledger, database_errors
 from scrubber.report import FileResult, Report
@@ -98,8 +98,11 @@ DATABASE_ERRORS = database_errors()
 DUPLICATE_CLAIM = "DUP001"
 DUPLICATE_INTERCHANGE_NOTE = "025"
 FOLDERS = ("work", ".staging", "acks", "forward", "reports", "archive", "failed")
-#: Test hook: ``SCRUBBER_KILL_AT=step:n`` makes the process SIGKILL itself at the n-th time it reaches ``step``.
+#: Test hook: ``SCRUBBER_KILL_AT=step:n[:STOP]`` makes the process SIGKILL (or SIGSTOP) itself at the n-th time it
+#: reaches ``step``.
 KILL_ENV = "SCRUBBER_KILL_AT"
+#: Steps 2-4 of one file tried again at most this often when their lease was lost (the node paused past it).
+STEPS_TRIES = 3
 STEPS = ("claimed", "decided", "staged", "committed", "published", "archived")
 
 
@@ -328,6 +331,11 @@ class Ingest:
         try:
             with _operational(_inbox_name(work_path)):
                 self._finish(work_path, scrub())
+        except RuleCrashed as exc:
+            if isinstance(exc.cause, HistoryLost):  # the history's database is gone: the machine's problem
+                raise IngestAborted(f"{exc.cause}; the files not finished stay where they are and a rerun"
+                                    " processes them") from None
+            self._fail_unexpected(work_path, exc)
         except (IngestAborted, BrokenProcessPool) as exc:
             if isinstance(exc, BrokenProcessPool):  # a worker was killed: stop; a rerun finishes the files left
                 self.log(event="worker-died", file=_inbox_name(work_path), error=type(exc).__name__)
@@ -347,7 +355,7 @@ class Ingest:
         with _operational(_inbox_name(work_path)):
             if self.ledger.file_state(work_path.name) is not None:
                 return  # committed already: a rerun's recovery publishes it
-            self._finish(work_path, result)
+            self._finish(work_path, result, scrub_again=False)  # an error result: step 2 adds nothing to it
 
     def _claim(self, path: Path) -> Path | None:
         """Step 1: move the file into work/ under a unique name; None when another process took it.
@@ -384,12 +392,14 @@ class Ingest:
     def _scrub(self, path: Path) -> FileResult | None:
         return _scrub_in_worker(str(path), self._scrub_options())
 
-    def _finish(self, work_path: Path, result: FileResult | None) -> None:
+    def _finish(self, work_path: Path, result: FileResult | None, scrub_again: bool = True) -> None:
         """Steps 2–6 for one claimed file.
 
-        Steps 2–4 hold the ledger's exclusive lock (a lock file beside a SQLite
-        ledger, an advisory lock in PostgreSQL), so that two nodes sharing the
-        ledger never both forward one claim.
+        Steps 2–4 hold the ledger's lease of steps 2-4 (:meth:`Ledger.exclusive`),
+        so that two nodes sharing the ledger never both forward one claim.  When
+        that lease was lost before the commit (this node paused past it), the file
+        is decided again (``scrub_again``: from a new scrub, as step 2 adds its
+        findings to the result).
         """
         self._heartbeat.current = work_path.name
         if not self.ledger.holds(work_path.name, self.node):  # taken over while this node was away
@@ -400,23 +410,33 @@ class Ingest:
             self._publish(work_path.name, state[2])
             self._archive(work_path, state[3])
             return
-        with self.ledger.exclusive():
-            staging = self.out / ".staging" / work_path.name
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            decision = self._decide(work_path, result, _Staging(staging))
-            self._checkpoint("decided")
-            _fsync_dir(staging)
-            self._checkpoint("staged")
-            try:
-                self.ledger.commit_file(decision.row, decision.transactions, decision.claims, decision.next_control,
-                                        _stamp(), decision.history, node=self.node)
-            except self.ledger.backend.file_errors as exc:  # this file's problem, never the node's
-                raise FileRefused(f"the ledger refused its rows ({type(exc).__name__})") from None
-            except LeaseLost:  # its new node decides it again: this node's staging is not published
-                self.log(event="lease-lost", file=_inbox_name(work_path))
-                return
-            self._checkpoint("committed")
+        for _ in range(STEPS_TRIES):
+            with self.ledger.exclusive(self.node, self.options.lease_seconds, _gone_from_this_host):
+                staging = self.out / ".staging" / work_path.name
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+                decision = self._decide(work_path, result, _Staging(staging))
+                self._checkpoint("decided")
+                _fsync_dir(staging)
+                self._checkpoint("staged")
+                try:
+                    self.ledger.commit_file(decision.row, decision.transactions, decision.claims,
+                                            decision.next_control, _stamp(), decision.history, node=self.node)
+                except self.ledger.backend.file_errors as exc:  # this file's problem, never the node's
+                    raise FileRefused(f"the ledger refused its rows ({type(exc).__name__})") from None
+                except LeaseLost as lost:
+                    self.log(event="lease-lost", file=_inbox_name(work_path), steps=lost.steps)
+                    if lost.steps:  # paused past the lease of steps 2-4: decided again, against what is committed
+                        shutil.rmtree(staging, ignore_errors=True)
+                        if scrub_again:
+                            result = self._scrub(work_path)
+                        continue
+                    return  # its new node decides it again: this node's staging is not published
+                self._checkpoint("committed")
+                break
+        else:
+            raise IngestAborted(f"steps 2-4 of {_inbox_name(work_path)} lost their lease {STEPS_TRIES} times: is"
+                                " this node paused or cut off from the ledger again and again?")
         for fields in decision.log:
             self.log(**fields)
         self._publish(work_path.name, decision.row.outputs)
@@ -591,9 +611,9 @@ class Ingest:
     def _checkpoint(self, step: str) -> None:
         if self._kill_at is None or self._kill_at[0] != step:
             return
-        self._kill_at = (step, self._kill_at[1] - 1)
-        if self._kill_at[1] <= 0:
-            os.kill(os.getpid(), signal.SIGKILL)
+        self._kill_at = (step, self._kill_at[1] - 1, self._kill_at[2])
+        if self._kill_at[1] == 0:
+            os.kill(os.getpid(), self._kill_at[2])
 
     def request_stop(self, *_: object) -> None:
         """SIGTERM: finish the current file, then stop."""
@@ -797,11 +817,12 @@ def _stamp() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
-def _kill_point() -> tuple[str, int] | None:
-    value = os.environ.get(KILL_ENV, "")
-    step, _, count = value.partition(":")
+def _kill_point() -> tuple[str, int, signal.Signals] | None:
+    """``SCRUBBER_KILL_AT=step[:n[:STOP]]``: SIGKILL (or SIGSTOP) at the n-th time the process reaches ``step``."""
+    step, _, rest = os.environ.get(KILL_ENV, "").partition(":")
+    count, _, name = rest.partition(":")
     if step in STEPS:
-        return step, int(count or "1")
+        return step, int(count or "1"), signal.SIGSTOP if name == "STOP" else signal.SIGKILL
     return None
 
 
