@@ -79,6 +79,36 @@ class ClaimStore:
             pickle.dump(_encode(result), self._spill, protocol=pickle.HIGHEST_PROTOCOL)
         self._items = []
 
+    # -- between processes (ingest scrubs in worker processes) -----------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A spilled store travels as the name of a copy of its spill file (mode 0600, made by ``mkstemp``),
+        which the receiving process opens and unlinks at once: its claims are never all in memory."""
+        state = dict(self.__dict__)
+        if self._spill is not None:
+            self._spill.flush()
+            handle, name = tempfile.mkstemp(prefix="scrubber-claims-")
+            try:
+                size = os.fstat(self._spill.fileno()).st_size
+                copied = 0
+                while copied < size:
+                    copied += os.copy_file_range(self._spill.fileno(), handle, size - copied, copied, copied)
+            finally:
+                os.close(handle)
+            state["_spill"] = name
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        name = state["_spill"]
+        if isinstance(name, str):
+            spill = open(name, "r+b")  # noqa: SIM115 - closed with the store
+            os.unlink(name)
+            spill.seek(0, os.SEEK_END)
+            state["_spill"] = spill
+        self.__dict__.update(state)
+        if self._spill is not None:
+            weakref.finalize(self, self._spill.close)
+
     def reject_sets(self, keys: set[Key]) -> None:
         """Claims of these (ISA13, GS06, ST02) sets read as rejected, without business findings."""
         self._rejected = frozenset(keys)

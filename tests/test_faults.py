@@ -566,3 +566,92 @@ def test_a_connection_lost_inside_steps_2_to_4_is_retried_and_the_node_goes_on(t
         assert sorted(p.name for p in (out / "archive").iterdir()) == ["a.837", "b.837"]
     finally:
         drop()
+
+
+# -- 5, 6. a scrub that hangs or kills its worker ---------------------------------------------------------------------
+
+def test_a_hanging_plugin_is_stopped_at_the_file_timeout(tmp_path: Path,
+                                                         faulty_plugin: tuple[dict[str, str], Path]) -> None:
+    env, config = faulty_plugin
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a-hang.837", boot("HANG-1"), isa13="000000001")
+    write(inbox, "b-good.837", boot("GOOD-1"), isa13="000000002")
+    done = ingest(inbox, out, None, "--config", str(config), "--file-timeout", "3", env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    reason = (out / "failed" / "a-hang.837.reason.txt").read_text()
+    assert reason == "timeout: scrubbing it took longer than --file-timeout 3 s; the scrub was stopped\n"
+    assert [p.name for p in (out / "archive").iterdir()] == ["b-good.837"]
+    assert claims_forwarded(out, None) == [("GOOD-1", "forward/b-good.837")]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_that_kills_its_worker_is_given_up_and_the_inbox_moves_on(
+        tmp_path: Path, faulty_plugin: tuple[dict[str, str], Path], jobs: str) -> None:
+    env, config = faulty_plugin
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a-good.837", boot("GOOD-A"), isa13="000000001")
+    write(inbox, "b-die.837", boot("DIE-1", lines=[LineSpec(date="20260102")]), isa13="000000002")
+    write(inbox, "c-good.837", boot("GOOD-C", lines=[LineSpec(date="20260103")]), isa13="000000003")
+    done = ingest(inbox, out, None, "--config", str(config), "--jobs", jobs, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (out / "failed" / "b-die.837.reason.txt").read_text() == (
+        "worker-died: its worker process died 3 times while scrubbing it (killed, out of memory or crashed);"
+        " given up\n")
+    assert sorted(p.name for p in (out / "archive").iterdir()) == ["a-good.837", "c-good.837"], \
+        "a file in flight beside it is never blamed"
+    log = [json.loads(line) for line in (out / "ingest.log").read_text().splitlines()]
+    assert sum(e["event"] == "worker-died" for e in log) >= 3
+
+
+def test_sigterm_stops_a_node_whose_scrub_is_stuck(tmp_path: Path, faulty_plugin: tuple[dict[str, str], Path]) -> None:
+    import signal
+    import time
+
+    env, config = faulty_plugin
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "hang.837", boot("HANG-1"))
+    node = _node(inbox, out, None, "--watch", "--interval", "0.1", "--config", str(config), env=env)
+    try:
+        assert _wait_for(lambda: any((out / "work").glob("*hang.837")), 60)
+        time.sleep(1)
+        stopped = time.monotonic()
+        node.send_signal(signal.SIGTERM)
+        node.wait(timeout=60)
+        assert time.monotonic() - stopped < 30 and node.returncode == 0
+    finally:
+        if node.poll() is None:
+            node.kill()
+    assert [p.name.split("-", 2)[-1] for p in (out / "work").iterdir()] == ["hang.837"], "left for the next run"
+    with sqlite3.connect(out / "ledger.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+        assert conn.execute("SELECT started FROM attempts").fetchall() == [(0,)], "a stopped scrub is not a death"
+
+
+# -- 13. a huge claim's HTML is bounded ----------------------------------------------------------------------------------
+
+def test_a_huge_claims_page_shows_its_first_and_last_rows_and_what_is_between(tmp_path: Path) -> None:
+    """3,000 service lines in one claim (a hostile file: the guide allows 50): the page keeps the first and last
+    rows, the rows with a finding between them, and says how many segments it left out."""
+    from helpers import run_cli
+    from scrubber.engine import MAX_IG_ERRORS_PER_SET
+    from scrubber.formatters.html import HEAD_ROWS, MARKED_ROWS, TAIL_ROWS, page_data
+
+    lines = [LineSpec(modifiers=("KX", "RT"), date="20260105") for _ in range(3000)]
+    path = write(tmp_path, "huge.837", boot("HUGE-1", lines=lines))
+    code, page, err = run_cli("check", "--now", NOW, "--format", "html", str(path))
+    assert code == 1, err
+    claim = next(item[1] for item in page_data(page) if item[0] == "c")
+    rows = claim["rows"]  # type: ignore[index]
+    assert len(rows) <= HEAD_ROWS + TAIL_ROWS + 2 * MARKED_ROWS + 1, "a gap row at most before each marked row"
+    gaps = [r for r in rows if r[1] is None]
+    assert gaps and all("more segments (file lines" in g[2][0] for g in gaps)
+    hidden = sum(int(g[2][0].split(" ")[0].replace(",", "")) for g in gaps)
+    shown = len(rows) - len(gaps)
+    texts = path.read_text()
+    clm_line = texts[:texts.index("CLM*HUGE-1")].count("\n") + 1
+    se_line = texts[:texts.index("\nSE*")].count("\n") + 2
+    assert rows[0][0] == clm_line and rows[0][2][0] == "CLM" and rows[-1][0] == se_line - 1, "first and last"
+    assert shown + hidden == se_line - clm_line, "every segment of the claim is shown or counted"
+    middle = rows[HEAD_ROWS:-TAIL_ROWS]
+    listed = min(MARKED_ROWS, MAX_IG_ERRORS_PER_SET)  # the set lists 200 IG errors, one per LX past 50
+    assert sum(1 for r in middle if r[3]) == listed, "rows with an IG error between are kept"

@@ -32,7 +32,8 @@ import base64
 import io
 import json
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from lxml import etree, html
@@ -187,6 +188,12 @@ SCRIPT = r"""
     for (const h of ['line', 'loop', 'segment', 'findings']) head.append(make('th', h));
     table.append(head);
     for (const [line, loop, elements, igNotes, context] of rows) {
+      if (loop === null) {  // a gap: the segments of a huge claim not shown
+        const gap = make('tr', null, 'gap');
+        gap.append(make('td', line, 'num'), make('td', '…'), make('td', elements[0]), make('td'));
+        table.append(gap);
+        continue;
+      }
       const notes = c.notes.filter((n) => n[0] === line && n[1] === elements[0]);
       notes.forEach((n) => placed.add(n));
       const all = [...notes, ...(igNotes || [])];
@@ -202,6 +209,7 @@ SCRIPT = r"""
     }
     box.append(make('p', `claim ${c.id}: ${c.status}, profile ${c.profile}, file ${files[c.file].path}`));
     if (c.set_rejected) box.append(make('p', c.set_rejected, 'error'));
+    if (c.more_notes) box.append(make('p', `${c.more_notes} more findings: the JSON report lists them all`));
     const loose = c.notes.filter((n) => !placed.has(n));
     if (loose.length) {
       const list = make('ul');
@@ -445,7 +453,8 @@ def _claim_record(file_number: int, result: ClaimResult, context: list[int], row
         "rules": sorted({x.rule for x in result.findings}),
         "context": context,
         "rows": rows,
-        "notes": [_finding_note(x, redactor) for x in result.findings],
+        "notes": [_finding_note(x, redactor) for x in result.findings[:MAX_NOTES]],
+        "more_notes": max(0, len(result.findings) - MAX_NOTES),
         "set_rejected": (f"rejected with its transaction set {c.st02} (999 IK5 R): {fix_for(SET_REJECTED)}"
                          if result.transaction_rejected else ""),
     }
@@ -463,15 +472,72 @@ def _ig_note(g: IgError, redactor: Redactor) -> list[object]:
             redactor.text(g.element or g.segment), redactor.text(g.message), explain_ig(g)]
 
 
+#: The rows one claim (or context block) shows at most, whatever its size: the first, the last, and rows with a
+#: finding or an IG error between them; the others are counted in a gap row ("M more segments").  A 22 MB claim
+#: needed 1 GiB before.
+HEAD_ROWS, TAIL_ROWS, MARKED_ROWS = 100, 100, 300
+#: Findings one claim lists on the page at most (the JSON report lists them all).
+MAX_NOTES = 500
+
+
+class _Rows:
+    """Rows in file order with memory bounded (:data:`HEAD_ROWS`, :data:`TAIL_ROWS`, :data:`MARKED_ROWS`)."""
+
+    def __init__(self, rows: Iterable[Row] = (), marked_lines: frozenset[int] = frozenset()) -> None:
+        self._kept: list[Row] = []
+        self._tail: deque[Row] = deque(maxlen=TAIL_ROWS)
+        self._marked_lines = marked_lines
+        self._marked = 0
+        self._gap: list[int] = []  # [count, first line, last line] of the rows not kept since the last kept one
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: Row) -> None:
+        if len(self._kept) < HEAD_ROWS and not self._tail and not self._gap:
+            self._kept.append(row)
+            return
+        if len(self._tail) == TAIL_ROWS:
+            old = self._tail[0]
+            if (old[3] or old[0] in self._marked_lines) and self._marked < MARKED_ROWS:
+                self._close_gap()
+                self._kept.append(old)
+                self._marked += 1
+            elif self._gap:
+                self._gap[0] += 1
+                self._gap[2] = int(old[0])  # type: ignore[call-overload]  # a file line
+            else:
+                self._gap = [1, int(old[0]), int(old[0])]  # type: ignore[call-overload]  # a file line
+        self._tail.append(row)
+
+    def _gap_row(self) -> list[Row]:
+        """The row that stands for the rows not kept since the last kept one (none when there are none)."""
+        if not self._gap:
+            return []
+        count, first, last = self._gap
+        return [[first, None, [f"{count:,} more segments (file lines {first} to {last}) not shown"], []]]
+
+    def _close_gap(self) -> None:
+        self._kept.extend(self._gap_row())
+        self._gap = []
+
+    def rows(self) -> list[Row]:
+        """The rows to show, gap rows included (the accumulator is left as it is)."""
+        return [*self._kept, *self._gap_row(), *self._tail]
+
+
 class _Block:
     """Context rows (a billing provider's or a subscriber's loops), numbered when first handed out."""
 
     def __init__(self, rows: list[Row]) -> None:
-        self.rows = rows
+        self._rows = _Rows(rows)
         self.number = -1
 
+    @property
+    def rows(self) -> list[Row]:
+        return self._rows.rows()
+
     def add(self, row: Row) -> None:
-        self.rows.append(row)
+        self._rows.add(row)
 
 
 class _SegmentView:
@@ -535,11 +601,11 @@ class _SegmentView:
         return _Block([*block.rows, row])
 
     def rows_of(self, result: ClaimResult) -> list[Row]:
-        """The claim's own rows, from its CLM to its last segment."""
-        rows: list[Row] = []
+        """The claim's own rows, from its CLM to its last segment (a huge claim's bounded: :class:`_Rows`)."""
+        rows = _Rows(marked_lines=frozenset(f.file_line for f in result.findings))
         last = result.claim.last_index
         while (item := self._read()) is not None and item[0].index <= last:
             self._next = None
             if item[0].index >= result.claim.first_index:
-                rows.append(self._row(*item))
-        return rows
+                rows.add(self._row(*item))
+        return rows.rows()

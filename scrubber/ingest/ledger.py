@@ -230,6 +230,12 @@ class Ledger:
 
         return int(self._retrying(count)[0])
 
+    def end_attempt(self, work_name: str) -> None:
+        """Take back one scrub begun that ended through no fault of the file's (stopped for another file, or
+        by SIGTERM)."""
+        self._retrying(lambda: self._q("UPDATE attempts SET started = started - 1 WHERE work_name = ?"
+                                       " AND started > 0", (work_name,)))
+
     def history_in_use(self) -> bool:
         """True when the claim history holds a line or the check value of a key."""
         return self._retrying(lambda: self._q("SELECT 1 FROM claim_history UNION ALL SELECT 1 FROM history_key"

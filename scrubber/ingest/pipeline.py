@@ -71,9 +71,8 @@ import stat
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -82,13 +81,24 @@ from typing import Any, TextIO
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
-from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reason, judge_history, scrub_file
+from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reason, judge_history
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
 from scrubber.history import ClaimHistory, HistoryError, HistoryLine, HistoryLost, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRefused, FileRow, LeaseLost, Ledger, database_errors
+from scrubber.ingest.workers import (
+    DIED,
+    MAX_DEATHS,
+    STOPPING,
+    TIMED_OUT,
+    Flight,
+    Workers,
+    given_up,
+    scrub_in_worker,
+    timed_out,
+)
 from scrubber.report import FileResult, Report
 from scrubber.textsafe import printable
 from segments import X12InputError
@@ -101,6 +111,8 @@ FOLDERS = ("work", ".staging", "acks", "forward", "reports", "archive", "failed"
 #: Test hook: ``SCRUBBER_KILL_AT=step:n[:STOP]`` makes the process SIGKILL (or SIGSTOP) itself at the n-th time it
 #: reaches ``step``.
 KILL_ENV = "SCRUBBER_KILL_AT"
+#: Seconds the scrubs in flight may go on after SIGTERM before they are stopped (their files wait in work/).
+STOP_GRACE = 10.0
 #: Steps 2-4 of one file tried again at most this often when their lease was lost (the node paused past it).
 STEPS_TRIES = 3
 STEPS = ("claimed", "decided", "staged", "committed", "published", "archived")
@@ -128,6 +140,8 @@ class IngestOptions:
     redact: bool = False
     #: Seconds a node's lease on a file lasts without a heartbeat (a killed node's file is taken over after it).
     lease_seconds: float = 30.0
+    #: Seconds one file's scrub may take; past it the scrub is stopped and the file sent to failed/.
+    file_timeout: float = 900.0
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -198,6 +212,7 @@ class Ingest:
             self.ledger.register_node(self.node, socket.gethostname(), os.getpid(), _stamp())
         self._heartbeat = _Heartbeat(options.db, self.node, options.lease_seconds)
         self._heartbeat.start()
+        self._workers = Workers(options.jobs)
 
     def _open_history(self) -> ClaimHistory | None:
         """The claim history, recorded and asked when a key to hash member IDs with is set; None without a key
@@ -219,6 +234,7 @@ class Ingest:
         return history
 
     def close(self) -> None:
+        self._workers.close()
         self._heartbeat.stop()
         with contextlib.suppress(*DATABASE_ERRORS):
             self.ledger.unregister_node(self.node)
@@ -235,21 +251,92 @@ class Ingest:
             self.recover()
             # Files left in work/ by a node that is gone (its lease expired, or it never took one), then the inbox.
             queue = [*sorted((self.out / "work").iterdir()), *self._ready()]
-        if self.options.jobs > 1 and len(queue) > 1:
-            with _operational("run"):
-                work = [p for p in (self._take(item) for item in queue) if p is not None]
-            self._parallel(work, progress, len(work))
-            return self.totals
-        for done, item in enumerate(queue, start=1):
-            if self.stopping:
-                break
-            with _operational("run"):
-                path = self._take(item)
-            if path is not None:
-                self._process(path, lambda p=path: self._scrub(p))  # type: ignore[misc]  # the default argument binds this iteration's path
-            if progress:
-                progress(self.totals, done, len(queue))
+        self._scrub_all(queue, progress)
         return self.totals
+
+    def _scrub_all(self, queue: list[Path], progress: Callable[[Totals, int, int], None] | None) -> None:
+        """Scrub the queue's files in workers (at most --jobs at once, in queue order), then steps 2-6 of each in
+        turn.  A scrub past --file-timeout is stopped and its file failed; a worker's death is counted against
+        the file (alone in flight) or against none (several were: each is then tried alone); SIGTERM lets the
+        scrubs in flight finish for :data:`STOP_GRACE` seconds, then stops them and leaves their files in work/."""
+        pending, flights = deque(queue), deque[Flight]()
+        alone: set[str] = set()  # work names in flight when a worker died among others: each tried on its own
+        done, total = 0, len(queue)
+        stop_by: float | None = None
+        while pending or flights:
+            while (pending and len(flights) < self.options.jobs and not self.stopping
+                   and not any(f.path.name in alone for f in flights)):
+                if pending[0].name in alone and flights:
+                    break
+                item = pending.popleft()
+                with _operational("run"):
+                    path = self._take(item)
+                    flight = None if path is None else self._start(path)
+                if flight is None:
+                    done += 1
+                    if progress:
+                        progress(self.totals, done, total)
+                    continue
+                flights.append(flight)
+            if not flights:
+                break
+            if self.stopping and stop_by is None:
+                stop_by = time.monotonic() + STOP_GRACE
+            head = flights[0]
+            outcome = self._workers.wait(head, self.options.file_timeout, stop_by, lambda: self.stopping)
+            if outcome == STOPPING:
+                continue  # the grace begins
+            if outcome == TIMED_OUT and stop_by is not None and time.monotonic() >= stop_by:
+                self._leave(flights)  # SIGTERM and the grace is over: stopped, the files wait in work/
+                return
+            if outcome == TIMED_OUT:
+                self._workers.kill()
+                flights.popleft()
+                self.log(event="file-timeout", file=_inbox_name(head.path), seconds=self.options.file_timeout)
+                pending.extendleft(reversed(self._uncount(flights)))
+                self._process(head.path, lambda h=head: timed_out(h.path, self.options.file_timeout))  # type: ignore[misc]  # binds this head
+            elif outcome == DIED:
+                self.log(event="worker-died", file=_inbox_name(head.path), in_flight=len(flights))
+                if len(flights) == 1:  # it died alone: its death is counted (begin_attempt), and it is tried again
+                    pending.appendleft(flights.popleft().path)
+                else:
+                    alone.update(f.path.name for f in flights)
+                    pending.extendleft(reversed(self._uncount(flights)))
+                continue
+            else:
+                flights.popleft()
+                alone.discard(head.path.name)
+                self._process(head.path, lambda r=outcome: r)  # type: ignore[misc]  # binds this result
+            done += 1
+            if progress:
+                progress(self.totals, done, total)
+
+    def _start(self, path: Path) -> Flight:
+        """A scrub of ``path`` begun in a worker, counted first in the ledger; a file whose worker died
+        :data:`MAX_DEATHS` times is not scrubbed again but given up."""
+        begun = self.ledger.begin_attempt(path.name)
+        if begun > MAX_DEATHS:
+            return given_up(path, begun - 1)
+        return self._workers.submit(path, self._scrub_options())
+
+    def _uncount(self, flights: deque[Flight]) -> list[Path]:
+        """The files of scrubs stopped through no fault of their own (a worker killed for another file, or
+        dead among several): their tries are not counted.  Their paths, in order; ``flights`` is emptied."""
+        paths = [f.path for f in flights]
+        flights.clear()
+        self._workers.kill()
+        with _operational("run"):
+            for path in paths:
+                self.ledger.end_attempt(path.name)
+        return paths
+
+    def _leave(self, flights: deque[Flight]) -> None:
+        """SIGTERM past the grace: the scrubs in flight are stopped, their files left in work/ and their leases
+        given up (another node, or the next run, takes them)."""
+        for path in self._uncount(flights):
+            self.log(event="file-left", file=_inbox_name(path), reason="stopped by SIGTERM while being scrubbed")
+            with _operational("run"):
+                self.ledger.release(path.name, self.node)
 
     def _take(self, item: Path) -> Path | None:
         """A work/ file whose lease this node now holds, or an inbox file claimed into work/ (with its lease);
@@ -309,20 +396,6 @@ class Ingest:
                 time.sleep(0.1)
         return self.totals
 
-    def _parallel(self, work: list[Path], progress: Callable[[Totals, int, int], None] | None, total: int) -> None:
-        scrub_options = self._scrub_options()
-        with ProcessPoolExecutor(max_workers=self.options.jobs, initializer=_quiet_worker) as pool:
-            futures: list[tuple[Path, Future[FileResult | None]]] = [
-                (p, pool.submit(_scrub_in_worker, str(p), scrub_options)) for p in work]
-            for done, (path, future) in enumerate(futures, start=1):
-                if self.stopping:
-                    for _, f in futures[done - 1:]:
-                        f.cancel()
-                    break
-                self._process(path, future.result)
-                if progress:
-                    progress(self.totals, done, total)
-
     # -- steps ----------------------------------------------------------------------------------------------------
 
     def _process(self, work_path: Path, scrub: Callable[[], FileResult | None]) -> None:
@@ -336,11 +409,7 @@ class Ingest:
                 raise IngestAborted(f"{exc.cause}; the files not finished stay where they are and a rerun"
                                     " processes them") from None
             self._fail_unexpected(work_path, exc)
-        except (IngestAborted, BrokenProcessPool) as exc:
-            if isinstance(exc, BrokenProcessPool):  # a worker was killed: stop; a rerun finishes the files left
-                self.log(event="worker-died", file=_inbox_name(work_path), error=type(exc).__name__)
-                raise IngestAborted("a worker process died; the files not finished stay in work/ and a rerun"
-                                    " processes them") from None
+        except IngestAborted:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the inbox
             self._fail_unexpected(work_path, exc)
@@ -390,7 +459,8 @@ class Ingest:
                        allow_unvalidated=self.options.allow_unvalidated)
 
     def _scrub(self, path: Path) -> FileResult | None:
-        return _scrub_in_worker(str(path), self._scrub_options())
+        """A scrub in this process (steps 2-4 decided again after their lease was lost: rare)."""
+        return scrub_in_worker(str(path), self._scrub_options())
 
     def _finish(self, work_path: Path, result: FileResult | None, scrub_again: bool = True) -> None:
         """Steps 2–6 for one claimed file.
@@ -728,25 +798,6 @@ class _Heartbeat(threading.Thread):
     def stop(self) -> None:
         self._stopped.set()
         self.join(timeout=10)
-
-
-def _quiet_worker() -> None:
-    """Workers leave SIGTERM/SIGINT to the parent, which finishes the current file and stops."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _scrub_in_worker(path: str, options: Options) -> FileResult | None:
-    try:
-        with open_regular(path, follow_links=False):  # a link or FIFO is refused here, unread
-            pass
-        return scrub_file(path, options)
-    except FileNotFoundError:
-        return None
-    except X12InputError as exc:
-        return FileResult(path, error=(exc.code, exc.message))
-    except RuleCrashed as exc:  # the reason is made here, where the traceback is (a worker sends back no traceback)
-        return FileResult(path, error=("internal-error", crash_reason(exc)))
 
 
 class _Staging:
