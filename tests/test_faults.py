@@ -627,7 +627,7 @@ def test_sigterm_stops_a_node_whose_scrub_is_stuck(tmp_path: Path, faulty_plugin
         assert conn.execute("SELECT started FROM attempts").fetchall() == [(0,)], "a stopped scrub is not a death"
 
 
-# -- 13. a huge claim's HTML is bounded ----------------------------------------------------------------------------------
+# -- 13. a huge claim's HTML is bounded -------------------------------------------------------------------------------
 
 def test_a_huge_claims_page_shows_its_first_and_last_rows_and_what_is_between(tmp_path: Path) -> None:
     """3,000 service lines in one claim (a hostile file: the guide allows 50): the page keeps the first and last

@@ -217,16 +217,16 @@ def test_A_a_full_disk_stops_ingest_with_one_line_and_loses_nothing(tmp_path: Pa
 
 def test_B_a_crashing_file_goes_to_failed_and_the_others_are_forwarded(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from scrubber.ingest import pipeline
+    from scrubber.ingest import workers
 
-    real = pipeline.scrub_file
+    real = workers.scrub_file
 
     def crash_on_b(path: str, options: object) -> object:
         if path.endswith("-b-crash.837"):
             raise ZeroDivisionError("a bug this test puts in")
         return real(path, options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "scrub_file", crash_on_b)
+    monkeypatch.setattr(workers, "scrub_file", crash_on_b)  # the workers are forked after this: they see it
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     for n, name in enumerate(("a-good.837", "b-crash.837", "c-good.837"), start=1):

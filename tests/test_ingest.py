@@ -336,21 +336,20 @@ def _die(path: str, options: object) -> None:
     os._exit(3)
 
 
-def test_a_dying_worker_stops_cleanly_and_a_rerun_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import scrubber.ingest.pipeline as pipeline
+def test_files_whose_worker_always_dies_are_given_up_and_the_run_ends(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every scrub kills its worker: each file is tried alone until its worker died 3 times, then failed with
+    the reason; the run ends with exit 0 and nothing waits in work/ (before, a death stopped the run, and every
+    rerun died again on the same file)."""
+    import scrubber.ingest.workers as workers
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     mixed_inbox(inbox)
-    monkeypatch.setattr(pipeline, "_scrub_in_worker", _die)
+    monkeypatch.setattr(workers, "scrub_file", _die)  # the workers are forked after this: they see it
     code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--jobs", "2", "--ig-engine", "none",
                            "--allow-unvalidated", "--settle", "0", "--now", NOW)
-    assert code == 2 and "ingest stopped: a worker process died" in err and "Traceback" not in err
-    assert list((out / "work").iterdir()), "the claimed files wait in work/"
-    monkeypatch.undo()
-    # the rerun is this same process (the files' PID is ours); a real rerun is a new process after this one died
-    code, _, err = run_cli("ingest", str(inbox), "--out", str(out), "--ig-engine", "none", "--allow-unvalidated",
-                           "--settle", "0", "--now", NOW)
     assert code == 0, err
-    assert list((out / "work").iterdir()) == []
-    assert len(list((out / "archive").iterdir())) + len([p for p in (out / "failed").iterdir()
-                                                         if not p.name.endswith(".reason.txt")]) == 6
+    assert list((out / "work").iterdir()) == [] and list((out / "archive").iterdir()) == []
+    reasons = [p.read_text() for p in (out / "failed").iterdir() if p.name.endswith(".reason.txt")]
+    assert len(reasons) == 6 and all("its worker process died 3 times" in r for r in reasons)
+    assert ledger_rows(out, "SELECT COUNT(*) FROM attempts") == [(0,)], "a file's count ends with its commit"

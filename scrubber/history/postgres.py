@@ -127,8 +127,8 @@ def verify(conn: Any, key: bytes) -> int:
         raise HistoryError("the PostgreSQL database holds no claim history (make one with 'scrubber db upgrade')")
     found = conn.execute("SELECT max(version) FROM history_schema").fetchone()[0]
     if found is None or found < SCHEMA_VERSION:
-        raise HistoryError(f"the claim history's schema is version {found}: run 'scrubber db upgrade' once (with the"
-                           " key it was written with), then check again")
+        raise HistoryError(f"the claim history's schema is version {found}: run 'scrubber db upgrade' once, then"
+                           " check again")
     if found > SCHEMA_VERSION:
         raise HistoryError(f"the claim history's schema is version {found}, newer than this scrubber's"
                            f" ({SCHEMA_VERSION}): upgrade scrubber")

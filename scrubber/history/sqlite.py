@@ -57,7 +57,7 @@ def verify(conn: sqlite3.Connection, key: bytes, shown: str) -> int:
                            f" ({SCHEMA_VERSION}): upgrade scrubber")
     if version < SCHEMA_VERSION:
         raise HistoryError(f"the claim history's schema is version {version}: run 'scrubber db upgrade --db"
-                           f" {shown}' once (with the key it was written with), then check again")
+                           f" {shown}' once, then check again")
     if (error := wrong_key(_key_check(conn), key)) is not None:
         raise HistoryError(error)
     return version

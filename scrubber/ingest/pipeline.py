@@ -306,6 +306,8 @@ class Ingest:
             else:
                 flights.popleft()
                 alone.discard(head.path.name)
+                if isinstance(outcome, FileResult) and outcome.error and outcome.error[0] == "internal-error":
+                    self.log(event="file-crashed", file=_inbox_name(head.path), error=outcome.error[1])
                 self._process(head.path, lambda r=outcome: r)  # type: ignore[misc]  # binds this result
             done += 1
             if progress:

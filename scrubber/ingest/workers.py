@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from time import monotonic
 
-from scrubber.engine import Options, RuleCrashed, crash_reason, scrub_file
+from scrubber.engine import Options, crash_reason, scrub_file
 from scrubber.report import FileResult
 from segments import X12InputError
 from segments.reader import open_regular
@@ -132,5 +132,5 @@ def scrub_in_worker(path: str, options: Options) -> FileResult | None:
         return None
     except X12InputError as exc:
         return FileResult(path, error=(exc.code, exc.message))
-    except RuleCrashed as exc:  # the reason is made here, where the traceback is (a worker sends back no traceback)
-        return FileResult(path, error=("internal-error", crash_reason(exc)))
+    except Exception as exc:  # noqa: BLE001 - a bug on one file is that file's error; the reason is made here,
+        return FileResult(path, error=("internal-error", crash_reason(exc)))  # where the traceback is
