@@ -24,7 +24,6 @@ from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
 from scrubber.history import SCHEMA_VERSION as HISTORY_SCHEMA_VERSION
 from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres
-from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION
 from scrubber.progress import PassProgress, ScrubProgress, counting
 from scrubber.redact import Redactor
 from scrubber.report import ERROR, Report
@@ -451,6 +450,7 @@ def upgrade(target: str) -> None:
     """Create the ledger's and the claim history's tables, or migrate them to this scrubber's schema (a node
     does it too when it starts); a schema newer than this scrubber is refused."""
     from scrubber.ingest import IngestAborted
+    from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION
     from scrubber.ingest.pipeline import open_ledger
 
     try:

@@ -413,7 +413,8 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
         if contexts is not None:
             contexts[id(profile)] = bound
     findings = run_rules(claim, bound)
-    findings.sort(key=finding_order)
+    if len(findings) > 1:
+        findings.sort(key=finding_order)
     return ClaimResult(claim, profile.name, tuple(findings))
 
 
@@ -456,27 +457,28 @@ class RuleCrashed(Exception):
 def run_rules(claim: Claim, bound: Iterable[tuple[RuleSetting, Context]]) -> list[Finding]:
     """The findings of the bound rules on one claim, in the order the rules ran."""
     findings: list[Finding] = []
-    for setting, ctx in bound:
-        rule = setting.rule
-        try:
-            hits = list(rule.check(claim, ctx))
-        except BaseException as exc:  # noqa: BLE001 - a plugin's SystemExit must not end check or ingest
-            if interrupted(exc):
-                raise
-            raise RuleCrashed(rule.code, exc) from exc
-        for hit in hits:
-            severity = Severity.WARNING if hit.warning_only and setting.severity is Severity.ERROR else setting.severity
-            is_error = severity is Severity.ERROR
-            findings.append(Finding(
-                rule=rule.code,
-                name=rule.name,
-                severity=severity,
-                message=hit.message,
-                line_number=hit.line.number if hit.line is not None else None,
-                segment=hit.loc.segment,
-                file_line=hit.loc.line,
-                element=hit.element,
-                stc=rule.stc.format(entity=hit.entity) if (is_error and rule.stc) else None,
-                stc10=rule.stc10 if is_error else None,
-            ))
+    rule = None
+    try:
+        for setting, ctx in bound:
+            rule = setting.rule
+            for hit in rule.check(claim, ctx):
+                severity = (Severity.WARNING if hit.warning_only and setting.severity is Severity.ERROR
+                            else setting.severity)
+                is_error = severity is Severity.ERROR
+                findings.append(Finding(
+                    rule=rule.code,
+                    name=rule.name,
+                    severity=severity,
+                    message=hit.message,
+                    line_number=hit.line.number if hit.line is not None else None,
+                    segment=hit.loc.segment,
+                    file_line=hit.loc.line,
+                    element=hit.element,
+                    stc=rule.stc.format(entity=hit.entity) if (is_error and rule.stc) else None,
+                    stc10=rule.stc10 if is_error else None,
+                ))
+    except BaseException as exc:  # noqa: BLE001 - a plugin's SystemExit must not end check or ingest
+        if interrupted(exc) or rule is None:
+            raise
+        raise RuleCrashed(rule.code, exc) from exc
     return findings
