@@ -314,15 +314,22 @@ class Ledger:
                     [(file_id, fit(c.st02), fit(c.claim_id), fit(c.billing_npi), fit(c.service_date), fit(c.charge),
                       c.status, c.rules, c.forward_file) for c in claims])
                 self._q("DELETE FROM attempts WHERE work_name = ?", (row.work_name,))
+                if node is not None:  # steps 2-4 are over with the commit: their lease is given up in it
+                    self._q("DELETE FROM leases WHERE work_name = ? AND node = ?", (STEPS_LEASE, node))
                 backend.record_history(self.db, history)
                 self._q("INSERT INTO counters (name, value) VALUES ('control', ?)"
                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (next_control,))
 
         self._retrying(commit, settled=lambda: self.file_state(row.work_name) is not None)
 
-    def mark_done(self, work_name: str, now: str) -> None:
-        self._retrying(lambda: self._q("UPDATE files SET state = 'done', finished_at = ? WHERE work_name = ?",
-                                       (now, work_name)))
+    def mark_done(self, work_name: str, now: str, node: str) -> None:
+        """The file archived: its row ``done`` and this node's lease on it given up, in one transaction."""
+        def done() -> None:
+            with self.backend.transaction(self.db):
+                self._q("UPDATE files SET state = 'done', finished_at = ? WHERE work_name = ?", (now, work_name))
+                self._q("DELETE FROM leases WHERE work_name = ? AND node = ?", (work_name, node))
+
+        self._retrying(done)
 
     # -- nodes and leases ---------------------------------------------------------------------------------------------
 

@@ -263,7 +263,10 @@ class Ingest:
         alone: set[str] = set()  # work names in flight when a worker died among others: each tried on its own
         done, total = 0, len(queue)
         stop_by: float | None = None
-        while pending or flights:
+
+        def fill() -> None:
+            """Scrubs begun up to --jobs in flight (one alone for a file under suspicion)."""
+            nonlocal done
             while (pending and len(flights) < self.options.jobs and not self.stopping
                    and not any(f.path.name in alone for f in flights)):
                 if pending[0].name in alone and flights:
@@ -278,40 +281,49 @@ class Ingest:
                         progress(self.totals, done, total)
                     continue
                 flights.append(flight)
-            if not flights:
-                break
-            if self.stopping and stop_by is None:
-                stop_by = time.monotonic() + STOP_GRACE
-            head = flights[0]
-            outcome = self._workers.wait(head, self.options.file_timeout, stop_by, lambda: self.stopping)
-            if outcome == STOPPING:
-                continue  # the grace begins
-            if outcome == TIMED_OUT and stop_by is not None and time.monotonic() >= stop_by:
-                self._leave(flights)  # SIGTERM and the grace is over: stopped, the files wait in work/
-                return
-            if outcome == TIMED_OUT:
-                self._workers.kill()
-                flights.popleft()
-                self.log(event="file-timeout", file=_inbox_name(head.path), seconds=self.options.file_timeout)
-                pending.extendleft(reversed(self._uncount(flights)))
-                self._process(head.path, lambda h=head: timed_out(h.path, self.options.file_timeout))  # type: ignore[misc]  # binds this head
-            elif outcome == DIED:
-                self.log(event="worker-died", file=_inbox_name(head.path), in_flight=len(flights))
-                if len(flights) == 1:  # it died alone: its death is counted (begin_attempt), and it is tried again
-                    pending.appendleft(flights.popleft().path)
-                else:
-                    alone.update(f.path.name for f in flights)
+
+        try:
+            while pending or flights:
+                fill()
+                if not flights:
+                    break
+                if self.stopping and stop_by is None:
+                    stop_by = time.monotonic() + STOP_GRACE
+                head = flights[0]
+                outcome = self._workers.wait(head, self.options.file_timeout, stop_by, lambda: self.stopping)
+                if outcome == STOPPING:
+                    continue  # the grace begins
+                if outcome == TIMED_OUT and stop_by is not None and time.monotonic() >= stop_by:
+                    self._leave(flights)  # SIGTERM and the grace is over: stopped, the files wait in work/
+                    return
+                if outcome == TIMED_OUT:
+                    self._workers.kill()
+                    flights.popleft()
+                    self.log(event="file-timeout", file=_inbox_name(head.path), seconds=self.options.file_timeout)
                     pending.extendleft(reversed(self._uncount(flights)))
-                continue
-            else:
-                flights.popleft()
-                alone.discard(head.path.name)
-                if isinstance(outcome, FileResult) and outcome.error and outcome.error[0] == "internal-error":
-                    self.log(event="file-crashed", file=_inbox_name(head.path), error=outcome.error[1])
-                self._process(head.path, lambda r=outcome: r)  # type: ignore[misc]  # binds this result
-            done += 1
-            if progress:
-                progress(self.totals, done, total)
+                    self._process(head.path, lambda h=head: timed_out(h.path, self.options.file_timeout))  # type: ignore[misc]  # binds this head
+                elif outcome == DIED:
+                    self.log(event="worker-died", file=_inbox_name(head.path), in_flight=len(flights))
+                    if len(flights) == 1:  # it died alone: its death is counted (begin_attempt), and it is tried again
+                        pending.appendleft(flights.popleft().path)
+                    else:
+                        alone.update(f.path.name for f in flights)
+                        pending.extendleft(reversed(self._uncount(flights)))
+                    continue
+                else:
+                    flights.popleft()
+                    alone.discard(head.path.name)
+                    fill()  # the next scrub runs while this file is decided (with --jobs 1 too: two cores busy)
+                    if isinstance(outcome, FileResult) and outcome.error and outcome.error[0] == "internal-error":
+                        self.log(event="file-crashed", file=_inbox_name(head.path), error=outcome.error[1])
+                    self._process(head.path, lambda r=outcome: r)  # type: ignore[misc]  # binds this result
+                done += 1
+                if progress:
+                    progress(self.totals, done, total)
+        except IngestAborted:  # the machine's problem (or an output in the way): not the scrubs in flight's
+            with contextlib.suppress(IngestAborted):
+                self._uncount(flights)
+            raise
 
     def _start(self, path: Path) -> Flight:
         """A scrub of ``path`` begun in a worker, counted first in the ledger; a file whose worker died
@@ -528,8 +540,7 @@ class Ingest:
         """Step 6: move the inbound file to archive/ or failed/, then mark the ledger row done."""
         _place(work_path, self.out / final_path)
         self._checkpoint("archived")
-        self.ledger.mark_done(work_path.name, _stamp())
-        self.ledger.release(work_path.name, self.node)
+        self.ledger.mark_done(work_path.name, _stamp(), self.node)
         self._heartbeat.current = None
 
     def recover(self) -> None:
