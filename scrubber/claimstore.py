@@ -300,12 +300,14 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
                                                  c.billing_name.first_name, c.billing_name.id_qualifier,
                                                  c.billing_name.identifier)
     trace = None if c.trace is None else (c.trace.qualifier, c.trace.value, c.trace.loc)
+    original = (None if c.original_reference is None else
+                (c.original_reference.qualifier, c.original_reference.value, c.original_reference.loc))
     lines = tuple((_line_values(ln),
                    None if ln.line_control is None else (ln.line_control.qualifier, ln.line_control.value,
                                                          ln.line_control.loc))
                   for ln in c.lines)
     claim = (_claim_values(c), billing, name, trace, lines, _person(c.subscriber),
-             _person(c.patient))
+             _person(c.patient), original)
     findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,
                       f.stc, f.stc10) for f in result.findings)
     return claim, result.profile, findings, result.transaction_rejected
@@ -313,7 +315,7 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
 
 def _decode(data: tuple[Any, ...]) -> ClaimResult:
     claim, profile, findings, transaction_rejected = data
-    values, billing, name, trace, lines, subscriber, patient = claim
+    values, billing, name, trace, lines, subscriber, patient, original = claim
     made = tuple(
         assemble(ServiceLine, dict(zip(_LINE_FIELDS, line, strict=True),
                                    line_control=None if control is None else Ref(*control)))
@@ -323,6 +325,7 @@ def _decode(data: tuple[Any, ...]) -> ClaimResult:
         "billing": None if billing is None else Npi(*billing),
         "billing_name": None if name is None else Party(*name),
         "trace": None if trace is None else Ref(*trace),
+        "original_reference": None if original is None else Ref(*original),
         "subscriber": _unperson(subscriber) or Person(), "patient": _unperson(patient),
         "lines": made,
     })

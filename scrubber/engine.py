@@ -474,7 +474,8 @@ def run_rules(claim: Claim, bound: Iterable[tuple[RuleSetting, Context]]) -> lis
                     segment=hit.loc.segment,
                     file_line=hit.loc.line,
                     element=hit.element,
-                    stc=rule.stc.format(entity=hit.entity) if (is_error and rule.stc) else None,
+                    stc=(hit.stc or rule.stc).format(entity=hit.entity) if (is_error and (hit.stc or rule.stc))  # type: ignore[union-attr]  # one of them is set
+                    else None,
                     stc10=rule.stc10 if is_error else None,
                 ))
     except BaseException as exc:  # noqa: BLE001 - a plugin's SystemExit must not end check or ingest

@@ -37,8 +37,9 @@ def _escape(match: re.Match[str]) -> str:
 #: ``-`` and is not a number.
 _FORMULA_START = re.compile(r"^[=+@\t\r]|^-(?![0-9.]+$)")
 #: A formula start after a character some spreadsheet splits cells at (``,``; ``;`` in locales whose separator it
-#: is; a tab): read with that separator, the text after it is a cell of its own.
-_FORMULA_AFTER_BREAK = re.compile(r"(?<=[,;\t])(?=[=+@\-\t])")
+#: is; a tab), and any quote marks (a quoted cell's quotes are taken off): read with that separator, the text
+#: after it is a cell of its own.
+_FORMULA_AFTER_BREAK = re.compile(r"(?<=[,;\t])(\"*)(?=[=+@\-\t])")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -47,5 +48,5 @@ def spreadsheet_safe(value: str) -> str:
     quoted cell) become a space, and a formula start, at the cell's start or after any separator a spreadsheet
     may split at, is written behind a ``'``.  (OWASP, "CSV Injection".)  Export's CSV and any other CSV use it."""
     value = _LINE_BREAKS.sub(" ", value)
-    value = _FORMULA_AFTER_BREAK.sub("'", value)
+    value = _FORMULA_AFTER_BREAK.sub(r"\1'", value)
     return "'" + value if _FORMULA_START.match(value) else value

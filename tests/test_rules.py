@@ -76,7 +76,7 @@ CASES: dict[str, tuple[list[ClaimSpec], list[ClaimSpec], str | None]] = {
     "CLM007": ([claim(MEDICARE, frequency="7")], [claim(MEDICARE, frequency="7", original_reference="ICN100")], None),
     "CLM008": ([claim(MEDICARE, lines=[line(units="0")])], [claim(MEDICARE)], None),
     "CLM009": ([claim(MEDICARE, lines=[line(date="20240105")])], [claim(MEDICARE)], None),
-    "CLM010": ([claim(MEDICARE, diagnoses=("S9340",))], [claim(MEDICARE)], None),
+    "CLM010": ([claim(MEDICARE, diagnoses=("S93401A", "S9340"))], [claim(MEDICARE)], None),  # a secondary code: 255
     "CLM011": ([claim(MEDICARE, lines=[line(place="21")])], [claim(MEDICARE, lines=[line(place="12")])], None),
 }
 

@@ -312,6 +312,24 @@ class Claim:
         """CLM05-3 is 8: the claim cancels an earlier one."""
         return self.frequency == "8"
 
+    @property
+    def is_correction(self) -> bool:
+        """A replacement or void (CLM05-3 7 or 8) that names the claim it corrects (2300 REF*F8): the ordinary
+        correction path, never a duplicate of the claim it corrects."""
+        return self.frequency in ("7", "8") and self.original_reference is not None
+
+    def member_identity(self) -> str:
+        """Who the claim is for, as the claim history keys it: the subscriber's member ID (2010BA NM109) when the
+        subscriber is the patient; for a dependent (loop 2000C), that ID with the patient's last name, first name
+        and birth date (2010CA NM103, NM104, DMG02), since 5010 sends no patient ID (2010CA NM109 is not used):
+        twins under one subscriber are two members."""
+        member = self.subscriber.member_id.strip().upper()
+        patient = self.patient
+        if patient is None:
+            return member
+        return "|".join((member, patient.last_name.strip().upper(), patient.first_name.strip().upper(),
+                         patient.birth_date.strip()))
+
     def first_service_date(self) -> str:
         dates = [ln.service_dates()[0] for ln in self.lines if ln.service_date]
         return min(dates) if dates else ""

@@ -60,6 +60,10 @@ class ClaimSpec:
     subscriber_first: str = "JORDAN"
     member_id: str = "1EG4TE5MK73"
     birth_date: str = "19500101"
+    #: CLM05-1: the claim's place of service (a line's SV105 overrides it).
+    place: str = "12"
+    #: A dependent patient (loop 2000C): (last name, first name, birth date); None when the subscriber is the patient.
+    patient: tuple[str, str, str] | None = None
 
     def total(self) -> str:
         if self.charge is not None:
@@ -70,7 +74,7 @@ class ClaimSpec:
 
 def claim_segments(claim: ClaimSpec) -> list[str]:
     """The 2300 and 2400 segments of one claim."""
-    segs = [f"CLM*{claim.claim_id}*{claim.total()}***12:B:{claim.frequency}*Y*A*Y*Y"]
+    segs = [f"CLM*{claim.claim_id}*{claim.total()}***{claim.place}:B:{claim.frequency}*Y*A*Y*Y"]
     segs += [f"PWK*{p}" for p in claim.pwks]
     if claim.prior_auth:
         segs.append(f"REF*G1*{claim.prior_auth}")
@@ -81,7 +85,8 @@ def claim_segments(claim: ClaimSpec) -> list[str]:
     if claim.note:
         segs.append(f"NTE*ADD*{claim.note}")
     if claim.diagnoses:
-        codes = [f"{'ABK' if i == 0 else 'ABF'}:{code}" for i, code in enumerate(claim.diagnoses)]
+        codes = [code if ":" in code else f"{'ABK' if i == 0 else 'ABF'}:{code}"  # "BK:8450": a qualifier of its own
+                 for i, code in enumerate(claim.diagnoses)]
         segs.append("HI*" + "*".join(codes))
     for n, line in enumerate(claim.lines, start=1):
         proc = ":".join(("HC", line.procedure) + tuple(line.modifiers))
@@ -114,16 +119,23 @@ def transaction_segments(claims: list[ClaimSpec], st02: str = "0001", bht03: str
         "N4*SPRINGFIELD*IL*627010000",
         "REF*EI*990000001",
     ]
-    for n, claim in enumerate(claims, start=2):
+    hl = 1
+    for claim in claims:
+        hl += 1
         segs += [
-            f"HL*{n}*1*22*0",
-            f"SBR*P*18*******{claim.filing_indicator}",
+            f"HL*{hl}*1*22*{0 if claim.patient is None else 1}",
+            f"SBR*P*{'18' if claim.patient is None else ''}*******{claim.filing_indicator}",
             f"NM1*IL*1*{claim.subscriber_last}*{claim.subscriber_first}****MI*{claim.member_id}",
             "N3*200 SAMPLE STREET",
             "N4*SPRINGFIELD*IL*627020000",
             f"DMG*D8*{claim.birth_date}*F",
             f"NM1*PR*2*{claim.payer_name}*****PI*{claim.payer_id}",
         ]
+        if claim.patient is not None:  # a dependent: loop 2000C under the subscriber
+            last, first, birth = claim.patient
+            hl += 1
+            segs += [f"HL*{hl}*{hl - 1}*23*0", "PAT*19", f"NM1*QC*1*{last}*{first}", "N3*200 SAMPLE STREET",
+                     "N4*SPRINGFIELD*IL*627020000", f"DMG*D8*{birth}*M"]
         segs += claim_segments(claim)
     segs.append(f"SE*{len(segs) + 1}*{st02}")
     return segs

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from scrubber.claims.model import Claim
-from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, HistoryLost, MemberLine
+from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, HistoryLost, MemberLine, fit
 
 __all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "HistoryLost",
            "MemberLine", "history_key", "is_postgres", "member_hash", "open_backend"]
@@ -134,29 +134,37 @@ class ClaimHistory:
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str, service_date: str) -> str | None:
-        """The claim (CLM01 and forward file) of an accepted line with these keys, if any."""
-        for line in self._member(member_id):
+    def accepted(self, billing_npi: str, member: str, procedure: str, side: str, service_date: str) -> str | None:
+        """The claim (CLM01 and forward file) of an accepted line with these keys, if any (``member``: the claim's
+        :meth:`~scrubber.claims.model.Claim.member_identity`)."""
+        billing_npi = fit(billing_npi)  # as the history keeps it
+        for line in self._member(member):
             if (line.billing_npi, line.procedure, line.side, line.service_date) == (billing_npi, procedure, side,
                                                                                    service_date):
                 return f"claim {line.claim_id} in {line.forward_file}"
         return None
 
-    def supplied(self, member_id: str, side: str, procedures: Sequence[str], since: str,
-                 before: str) -> tuple[str, str] | None:
+    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
+                 before: str, corrects: tuple[str, str] | None = None) -> tuple[str, str] | None:
         """(first date of service, CLM01) of the latest accepted line of one of ``procedures`` for this member and
-        side dated from ``since`` to before ``before`` (CCYYMMDD), if any."""
-        found = [line for line in self._member(member_id)
-                 if line.side == side and line.procedure in procedures and since <= line.service_date < before]
+        side dated from ``since`` to before ``before`` (CCYYMMDD), if any; ``corrects``: the (billing NPI, CLM01)
+        of the claim a replacement corrects, whose lines do not count."""
+        skip = None if corrects is None else (fit(corrects[0]), fit(corrects[1]))
+        found = [line for line in self._member(member)
+                 if line.side == side and line.procedure in procedures and since <= line.service_date < before
+                 and (line.billing_npi, line.claim_id) != skip]
         if not found:
             return None
         latest = max(found, key=lambda line: line.service_date)  # the first recorded of that date
         return latest.service_date, latest.claim_id
 
     def lines_of(self, claim: Claim, forward_file: str) -> list[HistoryLine]:
-        """The history lines of an accepted claim, its member hashed with this history's key."""
-        member = member_hash(self._key, claim.subscriber.member_id)
-        return [HistoryLine(claim.billing_npi, claim.claim_id, member, line.procedure, line.side or "",
+        """The history lines of an accepted claim, its member (:meth:`Claim.member_identity`) hashed with this
+        history's key.  A void (CLM05-3 8) supplies nothing: it has none."""
+        if claim.is_void:
+            return []
+        member = member_hash(self._key, claim.member_identity())
+        return [HistoryLine(fit(claim.billing_npi), fit(claim.claim_id), member, line.procedure, line.side or "",
                             line.service_dates()[0], line.charge, claim.frequency, forward_file)
                 for line in claim.lines]
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from scrubber.history.records import (
+    MIGRATE_FROM_1,
     SCHEMA_VERSION,
     TABLE_NAMES,
     TABLES,
@@ -54,7 +55,7 @@ class Store:
         try:
             return [MemberLine(*row) for row in self._conn.execute(
                 "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
-                " WHERE member = %s ORDER BY id", (member,))]
+                " WHERE member = %s AND status = '' ORDER BY id", (member,))]
         except self._errors as exc:
             if connection_lost(exc):
                 raise HistoryLost(f"the claim history's connection was lost: {where(exc)}") from None
@@ -141,7 +142,8 @@ def upgrade(conn: Any, key: bytes | None = None) -> int:
     """Create or migrate the history tables; the schema version.  A newer one is refused, and so are names that
     are not tables.  With ``key``: the history's key is that one (its check value stored when it has none)."""
     _check_kinds(conn)
-    version = ensure_schema(conn, "history_schema", SCHEMA_VERSION, SCHEMA, _UPGRADE_LOCK, "the claim history's")
+    version = ensure_schema(conn, "history_schema", SCHEMA_VERSION, SCHEMA, _UPGRADE_LOCK, "the claim history's",
+                            lambda db, found: db.execute(MIGRATE_FROM_1) if found < 2 else None)
     if key is not None:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))

@@ -8,7 +8,10 @@ from typing import NamedTuple
 #: The environment variable that holds the key the member identifiers are hashed with.
 KEY_ENV = "SCRUBBER_HISTORY_KEY"
 #: The history schema this program reads and writes.  2: ``history_key``, the check value of the key the
-#: member IDs were hashed with (a history is never asked with another key).
+#: member IDs were hashed with (a history is never asked with another key); ``claim_history.status``, ``''`` for a
+#: line in force, ``replaced`` or ``voided`` once a replacement or void of its claim was forwarded (such lines
+#: count for no rule); a dependent's member is its subscriber's ID with its name and birth date
+#: (:meth:`~scrubber.claims.model.Claim.member_identity`; rows of schema 1 keep the subscriber's ID alone).
 SCHEMA_VERSION = 2
 #: The history's tables; a database whose names are not tables (a view, recursive or not) is refused.
 TABLE_NAMES = ("history_schema", "claim_history", "history_key")
@@ -28,11 +31,19 @@ CREATE TABLE IF NOT EXISTS claim_history (
     service_date TEXT NOT NULL,
     charge TEXT NOT NULL,
     frequency TEXT NOT NULL,
-    forward_file TEXT NOT NULL
+    forward_file TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
+CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (billing_npi, claim_id);
 CREATE TABLE IF NOT EXISTS history_key (check_value TEXT NOT NULL);
 """
+
+
+#: Bring a history of schema 1 to 2 (its new tables and indexes are made by :data:`TABLES` first).
+MIGRATE_FROM_1 = "ALTER TABLE claim_history ADD COLUMN status TEXT NOT NULL DEFAULT ''"
+#: The statuses of lines that no longer count, by the CLM05-3 of the correction that ends them.
+ENDED_BY = {"7": "replaced", "8": "voided"}
 
 
 def key_check(key: bytes) -> str:
@@ -55,6 +66,21 @@ def hmac_equal(a: str, b: str) -> bool:
     import hmac
 
     return hmac.compare_digest(a, b)
+
+
+#: The longest text an indexed column holds as it is (an index entry must fit a database page: PostgreSQL refuses
+#: one of about 2,700 bytes); a longer one is kept as its start and its SHA-256 (:func:`fit`).
+MAX_TEXT = 200
+
+
+def fit(value: str) -> str:
+    """``value`` as an indexed column keeps it: as it is up to :data:`MAX_TEXT` characters, else its start and its
+    SHA-256 (two different long values stay different, and the same value is always kept the same way)."""
+    if len(value) <= MAX_TEXT:
+        return value
+    import hashlib
+
+    return f"{value[:120]}...sha256:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 class HistoryError(Exception):

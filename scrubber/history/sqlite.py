@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from scrubber.history.records import (
+    MIGRATE_FROM_1,
     SCHEMA_VERSION,
     TABLE_NAMES,
     TABLES,
@@ -33,6 +34,8 @@ def upgrade(conn: sqlite3.Connection, key: bytes | None = None) -> int:
     if version is None or version < SCHEMA_VERSION:
         with conn:
             conn.executescript(SCHEMA)
+            if version == 1:
+                conn.execute(MIGRATE_FROM_1)
             conn.execute("DELETE FROM history_schema")
             conn.execute("INSERT INTO history_schema (version) VALUES (?)", (SCHEMA_VERSION,))
     if key is not None:
@@ -100,7 +103,7 @@ def member_lines(conn: sqlite3.Connection, member: str) -> list[MemberLine]:
     """Every accepted line of a member, in the order recorded."""
     return [MemberLine(*row) for row in conn.execute(
         "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
-        " WHERE member = ? ORDER BY id", (member,))]
+        " WHERE member = ? AND status = '' ORDER BY id", (member,))]
 
 
 def connect_read_only(path: str) -> sqlite3.Connection:

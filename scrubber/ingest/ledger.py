@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from scrubber.history import is_postgres
-from scrubber.history.records import HistoryLine
+from scrubber.history.records import ENDED_BY, HistoryLine
 from scrubber.ingest.ledger_schema import fit
 
 T = TypeVar("T")
@@ -56,6 +56,8 @@ class ClaimRow:
     status: str
     rules: str
     forward_file: str | None
+    #: CLM05-3: 1 original, 7 replacement, 8 void.
+    frequency: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class Ledger:
     def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:
         row = self._retrying(lambda: self._q(
             "SELECT forward_file FROM claims WHERE billing_npi = ? AND claim_id = ? AND service_date = ? AND charge = ?"
-            " AND forward_file IS NOT NULL LIMIT 1",
+            " AND forward_file IS NOT NULL AND superseded IS NULL AND frequency != '8' LIMIT 1",
             (fit(billing_npi), fit(claim_id), fit(service_date), fit(charge))).fetchone())
         return None if row is None else row[0]
 
@@ -274,7 +276,8 @@ class Ledger:
 
     def commit_file(self, row: FileRow, transactions: Iterable[tuple[str, str, str, str, int]],
                     claims: Iterable[ClaimRow], next_control: int, now: str,
-                    history: Iterable[HistoryLine] = (), node: str | None = None) -> None:
+                    history: Iterable[HistoryLine] = (), node: str | None = None,
+                    corrections: Sequence[tuple[str, str, str]] = ()) -> None:
         """Record a file, its transaction sets and claims, the accepted claims' lines in the claim history, and
         the control counter, atomically.  With ``node``, only while that node holds the file's lease
         (:class:`LeaseLost` otherwise): a node whose file was taken over never commits it too.
@@ -310,9 +313,16 @@ class Ledger:
                                     [(file_id, *map(fit, t[:3]), t[3], t[4]) for t in transactions])
                 backend.executemany(self.db, backend.sql(
                     "INSERT INTO claims (file_id, st02, claim_id, billing_npi, service_date, charge, status, rules,"
-                    " forward_file) VALUES (?,?,?,?,?,?,?,?,?)"),
+                    " forward_file, frequency) VALUES (?,?,?,?,?,?,?,?,?,?)"),
                     [(file_id, fit(c.st02), fit(c.claim_id), fit(c.billing_npi), fit(c.service_date), fit(c.charge),
-                      c.status, c.rules, c.forward_file) for c in claims])
+                      c.status, c.rules, c.forward_file, fit(c.frequency)) for c in claims])
+                for billing_npi, claim_id, frequency in corrections:  # what a replacement or void corrects ends
+                    ended = ENDED_BY[frequency]
+                    self._q("UPDATE claims SET superseded = ? WHERE billing_npi = ? AND claim_id = ? AND file_id != ?"
+                            " AND forward_file IS NOT NULL AND superseded IS NULL",
+                            (ended, fit(billing_npi), fit(claim_id), file_id))
+                    self._q("UPDATE claim_history SET status = ? WHERE billing_npi = ? AND claim_id = ?"
+                            " AND status = ''", (ended, fit(billing_npi), fit(claim_id)))
                 self._q("DELETE FROM attempts WHERE work_name = ?", (row.work_name,))
                 if node is not None:  # steps 2-4 are over with the commit: their lease is given up in it
                     self._q("DELETE FROM leases WHERE work_name = ? AND node = ?", (STEPS_LEASE, node))

@@ -7,13 +7,17 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from scrubber.history.records import MAX_TEXT, fit
+
+__all__ = ["LEDGER_SCHEMA_VERSION", "MAX_TEXT", "TABLES", "fit", "migrate"]
+
 #: The ledger schema this program reads and writes (the version table came with it; older ledgers get it).
-#: 2: ``output_paths`` (every output name ever given, so none is given twice) and ``attempts`` (scrubs of a
-#: file begun, so a file that kills its worker is given up).
+#: 2: ``output_paths`` (every output name ever given, so none is given twice), ``attempts`` (scrubs of a file
+#: begun, so a file that kills its worker is given up), and ``claims.frequency`` and ``claims.superseded``
+#: (``replaced`` or ``voided`` once a correction of a forwarded claim was forwarded: it is no duplicate's
+#: original any more).
 LEDGER_SCHEMA_VERSION = 2
-#: The longest text a ledger column holds as it is (an index entry must fit a database page: PostgreSQL refuses
-#: one of about 2,700 bytes); a longer one is kept as its start and its SHA-256 (:func:`fit`).
-MAX_TEXT = 200
+
 #: The ledger's tables, the same on both backends but for the types each names: ``serial`` (an id made by the
 #: database), ``bigint`` and ``float``.
 TABLES = """
@@ -57,7 +61,9 @@ CREATE TABLE IF NOT EXISTS claims (
     charge TEXT,
     status TEXT NOT NULL,
     rules TEXT NOT NULL,
-    forward_file TEXT
+    forward_file TEXT,
+    frequency TEXT NOT NULL DEFAULT '',
+    superseded TEXT
 );
 CREATE INDEX IF NOT EXISTS claims_forwarded ON claims (billing_npi, claim_id, service_date, charge)
     WHERE forward_file IS NOT NULL;
@@ -76,20 +82,12 @@ CREATE TABLE IF NOT EXISTS attempts (work_name TEXT PRIMARY KEY, started INTEGER
 """
 
 
-def fit(value: str) -> str:
-    """``value`` as a ledger column keeps it: as it is up to :data:`MAX_TEXT` characters, else its start and its
-    SHA-256 (two different long values stay different, and the same value is always kept the same way)."""
-    if len(value) <= MAX_TEXT:
-        return value
-    import hashlib
-
-    return f"{value[:120]}...sha256:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
-
-
 def migrate(execute: Callable[[str, Sequence[object]], Any], found: int) -> None:
     """Bring a ledger of schema ``found`` to :data:`LEDGER_SCHEMA_VERSION` (its new tables exist already):
     ``execute(sql, params)`` runs SQL with ``?`` placeholders in the caller's transaction."""
-    if found < 2:  # every output name the ledger gave before, so none is given again
+    if found < 2:  # every output name the ledger gave before, so none is given again; claims' corrections
+        execute("ALTER TABLE claims ADD COLUMN frequency TEXT NOT NULL DEFAULT ''", ())
+        execute("ALTER TABLE claims ADD COLUMN superseded TEXT", ())
         for outputs, final_path in execute("SELECT outputs, final_path FROM files", ()).fetchall():
             for path in [*json.loads(outputs), *([final_path] if final_path else [])]:
                 execute("INSERT INTO output_paths (path) VALUES (?) ON CONFLICT (path) DO NOTHING", (path,))

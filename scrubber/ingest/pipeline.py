@@ -184,6 +184,8 @@ class Decision:
     forwarded: int = 0
     #: The accepted claims' lines for the claim history (read once, in the commit).
     history: Iterable[HistoryLine] = ()
+    #: (billing NPI, CLM01, CLM05-3) of each replacement or void forwarded: what it corrects ends in the commit.
+    corrections: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Ingest:
@@ -505,7 +507,8 @@ class Ingest:
                 self._checkpoint("staged")
                 try:
                     self.ledger.commit_file(decision.row, decision.transactions, decision.claims,
-                                            decision.next_control, _stamp(), decision.history, node=self.node)
+                                            decision.next_control, _stamp(), decision.history, node=self.node,
+                                            corrections=decision.corrections)
                 except self.ledger.backend.file_errors as exc:  # this file's problem, never the node's
                     raise FileRefused(f"the ledger refused its rows ({type(exc).__name__})") from None
                 except LeaseLost as lost:
@@ -587,7 +590,8 @@ class Ingest:
             with staging.open(f"acks/{base}.ta1") as out:
                 write_rejection_ta1(result, DUPLICATE_INTERCHANGE_NOTE, controls, now, out)
             claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
-                               c.claim.charge, "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None)
+                               c.claim.charge, "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None,
+                               c.claim.frequency)
                       for c in result.claims)
             return Decision(FileRow(**row, outcome="duplicate", reason=f"duplicate of {earlier}",
                                     claims=len(result.claims), accepted=0, rejected=len(result.claims),
@@ -618,7 +622,10 @@ class Ingest:
         n_accepted, n_rejected = statuses["accepted"], statuses["rejected"]
         claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
                            c.claim.charge, c.status, " ".join(c.rule_codes),
-                           forward_name if c.accepted else None) for c in result.claims)
+                           forward_name if c.accepted else None, c.claim.frequency) for c in result.claims)
+        # A replacement or void forwarded ends what its claim (same billing NPI and CLM01) was forwarded as before.
+        corrections = [(c.claim.billing_npi, c.claim.claim_id, c.claim.frequency) for c in result.claims
+                       if c.accepted and c.claim.is_correction]
         history = (line for c in result.claims if c.accepted and forward_name and self._history is not None
                    for line in self._history.lines_of(c.claim, forward_name))
         transactions = [(t.isa13, t.gs06, t.st02, t.ack, t.claim_count) for t in result.transactions]
@@ -631,7 +638,7 @@ class Ingest:
         return Decision(FileRow(**row, outcome=result.status, reason="", claims=len(result.claims),
                                 accepted=n_accepted, rejected=n_rejected, outputs=staging.names,
                                 final_path=f"archive/{base}"), transactions, claims, controls.take(), log,
-                        forwarded=n_accepted, history=history)
+                        forwarded=n_accepted, history=history, corrections=corrections)
 
     def _output_base(self, name: str) -> str:
         """The name this file's outputs take (``NAME``, else ``NAME.2``, ``NAME.3`` …): one no output under OUT
@@ -644,10 +651,15 @@ class Ingest:
         raise AssertionError("unreachable")
 
     def _reject_duplicates(self, result: FileResult) -> None:
-        """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54)."""
+        """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54).
+
+        A replacement or void that names the claim it corrects (CLM05-3 7 or 8 with 2300 REF*F8) is the ordinary
+        correction path and never a duplicate (X12 837P TR3, 2300 REF*F8: "required when CLM05-3 indicates this
+        claim is a replacement or void to a previously adjudicated claim"); nor is a claim whose earlier forward
+        was replaced or voided since."""
         found: dict[int, tuple[Finding, ...]] = {}
         for c in result.claims:
-            if not c.accepted:
+            if not c.accepted or c.claim.is_correction:
                 continue
             claim = c.claim
             earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, claim.first_service_date(),

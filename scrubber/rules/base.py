@@ -39,6 +39,8 @@ class Hit:
     entity: str = ""
     #: The rule accepts what it found, with a warning (an error rule's softer case, e.g. CLM001's 2310A).
     warning_only: bool = False
+    #: The 277CA category:status of this hit when it is not the rule's (CLM010: 254 for the principal diagnosis).
+    stc: str | None = None
 
 
 class ClaimHistory(Protocol):
@@ -48,11 +50,11 @@ class ClaimHistory(Protocol):
 
     def begin_file(self) -> None: ...
 
-    def accepted(self, billing_npi: str, member_id: str, procedure: str, side: str,
+    def accepted(self, billing_npi: str, member: str, procedure: str, side: str,
                  service_date: str) -> str | None: ...
 
-    def supplied(self, member_id: str, side: str, procedures: Sequence[str], since: str,
-                 before: str) -> tuple[str, str] | None: ...
+    def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
+                 before: str, corrects: tuple[str, str] | None = None) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)

@@ -278,120 +278,192 @@ def units_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 @rule("CLM009", "timely-filing", Severity.ERROR, stc="A3:718",
-      options={"months": Option("number", 12, "months after the first date of service that the payer accepts a"
+      options={"months": Option("number", 12, "months after a line's date of service that the payer accepts a"
                                                  " claim", minimum=1, maximum=1200)})
 def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """CLM009 First date of service older than the payer's filing limit.
+    """CLM009 Line whose date of service is past the payer's filing limit.
 
     What it checks:
-        The claim's first date of service is no more than ``months`` months
-        before the processing date (``--now``).  On for Medicare (12 months);
-        other profiles enable it with their own limit in a config.
+        For each line, the processing date (``--now``) is no later than the
+        last day of the filing limit: ``months`` months after the line's
+        (first) date of service, and when that day is a Saturday, Sunday or
+        federal holiday, the next workday (the holiday calendar of the
+        ``holidays`` package).  The finding names every late line.  On for
+        Medicare and Medicaid (12 months); a state's profile can shorten it,
+        and commercial profiles enable it with their contract's limit.
     Why:
-        Medicare fee-for-service claims must be filed no later than 12 months
-        (one calendar year) after the date of service, counted from the line's
-        "from" date for professional claims; later claims are denied, with no
-        appeal (42 CFR 424.44; Medicare Claims Processing Manual chapter 1
-        section 70).  Commercial and Medicaid limits vary by contract.
+        Medicare claims must be filed no later than 12 months (one calendar
+        year) after the date of service, counted for each line item from its
+        own "from" date; when the last day falls on a Saturday, Sunday or
+        federal non-workday the limit runs to the next workday; later claims
+        are denied (42 CFR 424.44; Medicare Claims Processing Manual chapter 1
+        section 70).  Medicaid: every state must require claims within 12
+        months of the date of service (42 CFR 447.45(d)(1)); states may ask
+        for less.  (A line dated 2025-11-28 is still in time on Monday
+        2026-11-30: its limit, Saturday 2026-11-28, runs to the next workday.)
     Failing:
         DTP*472*D8*20240105~
     Passing:
         DTP*472*D8*20260105~
     Fix:
-        Check the date of service; a claim past the limit is only accepted under an exception the payer allows.
+        Check each line's date of service; a line past the limit is only accepted under an exception the payer allows.
     Options:
         months: the filing limit in months.
     References:
         42 CFR 424.44, https://www.ecfr.gov/current/title-42/section-424.44 ;
-        Medicare Claims Processing Manual (CMS Pub. 100-04), chapter 1, section 70,
+        Medicare Claims Processing Manual (CMS Pub. 100-04), chapter 1, section 70 (the line's "from" date;
+        a last day on a Saturday, Sunday or federal non-workday runs to the next workday),
         https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/clm104c01.pdf ;
+        Palmetto GBA, "Important Information on the Timely Claims Filing Requirement" (the same rule, as a MAC
+        publishes it);
+        42 CFR 447.45(d)(1), https://www.ecfr.gov/current/title-42/section-447.45 ;
+        holidays (the US federal holiday calendar), https://pypi.org/project/holidays/ ;
         X12 Claim Status Codes (718), https://x12.org/codes/claim-status-codes
     """
-    first = _parse(claim.first_service_date())
     months = int(ctx.options["months"])
-    if first is None or months <= 0:
-        return
-    limit = _months_before(ctx.today, months)
-    if first < limit:
-        yield Hit(f"first date of service {first.isoformat()} is more than {months} months before the processing date"
-                  f" {ctx.today.isoformat()} (the filing limit)", claim.loc, "DTP03")
+    for line in claim.lines:
+        first = _parse(line.service_dates()[0])
+        if first is None:
+            continue
+        deadline = filing_deadline(first, months)
+        if ctx.today > deadline:
+            yield Hit(f"line {line.line_number}: date of service {first.isoformat()} is past the filing limit of"
+                      f" {months} months, which ended {deadline.isoformat()} (processed {ctx.today.isoformat()})",
+                      line.dtp or line_loc(line), "DTP03", line)
+
+
+@functools.lru_cache(maxsize=4096)
+def filing_deadline(service: date, months: int) -> date:
+    """The last day a claim for ``service`` may be filed: ``months`` months later (the month's last day when it has
+    no such day), moved past Saturdays, Sundays and US federal holidays to the next workday."""
+    if service.year + months // 12 + 1 >= date.max.year:  # past the calendar: never late
+        return date.max
+    day = _months_after(service, months)
+    while day.weekday() >= 5 or day in _federal_holidays(day.year):
+        day += timedelta(days=1)
+    return day
+
+
+@functools.lru_cache(maxsize=64)
+def _federal_holidays(year: int) -> frozenset[date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays("US", years=year))
 
 
 @rule("CLM010", "diagnosis-code-invalid", Severity.ERROR, stc="A7:255", stc10="A7:700")
 def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """CLM010 ICD-10-CM diagnosis code that is not a valid, billable code.
+    """CLM010 Diagnosis code that is not a valid, billable ICD-10-CM code as the guide sends it.
 
     What it checks:
-        Every ABK/ABF diagnosis (HI) is a valid ICD-10-CM code at its most
-        specific level (a leaf of the tabular list, with its 7th character
-        where the category requires one).  The code set is the CMS ICD-10-CM
-        tabular shipped by the simple-icd-10-cm package
-        (``scrubber.codesets.icd10cm_release()`` names the release: the fiscal
-        year 2026 code set with its April 1, 2026 update for version 1.5).
+        Every diagnosis (HI) of a claim whose lines are dated on or after
+        2015-10-01 is ICD-10-CM (qualifier ABK, ABF): an ICD-9-CM qualifier
+        (BK, BF) is rejected.  Every ABK/ABF code is sent without its decimal
+        point, and is a valid ICD-10-CM code at its most specific level (a
+        leaf of the tabular list, with its 7th character where the category
+        requires one).  The code set is the CMS ICD-10-CM tabular shipped by
+        the simple-icd-10-cm package (``scrubber.codesets.icd10cm_release()``
+        names the release).  The 277CA names the principal diagnosis (HI01,
+        status 254) apart from the others (255).
     Why:
-        HIPAA requires the ICD-10-CM code set in effect on the date of service;
-        a category that has subcategories (S93.40 instead of S93.401A) or a
-        code that does not exist is rejected (claim status 255 with 700, ICD-10).
+        HIPAA requires the ICD-10-CM code set in effect on the date of
+        service: ICD-9 codes are not accepted for dates of service on or after
+        October 1, 2015 (CMS, qualifiers for ICD-10 diagnosis codes on
+        electronic claims: ABK principal, ABF other; BK, BF are ICD-9).  The
+        837P guide says of HI: "do not transmit the decimal point" — a code
+        with one is not the code.  A category that has subcategories (S93.40
+        instead of S93.401A) or a code that does not exist is rejected (claim
+        status 254 principal diagnosis, 255 diagnosis code, with 700 ICD-10).
+        So are HI*ABK:S9340~ (a category) and HI*BK:8450~ on a line dated 2026.
     Failing:
-        HI*ABK:S9340~
+        HI*ABK:S93.401A~
     Passing:
         HI*ABK:S93401A~
     Fix:
-        Code the diagnosis to its full specificity, with the 7th character the category requires.
+        Send ICD-10-CM (ABK, ABF) to full specificity with its 7th character, without the decimal point (S93401A).
     References:
         CMS, "ICD-10" (the ICD-10-CM code files), https://www.cms.gov/medicare/coding-billing/icd-10-codes ;
+        CMS ICD-10 News, "Qualifiers for ICD-10 Diagnosis Codes on Electronic Claims" (October 28, 2015; CMS
+        FAQ 12889: ABK principal and ABF other ICD-10 codes; ICD-9 qualifiers only for services before
+        October 1, 2015), as republished at
+        http://primeclinical.com/News/ICD-10/2015/Qualifiers_for_ICD10_Diag_Codes_on_Elec_Claims.htm ;
+        X12 837P TR3 005010X222A1, 2300 HI ("do not transmit the decimal point");
         simple-icd-10-cm (the CMS tabular as a Python package), https://pypi.org/project/simple-icd-10-cm/ ;
-        X12 Claim Status Codes (255, 700), https://x12.org/codes/claim-status-codes
+        X12 Claim Status Codes (254, 255, 700), https://x12.org/codes/claim-status-codes
     """
+    dates = [first for first in (ln.service_dates()[0] for ln in claim.lines) if len(first) == 8 and first.isdigit()]
+    icd10_era = any(first >= _ICD10_FROM for first in dates)
     for i, (qualifier, code) in enumerate(claim.diagnoses, start=1):
-        if qualifier in _ICD10 and not is_billable_icd10cm(code):
+        stc = _PRINCIPAL_STC if qualifier in ("ABK", "BK") else None
+        element = f"HI{i:02d}-2"
+        if qualifier in _ICD9 and icd10_era:
+            yield Hit(f"diagnosis {code} is sent as ICD-9-CM ({qualifier}); dates of service on or after"
+                      f" 2015-10-01 take ICD-10-CM (ABK, ABF)", claim.hi or claim.loc, f"HI{i:02d}-1", stc=stc)
+        elif qualifier in _ICD10 and "." in code:
+            yield Hit(f"diagnosis {code} is sent with its decimal point; send {code.replace('.', '')} (the guide: do"
+                      " not transmit the decimal point)", claim.hi or claim.loc, element, stc=stc)
+        elif qualifier in _ICD10 and not is_billable_icd10cm(code):
             yield Hit(f"diagnosis {code} is not a valid billable ICD-10-CM code ({icd10cm_release()})",
-                      claim.hi or claim.loc, f"HI{i:02d}-2")
+                      claim.hi or claim.loc, element, stc=stc)
+
+
+#: Where Medicare covers a DMEPOS item: where the beneficiary primarily uses it (Noridian JA DME, "Place of
+#: Service"); 31 and 32 (a nursing facility) for orthotics outside a Part A stay.
+MEDICARE_DMEPOS_PLACES = ["01", "04", "09", "12", "13", "14", "27", "33", "54", "55", "56", "65", "31", "32"]
 
 
 @rule("CLM011", "place-of-service-not-payable", Severity.ERROR, stc="A7:249",
       options={**codes_option(),
-               "places": Option("list", ["21", "51", "61"],
-                                "places of service where the item is not separately payable (a Part A stay)")})
+               "allowed": Option("list", MEDICARE_DMEPOS_PLACES,
+                                 "places of service where the payer covers the item (default: Medicare's)")})
 def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """CLM011 Walking-boot line billed for a place of service where it is not payable.
+    """CLM011 Walking-boot line billed for a place of service where it is not covered.
 
     What it checks:
-        A line billed with one of ``codes`` has a place of service (SV105,
-        else CLM05-1) outside ``places``: by default 21 (inpatient hospital),
-        51 (inpatient psychiatric facility) and 61 (comprehensive inpatient
-        rehabilitation facility).
+        A line billed with one of ``codes`` has a place of service in
+        ``allowed``: the line's SV105, else CLM05-1 (SV105 overrides the
+        claim's).  The default is the DME MACs' list: 01 pharmacy, 04 homeless
+        shelter, 09 prison, 12 home, 13 assisted living, 14 group home, 27
+        outreach site, 33 custodial care, 54 intermediate care facility, 55
+        residential substance abuse treatment, 56 psychiatric residential
+        treatment, 65 ESRD facility, and 31 and 32 (skilled nursing and
+        nursing facility), where orthotics are covered outside a Part A stay.
+        On for Medicare; commercial and Medicaid profiles enable it with
+        their own list in a config.
     Why:
-        During an inpatient stay the facility furnishes what the patient needs
-        under Part A: an institution that is a hospital is not the
-        beneficiary's home, so no separate Part B payment is made to a
-        supplier (Medicare Benefit Policy Manual chapter 15 section 110;
-        Noridian "Place of Service").  An orthosis delivered for fitting up to
-        two days before discharge is billed with the discharge date and POS 12.
+        The place of service of a DMEPOS claim is where the beneficiary will
+        primarily use the item, and coverage is considered only at the places
+        the DME MACs list.  During an inpatient stay (21, 51, 61) the facility
+        furnishes what the patient needs under Part A: no separate Part B
+        payment goes to a supplier (Medicare Benefit Policy Manual chapter 15
+        section 110).  An orthosis delivered for fitting up to two days before
+        discharge is billed with the discharge date and POS 12.  (Failing:
+        21 inpatient hospital, or 11 office in CLM05-1 with no SV105; passing:
+        32 nursing facility, 12 home.)
     Failing:
         SV1*HC:L4386:KX:RT*250*UN*1*21**1~
     Passing:
-        SV1*HC:L4386:KX:RT*250*UN*1*12**1~
+        SV1*HC:L4386:KX:RT*250*UN*1*32**1~
     Fix:
-        Bill the facility, or, for a pre-discharge delivery, the discharge date with place of service 12.
+        Bill the place where the beneficiary uses the boot (12 home, 13, 14, 31, 32, ...); inpatient: bill the facility.
     Options:
-        codes: the HCPCS codes checked; places: the place-of-service codes refused.
+        codes: the HCPCS codes checked; allowed: the place-of-service codes covered.
     References:
         Noridian JA DME, "Place of Service",
-        https://med.noridianmedicare.com/web/jadme/claims-appeals/claim-submission/pos
+        https://med.noridianmedicare.com/web/jadme/claims-appeals/claim-submission/pos ;
         Noridian JD DME, "DMEPOS and Inpatient Stays",
         https://med.noridianmedicare.com/web/jddme/claims-appeals/billing-situations/inpatient-stays ;
         Medicare Benefit Policy Manual (CMS Pub. 100-02), chapter 15, section 110,
         https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/bp102c15.pdf
     """
-    places = set(ctx.options["places"])
+    allowed = set(ctx.options["allowed"])
     for line in lines_billed(claim, ctx):
         place = line.place_of_service or claim.place_of_service
-        if place in places:
+        if place not in allowed:
             where = "SV105" if line.place_of_service else "CLM05-1"
-            yield Hit(f"{line.procedure} line {line.line_number} is billed for place of service {place}, an inpatient"
-                      " stay in which the facility furnishes the item", line_loc(line) if line.place_of_service
-                      else claim.loc, where, line)
+            yield Hit(f"{line.procedure} line {line.line_number} is billed for place of service {place or 'none'},"
+                      " where the payer does not cover it (covered: " + ", ".join(sorted(allowed)) + ")",
+                      line_loc(line) if line.place_of_service else claim.loc, where, line)
 
 
 @rule("CLM012", "duplicate-claim-history", Severity.ERROR, stc="A3:54", needs_history=True)
@@ -400,10 +472,14 @@ def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
     What it checks:
         With a claim history (``check --history``, and ingest), no line of
-        the claim matches a line accepted before: same billing NPI, member
-        (subscriber NM109), procedure, side (RT/LT) and first date of
-        service.  A replacement (CLM05-3 7) or void (8) is not a duplicate.
-        Silent without a history.
+        the claim matches a line accepted before: same billing NPI, member,
+        procedure, side (RT/LT) and first date of service.  The member is the
+        patient: the subscriber's NM109, and for a dependent (loop 2000C) the
+        patient's name and birth date with it (5010 sends no patient ID).  A
+        replacement (CLM05-3 7) or void (8) is not a duplicate, and the lines
+        of a claim replaced or voided since (a 7 or 8 with REF*F8 and the same
+        billing NPI and CLM01 was forwarded) no longer count.  Silent without
+        a history.
     Why:
         A claim sent again (a resubmission after no answer, a batch re-sent)
         is denied by the payer as a duplicate of the claim it already
@@ -419,13 +495,19 @@ def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
     References:
         X12 Claim Status Codes (54), https://x12.org/codes/claim-status-codes ;
         CMS, Medicare Claims Processing Manual (Pub. 100-04), chapter 1, section 120 (duplicate claims),
-        https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/clm104c01.pdf
+        https://www.cms.gov/regulations-and-guidance/guidance/manuals/downloads/clm104c01.pdf ;
+        X12 RFI 1538 (2300 REF*F8 "Required when CLM05-3 (Claim Frequency Code) indicates this claim is a
+        replacement or void to a previously adjudicated claim"),
+        https://x12.org/resources/requests-for-interpretation/rfi-1538-5010837i2300clm05-3-and-ref ;
+        DHCS Medi-Cal, "Electronic Claim Resubmission" (NUBC frequency codes 7 replacement of prior claim and
+        8 void/cancel of prior claim), https://files.medi-cal.ca.gov/pubsdoco/newsroom/newsroom_31265_02.aspx ;
+        X12 837P TR3 005010X222A1, 2010CA (the patient is identified by name and birth date; NM109 not used)
     """
     if ctx.history is None or claim.frequency in ("7", "8"):
         return
     for line in claim.lines:
         first = line.service_dates()[0]
-        earlier = ctx.history.accepted(claim.billing_npi, claim.subscriber.member_id, line.procedure,
+        earlier = ctx.history.accepted(claim.billing_npi, claim.member_identity(), line.procedure,
                                        line.side or "", first)
         if earlier is not None:
             yield Hit(f"{line.procedure} line {line.line_number} ({line.side or 'no side'}, {first}) was already"
@@ -433,12 +515,16 @@ def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 _ICD10 = frozenset(("ABK", "ABF"))
+_ICD9 = frozenset(("BK", "BF"))
+#: The first date of service that takes ICD-10-CM (CCYYMMDD).
+_ICD10_FROM = "20151001"
+#: The 277CA category:status of an error on the principal diagnosis (HI01): claim status 254.
+_PRINCIPAL_STC = "A7:254"
 
 
-@functools.lru_cache(maxsize=64)  # one processing date and limit for a whole batch
-def _months_before(day: date, months: int) -> date:
-    """The same day ``months`` months earlier (the month's last day when it has no such day)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+def _months_after(day: date, months: int) -> date:
+    """The same day ``months`` months later (the month's last day when it has no such day)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     month += 1
     last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
     return date(year, month, min(day.day, last))

@@ -245,32 +245,53 @@ def cmn_data_after_2023(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       " CMNs and DIFs were retired for 2023 on", line.cr3, "CR301", line)
 
 
-@rule("DOC007", "replacement-narrative-missing", Severity.WARNING)
+#: Words of a narrative that gives a reason for a replacement (RA): loss, theft, irreparable damage, a change in
+#: the patient's condition (Noridian JD DME, "Modifier RA").
+REPLACEMENT_REASONS = ["LOST", "LOSS", "STOLEN", "THEFT", "DAMAGE", "DAMAGED", "IRREPARABLE", "BROKEN", "WORN",
+                       "CHANGE IN CONDITION", "CHANGED CONDITION", "CONDITION CHANGE", "OUTGROWN", "GROWTH",
+                       "NO LONGER FITS"]
+
+
+@rule("DOC007", "replacement-narrative-missing", Severity.WARNING,
+      options={"words": Option("list", REPLACEMENT_REASONS,
+                               "words or phrases of a narrative that gives a reason for the replacement")})
 def replacement_narrative_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """DOC007 Line with modifier RA (replacement) and no narrative saying why.
+    """DOC007 Line with modifier RA (replacement) and no narrative giving the reason for the replacement.
 
     What it checks:
-        A line carrying RA has a narrative: an NTE on the line (2400) or on
-        the claim (2300).
+        A line carrying RA has a narrative that says why the item is replaced:
+        an NTE on the line (2400) or on the claim (2300) holding one of
+        ``words`` (lost, stolen, irreparable damage, a change in condition…).
+        An NTE that says something else (a fitting note) does not do.
     Why:
-        RA marks the replacement of an orthosis that was lost, stolen or
-        irreparably damaged; the DME MACs want a narrative on the claim
-        explaining the reason for the replacement when it comes before the
-        item's reasonable useful lifetime (5 years for an AFO), in the 2400 or
-        2300 NTE (Noridian, "Modifier RA" and "Claim Narratives").  A warning.
+        RA marks the replacement of an item that was lost, stolen or
+        irreparably damaged, or no longer fits a changed condition; the DME
+        MACs want a narrative on the claim explaining the reason for the
+        replacement when it comes before the item's reasonable useful lifetime
+        (5 years for an AFO), in the 2400 or 2300 NTE (Noridian, "Modifier
+        RA" and "Claim Narratives").  A warning.
     Failing:
         SV1*HC:L4386:KX:RT:RA*250*UN*1***1~
+        NTE*ADD*CUSTOM FITTED ON DELIVERY~
     Passing:
         SV1*HC:L4386:KX:RT:RA*250*UN*1***1~
         NTE*ADD*REPLACEMENT, ORIGINAL BOOT STOLEN 20251201~
     Fix:
-        Add 2400 NTE*ADD saying why the item is replaced (loss, theft, irreparable damage).
+        Add 2400 NTE*ADD saying why the item is replaced: lost, stolen, irreparably damaged, or a change in condition.
+    Options:
+        words: words or phrases that give a reason (matched in capitals).
     References:
         Noridian JD DME, "Modifier RA", https://med.noridianmedicare.com/web/jddme/topics/modifiers/ra ;
         Noridian JD DME, "Claim Narratives",
         https://med.noridianmedicare.com/web/jddme/claims-appeals/claim-submission/claim-narratives
     """
+    words = [w.upper() for w in ctx.options["words"]]
     for line in claim.lines:
-        if "RA" in line.modifiers and not (line.notes or claim.notes):
-            yield Hit(f"{line.procedure} line {line.line_number} carries RA but no NTE narrative says why the item is"
-                      " replaced", line_loc(line), f"SV101-{3 + line.modifiers.index('RA')}", line)
+        if "RA" not in line.modifiers:
+            continue
+        narrative = " ".join(n.text.upper() for n in (*line.notes, *claim.notes))
+        if not any(word in narrative for word in words):
+            said = "no NTE narrative" if not narrative.strip() else "no NTE narrative gives a reason (lost, stolen,"\
+                " irreparable damage, change in condition)"
+            yield Hit(f"{line.procedure} line {line.line_number} carries RA but {said} for the replacement",
+                      line_loc(line), f"SV101-{3 + line.modifiers.index('RA')}", line)

@@ -137,19 +137,22 @@ ULCER_PREFIXES = ("L97", "L89", "E08621", "E09621", "E10621", "E11621", "E13621"
 
 
 @rule("KX005", "ulcer-only-diagnosis", Severity.WARNING,
-      options={"ulcer_codes": Option("list", list(ULCER_PREFIXES),
+      options={**codes_option(),
+               "ulcer_codes": Option("list", list(ULCER_PREFIXES),
                                      "ICD-10-CM codes or prefixes (without the dot) that mean ulcer/pressure relief")})
 def ulcer_only_diagnosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """KX005 L4386 line whose every pointed diagnosis is an ulcer or pressure code.
+    """KX005 Walking-boot line whose every pointed diagnosis is an ulcer or pressure code.
 
     What it checks:
-        The diagnoses an L4386 line points to (SV107) are not all ulcer or
-        pressure-injury codes: L97.*, L89.*, and the diabetic foot ulcers
+        The diagnoses a line billed with one of ``codes`` (the walking-boot
+        family L4360, L4361, L4386, L4387) points to (SV107) are not all ulcer
+        or pressure-injury codes: L97.*, L89.*, and the diabetic foot ulcers
         E08.621, E09.621, E10.621, E11.621, E13.621 by default.
     Why:
         A boot used only to off-load an ulcer is not a brace: Medicare wants
-        A9283 (non-covered, no benefit), not L4386 (PDAC advisory; the retired
-        Noridian walking-boot coverage article).
+        A9283 (non-covered, no benefit), not a walking-boot code, whichever of
+        the four it is (PDAC advisory; the retired Noridian walking-boot
+        coverage article).
     Failing:
         HI*ABK:E13621~
     Passing:
@@ -157,7 +160,7 @@ def ulcer_only_diagnosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Fix:
         Point to the orthopedic diagnosis, or bill A9283 if the boot is only for the ulcer.
     Options:
-        ulcer_codes: list of codes or prefixes, without dots.
+        codes: the HCPCS codes checked; ulcer_codes: list of codes or prefixes, without dots.
     References:
         PDAC, "Correct Coding - Walking Boots Used for Ulcers" (A9283 advisory),
         https://dmepdac.com/palmetto/PDACv2.nsf/DIDC/P10ZD6SSS0~Articles%20and%20Publications~Advisory%20Articles ;
@@ -165,15 +168,15 @@ def ulcer_only_diagnosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
         https://med.noridianmedicare.com/web/jddme/policies/dmd-articles/ankle-foot-orthoses-walking-boots-coverage-and-coding-issues-revised
     """
     prefixes = tuple(ctx.options["ulcer_codes"])
-    for line in walking_boot_lines(claim):
+    for line in lines_billed(claim, ctx):
         codes = []
         for pointer in line.pointers:
             number = to_int(pointer, 2)
             if number is not None and 1 <= number <= len(claim.diagnoses):
                 codes.append(claim.diagnoses[number - 1][1].replace(".", ""))
         if codes and all(code.startswith(prefixes) for code in codes):
-            yield Hit(f"L4386 line {line.line_number} points only to ulcer/pressure diagnoses ({', '.join(codes)});"
-                      " off-loading boots are A9283", line_loc(line), "SV107", line)
+            yield Hit(f"{line.procedure} line {line.line_number} points only to ulcer/pressure diagnoses"
+                      f" ({', '.join(codes)}); off-loading boots are A9283", line_loc(line), "SV107", line)
 
 
 @rule("KX006", "no-order-ey", Severity.WARNING)
@@ -200,12 +203,13 @@ def no_order_ey(claim: Claim, ctx: Context) -> Iterator[Hit]:
     return _lines_with(claim, "EY", "L4386 line {line} carries EY: no order on file, the line will be denied")
 
 
-@rule("KX007", "gy-on-covered-item", Severity.WARNING)
+@rule("KX007", "gy-on-covered-item", Severity.WARNING, options=codes_option())
 def gy_on_covered_item(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """KX007 L4386 line with GY alone (statutorily excluded) on a covered boot.
+    """KX007 Walking-boot line with GY alone (statutorily excluded) on a covered boot.
 
     What it checks:
-        An L4386 line does not carry GY without KX, GA or GZ.
+        A line billed with one of ``codes`` (the walking-boot family L4360,
+        L4361, L4386, L4387) does not carry GY without KX, GA or GZ.
     Why:
         GY says the item is statutorily excluded or has no benefit category; a
         walking boot used as a brace is covered (LCD L33686).  The old DME MAC
@@ -218,16 +222,17 @@ def gy_on_covered_item(claim: Claim, ctx: Context) -> Iterator[Hit]:
         SV1*HC:L4386:KX:RT*250*UN*1***1~
     Fix:
         For an orthopedic boot use KX (or GA/GZ); for a boot only for an ulcer bill A9283.
+    Options:
+        codes: the HCPCS codes checked.
     References:
         PDAC A9283 advisory,
         https://dmepdac.com/palmetto/PDACv2.nsf/DIDC/P10ZD6SSS0~Articles%20and%20Publications~Advisory%20Articles ;
         Noridian JD DME, "Modifiers" (GY), https://med.noridianmedicare.com/web/jddme/topics/modifiers
     """
-    for line in walking_boot_lines(claim):
+    for line in lines_billed(claim, ctx):
         if "GY" in line.modifiers and not any(m in line.modifiers for m in ("KX", "GA", "GZ")):
-            yield Hit(f"L4386 line {line.line_number} carries GY (statutorily excluded) on a covered boot; an"
-                      " ulcer-only"
-                      " boot is A9283", line_loc(line), _element_of(line, "GY"), line)
+            yield Hit(f"{line.procedure} line {line.line_number} carries GY (statutorily excluded) on a covered boot;"
+                      " an ulcer-only boot is A9283", line_loc(line), _element_of(line, "GY"), line)
 
 
 @rule("KX008", "kx-with-ey", Severity.ERROR, stc="A8:453")

@@ -219,8 +219,11 @@ def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
         With a claim history (``check --history``, and ingest), a line billed
         with one of ``codes`` for a side (RT or LT) and without the RA
         (replacement) modifier has no accepted line of those codes for the
-        same member and side within ``lifetime_years`` before its date of
-        service.  Silent without a history.
+        same member (the patient: a dependent is told from its subscriber and
+        siblings by name and birth date) and side within ``lifetime_years``
+        before its date of service.  Lines of a claim replaced or voided since
+        do not count, nor, for a replacement, the lines of the claim it
+        corrects.  Silent without a history.
     Why:
         An AFO's reasonable useful lifetime is 5 years: a second boot for the
         same side within it is denied as same or similar unless it replaces
@@ -250,7 +253,8 @@ def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
         if line.side is None or "RA" in line.modifiers or len(first) != 8 or not first.isdigit():
             continue
         since = f"{int(first[:4]) - years:04d}{first[4:]}"
-        earlier = ctx.history.supplied(claim.subscriber.member_id, line.side, codes, since, first)
+        earlier = ctx.history.supplied(claim.member_identity(), line.side, codes, since, first,
+                                       (claim.billing_npi, claim.claim_id) if claim.is_correction else None)
         if earlier is not None:
             day, claim_id = earlier
             yield Hit(f"{line.procedure} line {line.line_number} ({line.side}) is within {years} years of the walking"
