@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837, mbi
 
 NOW = "2026-11-27T10:00"
 #: Extra ingest options (the lease, once there is one).
@@ -38,10 +38,10 @@ def mixed_inbox(inbox: Path, files: int, claims: int, seed: int = 7) -> dict[str
         for k in range(claims):
             claim_id = f"F{n:03d}C{k:04d}"
             modifiers = ("KX",) if rng.random() < 0.2 else ("KX", "RT" if k % 2 else "LT")  # some WB001 rejects
-            specs.append(ClaimSpec(claim_id, member_id=f"M{n:03d}{k:05d}", note="CUSTOM FITTED",
+            specs.append(ClaimSpec(claim_id, member_id=mbi(n * 100_000 + k), note="CUSTOM FITTED",
                                    lines=[LineSpec(modifiers=modifiers, date=f"202601{1 + k % 28:02d}")]))
         if n % 7 == 3 and n > 3:  # the first claim of the file before, sent again: a duplicate across files
-            specs[0] = ClaimSpec(f"F{n - 1:03d}C0000", member_id=f"M{n - 1:03d}00000", note="CUSTOM FITTED",
+            specs[0] = ClaimSpec(f"F{n - 1:03d}C0000", member_id=mbi((n - 1) * 100_000), note="CUSTOM FITTED",
                                  lines=[LineSpec(modifiers=("KX", "LT"), date="20260101")])
         text = build_837(specs, isa13=f"{n + 1:09d}", gs06=str(n + 1))
         if n % 10 == 5:

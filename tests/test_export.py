@@ -118,7 +118,7 @@ def test_output_file_is_written_whole_and_never_over_an_input(tmp_path: Path) ->
 def test_a_subscriber_out_of_its_loop_is_never_exported_as_a_provider(tmp_path: Path, after: str) -> None:
     """Found by the export fuzz: an NM1*IL moved into the billing (2010AA) or rendering (2310B) provider's loop
     was read as that provider, and its member ID went out as an NPI, past --redact."""
-    spec = ClaimSpec("MOVED-1", subscriber_last="QUILLFEATHER", member_id="1ZZ9ZZ9ZZ98",
+    spec = ClaimSpec("MOVED-1", subscriber_last="QUILLFEATHER", member_id="1XX9XX9XX98",
                      lines=[LineSpec(charge="250.00")])
     lines = build_837([spec]).split("~\n")
     person = next(seg for seg in lines if seg.startswith("NM1*IL*"))
@@ -132,7 +132,7 @@ def test_a_subscriber_out_of_its_loop_is_never_exported_as_a_provider(tmp_path: 
     path.write_text("~\n".join(lines), encoding="utf-8")
     code, out, _ = export("--format", "ndjson", "--redact", str(path))
     assert code == 0
-    assert "1ZZ9ZZ9ZZ98" not in out and "QUILLFEATHER" not in out
+    assert "1XX9XX9XX98" not in out and "QUILLFEATHER" not in out
     [record] = [json.loads(line) for line in out.splitlines()]
     assert record["billing_provider"]["npi"] == "1234567893"
     if after == "NM1*82*":

@@ -48,7 +48,7 @@ HOSTILE = ["NaN", "sNaN", "Infinity", "1E999999999", "-0", "²", "①", "١٢٣"
 SEEDS_GENERATED = [
     build_837([ClaimSpec("F1", lines=[LineSpec(), LineSpec(modifiers=("KX", "LT"))]),
                ClaimSpec("F2", filing_indicator="CI", payer_id="COMM01", prior_auth="AUTH1"),
-               ClaimSpec("F3", subscriber_last="ABERNATHY", subscriber_first="QUENTIN", member_id="9ZZ9ZZ9ZZ99",
+               ClaimSpec("F3", subscriber_last="ABERNATHY", subscriber_first="QUENTIN", member_id="9XX9XX9XX99",
                          birth_date="19611231")], isa13="000000101"),
     build_837([[ClaimSpec("G1")], [ClaimSpec("G2", lines=[LineSpec(pwks=["PWK*CT*FX***AC*DOC1"])])]],
               isa13="000000102"),

@@ -134,3 +134,44 @@ def test_doc007_wants_the_reason_for_the_replacement(tmp_path: Path, note: str |
     assert bool(hits) is warned
     if hits and note:
         assert "no NTE narrative gives a reason" in hits[0]["message"]
+
+
+# -- 7. CLM001: ordering or referring ----------------------------------------------------------------------------------
+
+def test_clm001_takes_the_lines_referring_provider_with_a_warning(tmp_path: Path) -> None:
+    from scrubber.harness.synth import ORDERING_NPI
+
+    referred = ClaimSpec("O-1", lines=[LineSpec(ordering_npi=None, referring_npi=ORDERING_NPI)], **MEDICAID)
+    nobody = ClaimSpec("O-2", lines=[LineSpec(ordering_npi=None)], **MEDICAID)
+    claims = judge(tmp_path, referred, nobody)
+    hits = findings(claims[0], "CLM001")
+    assert [h["severity"] for h in hits] == ["warning"] and claims[0]["status"] == "accepted"
+    assert "2420F NM1*DN" in hits[0]["message"] and hits[0]["segment"] == "NM1"
+    assert [h["severity"] for h in findings(claims[1], "CLM001")] == ["error"], "42 CFR 455.440: an NPI is needed"
+
+
+# -- 11. CLM013: a Medicare member ID is an MBI ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("member", "valid"), [
+    ("1EG4TE5MK73", True), ("1AA0AA0AA01", True), ("9XY9XY9XY99", True),
+    ("1EG4-TE5-MK73", False),  # dashes are never sent
+    ("1eg4te5mk73", False), ("0EG4TE5MK73", False), ("1SG4TE5MK73", False), ("1EG4TE5MK7Z", False),
+    ("1EL4TE5MK73", False), ("123456789A", False), ("1EG4TE5MK7", False), ("12", False)])
+def test_clm013_wants_an_mbi_for_medicare(tmp_path: Path, member: str, valid: bool) -> None:
+    claims = judge(tmp_path, ClaimSpec("B-1", member_id=member, **MEDICARE),
+                   ClaimSpec("B-2", member_id=member, **MEDICAID))
+    hits = findings(claims[0], "CLM013")
+    assert bool(hits) is not valid
+    if hits:
+        assert (hits[0]["stc"], hits[0]["segment"], hits[0]["element"]) == ("A7:164:IL", "NM1", "NM109")
+        assert member not in hits[0]["message"], "the message quotes no member ID (PHI)"
+    assert findings(claims[1], "CLM013") == [], "Medicare's edit: off for Medicaid"
+
+
+def test_generate_writes_mbis(tmp_path: Path) -> None:
+    from scrubber.harness.generate import GenerateOptions, generate
+    from scrubber.rules.claim import MBI
+
+    text = generate(GenerateOptions(claims=300, seed=7)).text
+    members = [seg.split("*")[9] for seg in text.split("~") if seg.strip().startswith("NM1*IL*")]
+    assert len(members) >= 300 and all(MBI.fullmatch(m) for m in members)

@@ -26,8 +26,8 @@ def report(path: Path, fmt: str, *extra: str) -> str:
 def mixed(tmp_path: Path) -> Path:
     path = tmp_path / "mixed.837"
     path.write_text(build_837([
-        ClaimSpec("OK-1", subscriber_last="ALVAREZ", member_id="1ZZ0ZZ0ZZ01"),
-        ClaimSpec("BAD-1", subscriber_last="BRENNAN", member_id="1ZZ0ZZ0ZZ02",
+        ClaimSpec("OK-1", subscriber_last="ALVAREZ", member_id="1XX0XX0XX01"),
+        ClaimSpec("BAD-1", subscriber_last="BRENNAN", member_id="1XX0XX0XX02",
                   lines=[LineSpec(modifiers=("KX",)), LineSpec(modifiers=("RT",), charge="10.00")]),
     ]))
     return path
@@ -150,16 +150,16 @@ def test_junit_rejected_set_fails_its_claims(tmp_path: Path) -> None:
 
 # -- redaction -----------------------------------------------------------------------------------------------------
 
-PHI = ("ZEBULON", "QUIXOTE", "9ZZ9ZZ9ZZ99", "19420817", "77 SECRET LANE", "ZIPTOWN")
+PHI = ("ZEBULON", "QUIXOTE", "9XX9XX9XX99", "19420817", "77 SECRET LANE", "ZIPTOWN")
 
 
 @pytest.fixture
 def phi_file(tmp_path: Path) -> Path:
     """Two claims of one subscriber with distinctive PHI; one defect in a PHI element (name too long)."""
     text = build_837([
-        ClaimSpec("PHI-1", subscriber_last="ZEBULON", subscriber_first="QUIXOTE", member_id="9ZZ9ZZ9ZZ99",
+        ClaimSpec("PHI-1", subscriber_last="ZEBULON", subscriber_first="QUIXOTE", member_id="9XX9XX9XX99",
                   birth_date="19420817", lines=[LineSpec(modifiers=("KX",))]),
-        ClaimSpec("PHI-2", subscriber_last="ZEBULON", subscriber_first="QUIXOTE", member_id="9ZZ9ZZ9ZZ99",
+        ClaimSpec("PHI-2", subscriber_last="ZEBULON", subscriber_first="QUIXOTE", member_id="9XX9XX9XX99",
                   birth_date="19420817"),
     ])
     text = text.replace("N3*200 SAMPLE STREET", "N3*77 SECRET LANE").replace("N4*SPRINGFIELD*IL*627020000",
@@ -177,7 +177,7 @@ def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) 
     out = report(phi_file, fmt, "--no-redact")
     out = html_readable(out) if fmt == "html" else out
     if fmt in ("json", "html", "junit", "annotated"):
-        assert "ZEBULON" in out and "9ZZ9ZZ9ZZ99" in out
+        assert "ZEBULON" in out and "9XX9XX9XX99" in out
     if fmt in ("json", "html", "annotated"):
         assert "19420817" in out
     if fmt in ("html", "annotated"):
@@ -227,7 +227,7 @@ def test_redact_covers_values_quoted_by_ig_errors(tmp_path: Path) -> None:
 def test_acknowledgments_are_not_redacted(phi_file: Path, tmp_path: Path) -> None:
     acks = tmp_path / "acks"
     run_cli("check", "--now", NOW, "--control-start", "1", "--redact", "--ack-dir", str(acks), str(phi_file))
-    assert "NM1*QC*1*ZEBULON*QUIXOTE****MI*9ZZ9ZZ9ZZ99~" in (acks / "phi.837.277").read_text()
+    assert "NM1*QC*1*ZEBULON*QUIXOTE****MI*9XX9XX9XX99~" in (acks / "phi.837.277").read_text()
 
 
 json_values = st.recursive(

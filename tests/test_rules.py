@@ -78,6 +78,10 @@ CASES: dict[str, tuple[list[ClaimSpec], list[ClaimSpec], str | None]] = {
     "CLM009": ([claim(MEDICARE, lines=[line(date="20240105")])], [claim(MEDICARE)], None),
     "CLM010": ([claim(MEDICARE, diagnoses=("S93401A", "S9340"))], [claim(MEDICARE)], None),  # a secondary code: 255
     "CLM011": ([claim(MEDICARE, lines=[line(place="21")])], [claim(MEDICARE, lines=[line(place="12")])], None),
+    "CLM013": ([claim(MEDICARE, member_id="123456789A")], [claim(MEDICARE, member_id="1EG4TE5MK73")], None),
+    "WB008": ([claim(MEDICARE, lines=[line(), line(procedure="L2820", modifiers=(), charge="45.00")])],
+              [claim(MEDICARE, lines=[line(), line(procedure="L2820", modifiers=(), charge="45.00", date="20260201")])],
+              None),
 }
 
 

@@ -98,6 +98,7 @@ class ClaimBuilder:
         self._payer_name = ""
         self._payer_id = ""
         self._subscriber: Draft = {}
+        self._member_loc: Loc | None = None  # the subscriber's NM1 (2010BA NM109: the member ID)
         self._patient: Draft | None = None
         self._person: Draft | None = None
         self._claim: Draft | None = None
@@ -144,6 +145,7 @@ class ClaimBuilder:
             self._person = None
         elif level == "22":
             self._subscriber = {}
+            self._member_loc = None
             self._patient = None
             self._person = self._subscriber
             self._filing_indicator = self._payer_name = self._payer_id = ""
@@ -172,6 +174,8 @@ class ClaimBuilder:
             self._billing_name = Party(seg.get(2), seg.get(3), seg.get(4), seg.get(8), seg.get(9))
         elif loop in ("2010BA", "2010CA") and self._person is not None:
             self._person.update(last_name=seg.get(3), first_name=seg.get(4), member_id=seg.get(9))
+            if loop == "2010BA":
+                self._member_loc = _loc(seg, loop)
         elif loop == "2010BB":
             self._payer_name, self._payer_id = seg.get(3), seg.get(9)
         elif loop == "2310B" and self._claim is not None:
@@ -182,6 +186,8 @@ class ClaimBuilder:
             self._line["rendering"] = _npi(seg, loop)
         elif loop == "2420E" and self._line is not None:
             self._line["ordering"] = Npi("DK", seg.get(8), seg.get(9), _loc(seg, loop))
+        elif loop == "2420F" and self._line is not None:
+            self._line["referring"] = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop))
 
     def _dmg(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
@@ -215,6 +221,7 @@ class ClaimBuilder:
             "billing": self._billing,
             "billing_name": self._billing_name,
             "subscriber": Person(**self._subscriber),
+            "member_loc": self._member_loc,
             "patient": None if self._patient is None else Person(**self._patient),
             "first_index": seg.index,
         }

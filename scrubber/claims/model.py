@@ -180,6 +180,8 @@ class ServiceLine:
     prior_auths: tuple[Ref, ...] = ()
     line_control: Ref | None = None
     ordering: Npi | None = None
+    #: 2420F NM1*DN (or P3): the line's referring provider.
+    referring: Npi | None = None
     rendering: Npi | None = None
     notes: tuple[Note, ...] = ()
     #: The 2400 CR3 (DME certification) segment, if any.
@@ -261,6 +263,8 @@ class Claim:
     last_index: int = 0
     #: Every NM1 of the claim (2310x, 2420x) sent with an NPI (NM108 XX), with the line it belongs to.
     npis: tuple[tuple[Npi, ServiceLine | None], ...] = ()
+    #: The subscriber's NM1 (2010BA), whose NM109 is the member ID.
+    member_loc: Loc | None = None
     #: 2310A NM1*DN (or P3): the referring provider named for the whole claim.
     referring: Npi | None = None
     #: 2300 REF*F8: the payer's control number of the claim a replacement or void (CLM05-3 7, 8) corrects.

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 
 from scrubber.config import Config, load_config
 from scrubber.findings import Severity
-from scrubber.harness.synth import ORDERING_NPI, ClaimSpec, LineSpec, interchange, transaction_segments
+from scrubber.harness.synth import ORDERING_NPI, ClaimSpec, LineSpec, interchange, mbi, transaction_segments
 from scrubber.rules import REGISTRY
 
 MANIFEST_VERSION = 1
@@ -127,9 +127,25 @@ def _claim_wide(code: str, change: Callable[[Plan], None]) -> Mutation:
     return mutate
 
 
-def _two_years_back(plan: Plan) -> None:
+def _two_years_back(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
+    """CLM009: every line dated two years back; each line is late."""
+    _first_boot(plan)
     for line in plan.spec.lines:
         line.date = "20241104"
+    plan.findings.extend(("CLM009", n) for n in range(1, len(plan.spec.lines) + 1))
+
+
+def _addition(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
+    """WB008: an addition (L2820, soft interface) on the boot's date, as a new last line."""
+    _, boot = _first_boot(plan)
+    plan.spec.lines.append(LineSpec(procedure="L2820", modifiers=(), charge="45.00", date=boot.date,
+                                    ordering_npi=None))
+    plan.findings.append(("WB008", len(plan.spec.lines)))
+
+
+def _not_mbi(plan: Plan) -> None:
+    """CLM013: a member ID of the retired HICN form (nine digits and a letter), not an MBI."""
+    plan.spec.member_id = "123456789A"
 
 
 def _span(line: LineSpec) -> str:
@@ -138,7 +154,8 @@ def _span(line: LineSpec) -> str:
 
 
 def _category(plan: Plan) -> None:
-    plan.spec.diagnoses = ("S9340",)
+    """CLM010: a secondary diagnosis that is a category (status 255; the principal diagnosis would be 254)."""
+    plan.spec.diagnoses = ("S93401A", "S9340")
     for line in plan.spec.lines:
         line.pointers = ("1",)
 
@@ -298,14 +315,17 @@ RULE_DEFECTS: dict[str, RuleDefect] = {d.code: d for d in (
     RuleDefect("CLM006", "the CLM01 of the previous claim again", _duplicate),
     RuleDefect("CLM007", "a replacement (CLM05-3 7) without REF*F8", _replacement_without_reference),
     RuleDefect("CLM008", "0 units on an L4386 line", _on_boot_line("CLM008", _set(units="0"))),
-    RuleDefect("CLM009", "a date of service two years before the processing date",
-               _claim_wide("CLM009", _two_years_back), ("medicare",)),
-    RuleDefect("CLM010", "a diagnosis code that is not billable (S93.40, a category)", _claim_wide("CLM010",
-                                                                                                   _category)),
+    RuleDefect("CLM009", "every line dated two years before the processing date", _two_years_back,
+               ("medicare", "medicaid")),
+    RuleDefect("CLM010", "a secondary diagnosis code that is not billable (S93.40, a category)",
+               _claim_wide("CLM010", _category)),
     RuleDefect("CLM011", "an L4386 line for place of service 21 (inpatient)",
                _on_boot_line("CLM011", _set(place="21")), ("medicare",)),
     RuleDefect("WB006", "an L4386 line over a date range (Medicare error, else warning)",
                _on_boot_line("WB006", _set(date=_span))),
+    RuleDefect("CLM013", "a Medicare member ID that is not an MBI (a retired HICN)", _claim_wide("CLM013", _not_mbi),
+               ("medicare",)),
+    RuleDefect("WB008", "an addition (L2820) billed with the L4386 boot on its date", _addition, ("medicare",)),
 )}
 
 
@@ -507,7 +527,7 @@ def _baseline(claim_id: str, rng: random.Random, payers: tuple[str, ...], enable
         lines=lines,
         subscriber_last=rng.choice(LAST_NAMES),
         subscriber_first=rng.choice(FIRST_NAMES),
-        member_id=f"{rng.randint(1, 9)}SY{rng.randrange(10**7):07d}",
+        member_id=mbi(rng.randint(1, 9) * 10**7 + rng.randrange(10**7)),  # two draws, as before MBIs
         birth_date=(date(1935, 1, 1) + timedelta(days=rng.randrange(20000))).strftime("%Y%m%d"),
     )
     plan = Plan(spec, profile, enabled)

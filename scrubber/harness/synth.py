@@ -34,6 +34,8 @@ class LineSpec:
     line_control: str | None = None
     note: str | None = None
     ordering_npi: str | None = ORDERING_NPI
+    #: 2420F NM1*DN: the line's referring provider (NPI), none by default.
+    referring_npi: str | None = None
     extra: list[str] = field(default_factory=list)
 
 
@@ -72,6 +74,23 @@ class ClaimSpec:
         return f"{total:.2f}"
 
 
+def mbi(number: int) -> str:
+    """A synthetic Medicare Beneficiary Identifier, one for each ``number`` (0 to about 10**10): the published
+    pattern C A AN N A AN N A A N N (:data:`scrubber.rules.claim.MBI`), so a Medicare claim passes CLM013."""
+    from scrubber.rules.claim import MBI_LETTERS as letters
+
+    number, last = divmod(number, 100)
+    number, seventh = divmod(number, 10)
+    number, fourth = divmod(number, 10)
+    number, ninth = divmod(number, 20)
+    number, eighth = divmod(number, 20)
+    number, fifth = divmod(number, 20)
+    number, second = divmod(number, 20)
+    first = number % 9 + 1
+    return (f"{first}{letters[second]}Y{fourth}{letters[fifth]}Y{seventh}{letters[eighth]}{letters[ninth]}"
+            f"{last:02d}")
+
+
 def claim_segments(claim: ClaimSpec) -> list[str]:
     """The 2300 and 2400 segments of one claim."""
     segs = [f"CLM*{claim.claim_id}*{claim.total()}***{claim.place}:B:{claim.frequency}*Y*A*Y*Y"]
@@ -102,6 +121,8 @@ def claim_segments(claim: ClaimSpec) -> list[str]:
         segs += line.extra
         if line.ordering_npi:
             segs.append(f"NM1*DK*1*ORTIZ*SAMPLE****XX*{line.ordering_npi}")
+        if line.referring_npi:
+            segs.append(f"NM1*DN*1*QUARRY*SAMPLE****XX*{line.referring_npi}")
     return segs
 
 

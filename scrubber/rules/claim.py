@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,21 +18,23 @@ from segments import is_digits, to_decimal, to_int
 
 @rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK", options=codes_option())
 def ordering_provider_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
-    """CLM001 Walking-boot line without an ordering provider NPI (2420E NM1*DK).
+    """CLM001 Walking-boot line without an ordering or referring provider NPI (2420E NM1*DK).
 
     What it checks:
         Every line billed with one of ``codes`` (the prefabricated walking
-        boots) has a 2420E NM1*DK with NM108 XX and an NM109.  A prescriber
-        sent only for the whole claim (2310A NM1*DN with an NPI) is accepted
-        with a warning to move it to 2420E.
+        boots) has a 2420E NM1*DK with NM108 XX and an NM109.  A professional
+        who referred the item, sent on the line (2420F NM1*DN with an NPI) or
+        for the whole claim (2310A NM1*DN), is accepted with a warning to send
+        the ordering provider in 2420E.  On for Medicare and Medicaid.
     Why:
         An orthosis is an ordered item.  Medicare denies DMEPOS lines that fail
         the PECOS ordering/referring edit (Noridian), and 42 CFR 455.440
-        requires every Medicaid claim for an ordered or prescribed item to
-        carry the NPI of the professional who ordered it.  The regulation asks
-        for the prescriber's NPI on the claim, which a 2310A referring provider
-        gives; the 837P puts the ordering provider of a DME line in 2420E,
-        where the DME MAC edits look for it, hence the warning.
+        requires every Medicaid claim for services ordered or referred to
+        carry the NPI of the physician or other professional who ordered or
+        referred them: a referring provider's NPI on the line (2420F) or the
+        claim (2310A) meets the regulation.  The 837P puts the ordering
+        provider of a DME line in 2420E, where the DME MAC edits look for it,
+        hence the warning.
     Failing:
         without NM1*DK~
     Passing:
@@ -51,7 +54,13 @@ def ordering_provider_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     for line in lines_billed(claim, ctx):
         if line.ordering is not None and line.ordering.qualifier == "XX" and line.ordering.value:
             continue
-        if referring is not None:
+        on_line = line.referring if line.referring is not None and line.referring.qualifier == "XX" \
+            and line.referring.value else None
+        if on_line is not None:
+            yield Hit(f"{line.procedure} line {line.line_number} names a referring provider (2420F"
+                      f" NM1*{on_line.entity}) but no ordering provider; send the ordering provider as 2420E NM1*DK",
+                      on_line.loc, "NM109", line, entity="DK", warning_only=True)
+        elif referring is not None:
             yield Hit(f"{line.procedure} line {line.line_number} names its prescriber only at claim level (2310A"
                       f" NM1*{referring.entity}); move it to the line as 2420E NM1*DK", referring.loc, "NM109", line,
                       entity="DK", warning_only=True)
@@ -363,8 +372,9 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
         leaf of the tabular list, with its 7th character where the category
         requires one).  The code set is the CMS ICD-10-CM tabular shipped by
         the simple-icd-10-cm package (``scrubber.codesets.icd10cm_release()``
-        names the release).  The 277CA names the principal diagnosis (HI01,
-        status 254) apart from the others (255).
+        names the release: the fiscal year 2026 code set with its
+        April 1, 2026 update for version 1.5).  The 277CA names the principal
+        diagnosis (HI01, status 254) apart from the others (255).
     Why:
         HIPAA requires the ICD-10-CM code set in effect on the date of
         service: ICD-9 codes are not accepted for dates of service on or after
@@ -528,3 +538,46 @@ def _months_after(day: date, months: int) -> date:
     month += 1
     last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
     return date(year, month, min(day.day, last))
+
+
+#: The letters an MBI uses: A to Z but S, L, O, I, B and Z.
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+#: The Medicare Beneficiary Identifier: 11 characters, C A AN N A AN N A A N N (C: 1-9, N: 0-9, A: a letter of
+#: :data:`MBI_LETTERS`, AN: either).
+MBI = re.compile(r"[1-9]{a}[0-9{l}][0-9]{a}[0-9{l}][0-9]{a}{a}[0-9]{{2}}".format(a=f"[{MBI_LETTERS}]", l=MBI_LETTERS))
+
+
+@rule("CLM013", "member-id-not-mbi", Severity.ERROR, stc="A7:164:IL")
+def member_id_not_mbi(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """CLM013 Medicare member ID (2010BA NM109) that is not a Medicare Beneficiary Identifier.
+
+    What it checks:
+        The subscriber's member ID is an MBI: 11 characters, without dashes,
+        in the published pattern C A AN N A AN N A A N N, where C is 1-9, N
+        is 0-9, A is a letter other than S, L, O, I, B and Z, and AN either.
+        On for Medicare.
+    Why:
+        Medicare claims carry the beneficiary's MBI in 2010BA NM109 since the
+        Health Insurance Claim Number was retired (January 1, 2020); a claim
+        whose member ID is not an MBI is rejected at the front end (CEDI,
+        claim status 164, entity's contract/member number, on the insured IL).
+        The MBI's 2nd, 5th, 8th and 9th characters are always letters; the
+        1st, 4th, 7th, 10th and 11th always numbers; dashes are never sent.
+    Failing:
+        2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK7Z~ (its 11th character is a letter)
+    Passing:
+        2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK73~ (CMS's example MBI)
+    Fix:
+        Send the beneficiary's MBI from the Medicare card (11 characters, no dashes) in 2010BA NM109.
+    References:
+        CMS, "Understanding the Medicare Beneficiary Identifier (MBI) Format",
+        https://www.cms.gov/medicare/new-medicare-card/understanding-the-mbi.pdf ;
+        CMS, "New Medicare Card" (the MBI on claims), https://www.cms.gov/medicare/new-medicare-card ;
+        X12 Claim Status Codes (164), https://x12.org/codes/claim-status-codes
+    """
+    member = claim.subscriber.member_id
+    if not MBI.fullmatch(member):
+        shown = "none" if not member else f"{len(member)} characters"
+        yield Hit(f"the member ID (2010BA NM109, {shown}) is not a Medicare Beneficiary Identifier: 11 characters,"
+                  " C A AN N A AN N A A N N, no S, L, O, I, B or Z", claim.member_loc or claim.loc, "NM109",
+                  entity="IL")

@@ -266,3 +266,67 @@ def _number(text: str) -> Decimal:
     """SV104 units, 0 when they are not a number (the implementation guide reports that)."""
     value = to_decimal(text)
     return Decimal(0) if value is None else value
+
+
+#: HCPCS "Addition to lower extremity orthosis" codes (L2180 to L2861, the CMS HCPCS file), as ``FIRST-LAST`` ranges.
+LOWER_EXTREMITY_ADDITIONS = ["L2180-L2861"]
+
+
+def _in_ranges(code: str, ranges: list[str]) -> bool:
+    for item in ranges:
+        first, _, last = item.partition("-")
+        if (first <= code <= last) if last else code == first:
+            return True
+    return False
+
+
+@rule("WB008", "addition-with-prefabricated-boot", Severity.ERROR, stc="A8:454",
+      options={**codes_option(),
+               "additions": Option("list", LOWER_EXTREMITY_ADDITIONS,
+                                   "addition codes (or FIRST-LAST ranges) not billed with a prefabricated boot")})
+def addition_with_prefabricated_boot(claim: Claim, ctx: Context) -> Iterator[Hit]:
+    """WB008 Orthosis addition code billed with a prefabricated walking boot on the same date.
+
+    What it checks:
+        No line of an addition code (``additions``: by default the HCPCS
+        additions to lower extremity orthoses, L2180 to L2861) has the date of
+        service of a line billed with one of ``codes`` (the prefabricated
+        walking boots L4360, L4361, L4386, L4387).  Error for Medicare; a
+        warning for commercial plans.
+    Why:
+        The DME MACs' coding instruction: "Prefabricated walking boots must be
+        billed with HCPCS codes L4360, L4361, L4386 or L4387.  Add-on codes
+        must not be billed in addition to these HCPCS codes"; a custom
+        fabricated walking boot is L2999 with its manufacturer and model.  The
+        instruction was published in the walking-boot coverage and coding
+        article, retired when its content was folded into the AFO LCD L33686
+        and its policy article A52457; commercial policies repeat it (add-on
+        codes with L4360, L4361, L4386, L4387 are unbundled).
+    Failing:
+        line 1 SV1*HC:L4386:KX:RT*250*UN*1***1~, line 2 SV1*HC:L2820*45*UN*1***1~, both DTP*472*D8*20260105~
+    Passing:
+        line 1 SV1*HC:L4386:KX:RT*250*UN*1***1~ alone; or an addition on another date of service
+    Fix:
+        Bill the prefabricated boot alone (its code includes every addition); a custom fabricated boot is L2999.
+    Options:
+        codes: the prefabricated boots; additions: the addition codes or ranges refused with them.
+    References:
+        Noridian JD DME, "Ankle-Foot Orthoses: Walking Boots - Coverage and Coding Issues - Revised" (retired,
+        its content folded into the LCD and policy article),
+        https://med.noridianmedicare.com/web/jddme/policies/dmd-articles/ankle-foot-orthoses-walking-boots-coverage-and-coding-issues-revised
+        ; Policy Article A52457 (Ankle-Foot/Knee-Ankle-Foot Orthoses),
+        https://www.cms.gov/medicare-coverage-database/details/article-details.aspx?articleId=52457 ;
+        CMS HCPCS quarterly update files (L2180-L2861 "Addition to lower extremity orthosis"),
+        https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update
+    """
+    boots = {ln.service_dates()[0]: ln for ln in lines_billed(claim, ctx)}
+    if not boots:
+        return
+    additions = list(ctx.options["additions"])
+    for line in claim.lines:
+        boot = boots.get(line.service_dates()[0])
+        if boot is not None and line is not boot and _in_ranges(line.procedure, additions):
+            yield Hit(f"{line.procedure} line {line.line_number} is an addition billed with the prefabricated walking"
+                      f" boot {boot.procedure} (line {boot.line_number}) on the same date; the boot's code includes it",
+                      line_loc(line), "SV101-2", line)
+
