@@ -8,6 +8,8 @@ to a clean synthetic claim (IG-clean, accepted) of the example's profile:
   place in the guide's order, on the first service line (2400) — or at claim
   level (2300) for CLM, HI, REF*F8, REF*D9, or a line starting ``2300 ``;
 * ``without SEG*QUALIFIER~`` removes the claim's segments with that key;
+* ``2010BA SEG*...~`` replaces the subscriber's segment with that key (before the claim);
+* ``new line SV1*...~`` adds a second service line (LX*2, the SV1, the first line's DTP*472);
 * ``profile NAME`` picks the base claim (medicare by default).
 
 The rule under test is switched on in the profile, so a rule that is off by
@@ -29,7 +31,7 @@ from scrubber.rules import REGISTRY, Rule
 #: Rules added or changed by issue 13: their examples must run.
 MUST_RUN = {"WB001", "WB002", "WB003", "WB006", "KX001", "KX002", "KX005", "KX007", "KX008", "MOD003", "MOD004",
             "DOC001", "DOC002", "DOC003", "DOC006", "DOC007", "AUTH001", "CLM001", "CLM002", "CLM007", "CLM008",
-            "CLM009", "CLM010", "CLM011"}
+            "CLM009", "CLM010", "CLM011", "CLM013", "WB008"}
 DOCUMENTED = {"pwks": ["PO*FX***AC*DOC100", "DB*FX***AC*ORD100"], "prior_auth": "AUTH100"}
 BASES = {
     "medicare": ClaimSpec(filing_indicator="MB"),
@@ -76,6 +78,16 @@ def apply(example: list[str]) -> tuple[str, str]:
     lx = next(i for i, s in enumerate(segments) if s.startswith("LX*"))
     for line in example:
         if line.startswith("profile "):
+            continue
+        if line.startswith("2010BA "):  # the subscriber's segment, before the claim
+            segment = line.removeprefix("2010BA ").rstrip("~")
+            at = next(i for i in range(clm) if _key(segments[i]) == _key(segment))
+            segments[at] = segment
+            continue
+        if line.startswith("new line "):  # a second service line: LX, this SV1, the first line's date
+            date = next(s for s in segments[lx:] if s.startswith("DTP*472*"))
+            end = next(i for i, s in enumerate(segments) if s.startswith("SE*"))
+            segments[end:end] = ["LX*2", line.removeprefix("new line ").rstrip("~"), date]
             continue
         claim_level = line.startswith("2300 ")
         segment = line.removeprefix("2300 ").removeprefix("without ").rstrip("~")

@@ -563,10 +563,12 @@ def member_id_not_mbi(claim: Claim, ctx: Context) -> Iterator[Hit]:
         claim status 164, entity's contract/member number, on the insured IL).
         The MBI's 2nd, 5th, 8th and 9th characters are always letters; the
         1st, 4th, 7th, 10th and 11th always numbers; dashes are never sent.
+        (The failing example's 11th character is a letter; the passing one is
+        CMS's example MBI.)
     Failing:
-        2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK7Z~ (its 11th character is a letter)
+        2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK7Z~
     Passing:
-        2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK73~ (CMS's example MBI)
+        2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK73~
     Fix:
         Send the beneficiary's MBI from the Medicare card (11 characters, no dashes) in 2010BA NM109.
     References:

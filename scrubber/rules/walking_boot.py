@@ -301,11 +301,12 @@ def addition_with_prefabricated_boot(claim: Claim, ctx: Context) -> Iterator[Hit
         instruction was published in the walking-boot coverage and coding
         article, retired when its content was folded into the AFO LCD L33686
         and its policy article A52457; commercial policies repeat it (add-on
-        codes with L4360, L4361, L4386, L4387 are unbundled).
+        codes with L4360, L4361, L4386, L4387 are unbundled).  (The examples
+        add a second line to an L4386 claim, on the boot's date.)
     Failing:
-        line 1 SV1*HC:L4386:KX:RT*250*UN*1***1~, line 2 SV1*HC:L2820*45*UN*1***1~, both DTP*472*D8*20260105~
+        new line SV1*HC:L2820*45*UN*1***1~
     Passing:
-        line 1 SV1*HC:L4386:KX:RT*250*UN*1***1~ alone; or an addition on another date of service
+        new line SV1*HC:99213*95*UN*1***1~
     Fix:
         Bill the prefabricated boot alone (its code includes every addition); a custom fabricated boot is L2999.
     Options:
