@@ -217,6 +217,7 @@ def duplicate_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
                   claim.loc, "CLM01")
 
 
+@functools.lru_cache(maxsize=4096)  # a batch has few distinct dates of service
 def _parse(text: str) -> date | None:
     if len(text) != 8 or not is_digits(text):
         return None
@@ -332,8 +333,10 @@ def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     months = int(ctx.options["months"])
     for line in claim.lines:
         first = _parse(line.service_dates()[0])
-        if first is None:
+        if first is None or first.year + months // 12 + 1 >= date.max.year:  # past the calendar: never late
             continue
+        if ctx.today <= _months_after(first, months):
+            continue  # within the limit whatever day it ends on (the holiday calendar is asked only past it)
         deadline = filing_deadline(first, months)
         if ctx.today > deadline:
             yield Hit(f"line {line.line_number}: date of service {first.isoformat()} is past the filing limit of"
@@ -345,8 +348,6 @@ def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
 def filing_deadline(service: date, months: int) -> date:
     """The last day a claim for ``service`` may be filed: ``months`` months later (the month's last day when it has
     no such day), moved past Saturdays, Sundays and US federal holidays to the next workday."""
-    if service.year + months // 12 + 1 >= date.max.year:  # past the calendar: never late
-        return date.max
     day = _months_after(service, months)
     while day.weekday() >= 5 or day in _federal_holidays(day.year):
         day += timedelta(days=1)
@@ -401,8 +402,9 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
         simple-icd-10-cm (the CMS tabular as a Python package), https://pypi.org/project/simple-icd-10-cm/ ;
         X12 Claim Status Codes (254, 255, 700), https://x12.org/codes/claim-status-codes
     """
-    dates = [first for first in (ln.service_dates()[0] for ln in claim.lines) if len(first) == 8 and first.isdigit()]
-    icd10_era = any(first >= _ICD10_FROM for first in dates)
+    icd10_era = any(q in _ICD9 for q, _ in claim.diagnoses) and any(
+        len(first) == 8 and first.isdigit() and first >= _ICD10_FROM
+        for first in (ln.service_dates()[0] for ln in claim.lines))
     for i, (qualifier, code) in enumerate(claim.diagnoses, start=1):
         stc = _PRINCIPAL_STC if qualifier in ("ABK", "BK") else None
         element = f"HI{i:02d}-2"
@@ -532,6 +534,7 @@ _ICD10_FROM = "20151001"
 _PRINCIPAL_STC = "A7:254"
 
 
+@functools.lru_cache(maxsize=4096)
 def _months_after(day: date, months: int) -> date:
     """The same day ``months`` months later (the month's last day when it has no such day)."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)

@@ -320,13 +320,14 @@ def addition_with_prefabricated_boot(claim: Claim, ctx: Context) -> Iterator[Hit
         CMS HCPCS quarterly update files (L2180-L2861 "Addition to lower extremity orthosis"),
         https://www.cms.gov/medicare/coding-billing/healthcare-common-procedure-system/quarterly-update
     """
-    boots = {ln.service_dates()[0]: ln for ln in lines_billed(claim, ctx)}
-    if not boots:
+    additions = ctx.options["additions"]
+    added = [ln for ln in claim.lines if _in_ranges(ln.procedure, additions)]
+    if not added:
         return
-    additions = list(ctx.options["additions"])
-    for line in claim.lines:
+    boots = {ln.service_dates()[0]: ln for ln in lines_billed(claim, ctx)}
+    for line in added:
         boot = boots.get(line.service_dates()[0])
-        if boot is not None and line is not boot and _in_ranges(line.procedure, additions):
+        if boot is not None and line is not boot:
             yield Hit(f"{line.procedure} line {line.line_number} is an addition billed with the prefabricated walking"
                       f" boot {boot.procedure} (line {boot.line_number}) on the same date; the boot's code includes it",
                       line_loc(line), "SV101-2", line)
