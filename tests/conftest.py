@@ -1,6 +1,33 @@
+"""Shared test set-up: the tests folder on the path, and the ledger backends the ingest tests run on."""
+
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+PG_URL = os.environ.get("SCRUBBER_TEST_PG")
+#: The ledgers a test of the ``ledger`` fixture runs on: SQLite always, PostgreSQL where a server is named.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)"))]
+
+
+@pytest.fixture(params=BACKENDS)
+def ledger(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The --db of the test's ingest runs: None (SQLite under OUT), or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import killtest
+
+    assert PG_URL is not None
+    url, drop = killtest.pg_schema(PG_URL)
+    try:
+        yield url
+    finally:
+        drop()

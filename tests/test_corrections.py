@@ -13,13 +13,9 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import killtest
 from helpers import NOW
 from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.history import KEY_ENV
@@ -27,23 +23,6 @@ from scrubber.history import KEY_ENV
 KEY = "synthetic-history-key"
 PG_URL = os.environ.get("SCRUBBER_TEST_PG")
 SUBSCRIBER = "1HX0HX0HX01"
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)"))]
-
-
-@pytest.fixture(params=BACKENDS)
-def ledger(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    assert PG_URL is not None
-    url, drop = killtest.pg_schema(PG_URL)
-    try:
-        yield url
-    finally:
-        drop()
-
-
 class Clearinghouse:
     """One OUT with its ledger; files go in one at a time, each asked of ``check --history`` first."""
 

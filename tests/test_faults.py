@@ -14,7 +14,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,24 +26,6 @@ from scrubber.history import KEY_ENV
 KEY = "synthetic-history-key"
 PG_URL = os.environ.get("SCRUBBER_TEST_PG")
 MEMBER = "1HX0HX0HX01"
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)"))]
-
-
-@pytest.fixture(params=BACKENDS)
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
-    """The --db of the test's ingest runs: None (SQLite under OUT), or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield None
-        return
-    assert PG_URL is not None
-    url, drop = killtest.pg_schema(PG_URL)
-    try:
-        yield url
-    finally:
-        drop()
-
-
 def ingest(inbox: Path, out: Path, db: str | None, *extra: str, env: dict[str, str] | None = None,
            timeout: float = 300) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
@@ -253,7 +234,6 @@ def test_over_long_values_never_stop_a_node(tmp_path: Path, ledger: str | None) 
     assert handled == sorted(["long.837", "long-copy.837", named]) and list((out / "work").iterdir()) == []
     reports = {p.name: json.loads(p.read_text()) for p in (out / "reports").iterdir()}
     assert reports[f"{named}.json"]["summary"]["accepted"] == 1
-
 
 
 @pytest.mark.skipif(not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)")
