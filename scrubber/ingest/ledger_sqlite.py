@@ -24,7 +24,8 @@ SCHEMA = TABLES.format(serial="INTEGER PRIMARY KEY", bigint="INTEGER", float="RE
 
 
 class SqliteBackend:
-    """One SQLite file; the nodes sharing it are on one machine, and steps 2-4 are serialized by a lock file."""
+    """One SQLite file; the nodes sharing it are on one machine (steps 2-4 are serialized by a lease row of the
+    ledger, its creation by a lock file)."""
 
     #: Errors of the database itself (locked, corrupt, full) rather than of one file.
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)

@@ -26,16 +26,19 @@ order of writes and commits is decided:
 
 1. **claim**: ``rename(INBOX/NAME, work/STAMP-NAME)``.  A rename is atomic, so
    of two ingest processes on one inbox exactly one gets the file.
-2. **decide**: scrub it; ask the ledger whether the interchange or any claim
-   was seen before; build every output in memory.  Nothing is written.
+2. **decide**: scrub it (in a worker process, within ``--file-timeout``), then,
+   under the lease of steps 2-4, ask the ledger whether the interchange or any
+   claim was seen before and the claim history its rules' questions; build
+   every output.  Nothing is published.
 3. **stage**: write the outputs under ``.staging/STAMP-NAME/`` and fsync them.
-4. **commit**: one SQLite transaction records the file, its transaction sets,
+4. **commit**: one database transaction records the file, its transaction sets,
    its claims (with the forward file each accepted claim goes to) and the next
    control number.  From here on the decisions are final.
-5. **publish**: rename each staged output into ``acks/``, ``forward/``,
-   ``reports/`` (a reader never sees half a file).
-6. **archive**: rename ``work/STAMP-NAME`` into ``archive/`` (or ``failed/``),
-   then mark the ledger row ``done``.
+5. **publish**: put each staged output into ``acks/``, ``forward/``,
+   ``reports/`` by a hard link and an unlink (a reader never sees half a file,
+   and no file already there is ever replaced).
+6. **archive**: the same for ``work/STAMP-NAME`` into ``archive/`` (or
+   ``failed/``), then mark the ledger row ``done``.
 
 Many nodes (ingest processes, on one machine or several sharing the inbox
 and OUT) work on one inbox: each registers in the ledger's ``nodes`` table
