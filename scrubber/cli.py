@@ -421,6 +421,7 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
+    signal.signal(signal.SIGINT, runner.interrupt)
     signal.signal(signal.SIGHUP, runner.reopen_log)  # logrotate: never the end of a node
     progress = PassProgress()
     try:
@@ -431,6 +432,8 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
         progress.close()
         runner.close()
     click.echo(totals.line(), err=True)
+    # 130: stopped by Ctrl-C; 1: --once sent a file to failed/ (cron and systemd alert on it); else 0.
+    sys.exit(130 if runner.interrupted else 1 if mode == "once" and totals.failed else 0)
 
 
 def _now_given() -> bool:

@@ -151,7 +151,7 @@ def test_a_plugins_system_exit_sends_its_file_to_failed_and_ingest_goes_on(
     write(inbox, "a-bad.837", boot("EXIT-1"), isa13="000000001")
     write(inbox, "b-good.837", boot("GOOD-1"), isa13="000000002")
     done = ingest(inbox, out, None, "--config", str(config), env=env)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # a file went to failed/ (exit 1, issue 21)
     assert sorted(p.name for p in (out / "failed").iterdir()) == ["a-bad.837", "a-bad.837.reason.txt"]
     assert "rule ACME001 of plugin 'acme' raised SystemExit" in (out / "failed" / "a-bad.837.reason.txt").read_text()
     assert [p.name for p in (out / "archive").iterdir()] == ["b-good.837"]
@@ -557,7 +557,7 @@ def test_a_hanging_plugin_is_stopped_at_the_file_timeout(tmp_path: Path,
     write(inbox, "a-hang.837", boot("HANG-1"), isa13="000000001")
     write(inbox, "b-good.837", boot("GOOD-1"), isa13="000000002")
     done = ingest(inbox, out, None, "--config", str(config), "--file-timeout", "3", env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # a file went to failed/ (exit 1, issue 21)
     reason = (out / "failed" / "a-hang.837.reason.txt").read_text()
     assert reason == "timeout: scrubbing it took longer than --file-timeout 3 s; the scrub was stopped\n"
     assert [p.name for p in (out / "archive").iterdir()] == ["b-good.837"]
@@ -573,7 +573,7 @@ def test_a_file_that_kills_its_worker_is_given_up_and_the_inbox_moves_on(
     write(inbox, "b-die.837", boot("DIE-1", lines=[LineSpec(date="20260102")]), isa13="000000002")
     write(inbox, "c-good.837", boot("GOOD-C", lines=[LineSpec(date="20260103")]), isa13="000000003")
     done = ingest(inbox, out, None, "--config", str(config), "--jobs", jobs, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # a file went to failed/ (exit 1, issue 21)
     assert (out / "failed" / "b-die.837.reason.txt").read_text() == (
         "worker-died: its worker process died 3 times while scrubbing it (killed, out of memory or crashed);"
         " given up\n")

@@ -291,8 +291,9 @@ def ingest_batch(tmp: Path, batch: list[bytes]) -> None:
         (inbox / f"f{n:03d}.837").write_bytes(data)
     done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
                            "--settle", "0"], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert not list(inbox.iterdir()) and not list((out / "work").iterdir())
+    failed_any = any(not p.name.endswith(".reason.txt") for p in (out / "failed").iterdir())
+    assert done.returncode == (1 if failed_any else 0) and "Traceback" not in done.stderr, done.stderr
     finished = sorted(p.name for folder in ("archive", "failed") for p in (out / folder).iterdir()
                       if not p.name.endswith(".reason.txt"))
     assert finished == [f"f{n:03d}.837" for n in range(len(batch))]

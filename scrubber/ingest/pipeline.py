@@ -162,13 +162,18 @@ class Totals:
     forwarded: int = 0
     duplicates: int = 0
     failed: int = 0
-    started: float = field(default_factory=time.monotonic)
+    #: Seconds spent on files (a watching node's idle polls are not counted in its throughput).
+    busy: float = 0.0
 
     def line(self) -> str:
-        seconds = max(time.monotonic() - self.started, 1e-9)
-        return (f"ingest: {self.files} files, {self.claims} claims ({self.accepted} accepted, {self.rejected} rejected,"
-                f" {self.forwarded} forwarded), {self.duplicates} duplicate files, {self.failed} failed,"
-                f" {self.claims / seconds:.0f} claims/s")
+        rate = f", {self.claims / self.busy:.0f} claims/s" if self.busy > 0 else ""
+        return (f"ingest: {_count(self.files, 'file')}, {_count(self.claims, 'claim')} ({self.accepted} accepted,"
+                f" {self.rejected} rejected, {self.forwarded} forwarded), {_count(self.duplicates, 'duplicate file')},"
+                f" {self.failed} failed{rate}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass
@@ -208,6 +213,7 @@ class Ingest:
         self._history = self._open_history()
         self.totals = Totals()
         self.stopping = False
+        self.interrupted = False
         self._reopen_log = False
         self._echo = log
         self._kill_at = _kill_point()
@@ -256,7 +262,12 @@ class Ingest:
             self.recover()
             # Files left in work/ by a node that is gone (its lease expired, or it never took one), then the inbox.
             queue = [*sorted((self.out / "work").iterdir()), *self._ready()]
-        self._scrub_all(queue, progress)
+        began = time.monotonic()
+        try:
+            self._scrub_all(queue, progress)
+        finally:
+            if queue:
+                self.totals.busy += time.monotonic() - began
         return self.totals
 
     def _scrub_all(self, queue: list[Path], progress: Callable[[Totals, int, int], None] | None) -> None:
@@ -376,9 +387,10 @@ class Ingest:
                 and self.ledger.take_over(work_name, holder, self.node, self.options.lease_seconds))
 
     def _ready(self) -> list[Path]:
-        """The inbox entries to take now: complete regular files, and links and other non-regular
-        entries (to be moved to failed/ unread).  Uploads in progress and folders are left alone."""
-        ready = []
+        """The inbox entries to take now, oldest modification time first, then by name (a resend named ``aa-…``
+        does not overtake the original ``zz-…`` uploaded before it): complete regular files, and links and other
+        non-regular entries (to be moved to failed/ unread).  Uploads in progress and folders are left alone."""
+        ready: list[tuple[int, str, Path]] = []
         seen: dict[str, tuple[int, int]] = {}
         try:
             with os.scandir(self.inbox) as listing:
@@ -396,15 +408,15 @@ class Ingest:
             if stat.S_ISDIR(info.st_mode):
                 continue
             if not stat.S_ISREG(info.st_mode):
-                ready.append(Path(entry.path))
+                ready.append((info.st_mtime_ns, name, Path(entry.path)))
                 continue
             # Settled: not modified for --settle seconds, and (when the last poll saw it) the same size and time.
             seen[name] = (info.st_size, info.st_mtime_ns)
             earlier = self._sightings.get(name)
             if time.time() - info.st_mtime >= self.options.settle and earlier in (None, seen[name]):
-                ready.append(Path(entry.path))
+                ready.append((info.st_mtime_ns, name, Path(entry.path)))
         self._sightings = seen
-        return ready
+        return [path for _, _, path in sorted(ready)]  # in order of arrival: oldest first, then by name
 
     def watch(self, interval: float, progress: Callable[[Totals, int, int], None] | None = None) -> Totals:
         while not self.stopping:
@@ -714,8 +726,13 @@ class Ingest:
             os.kill(os.getpid(), self._kill_at[2])
 
     def request_stop(self, *_: object) -> None:
-        """SIGTERM: finish the current file, then stop."""
+        """SIGTERM: finish the files in flight (or leave them in work/ past the grace), then stop."""
         self.stopping = True
+
+    def interrupt(self, *_: object) -> None:
+        """SIGINT (Ctrl-C): as SIGTERM, and the run ends with exit status 130; a second Ctrl-C stops at once."""
+        self.stopping = self.interrupted = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def output_paths(base: str) -> list[str]:

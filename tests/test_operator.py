@@ -1,0 +1,92 @@
+"""Ingest as an operator runs it (issue 21): arrival order, exit codes, stopping, logs, status, metrics, requeue,
+retention."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import NOW
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
+from scrubber.history import KEY_ENV
+
+KEY = "synthetic-history-key"
+
+
+def write(folder: Path, name: str, claim_id: str, isa13: str, mtime: float | None = None, day: str = "05") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(build_837([ClaimSpec(claim_id, lines=[LineSpec(date=f"202601{day}")])], isa13=isa13,
+                            gs06=str(int(isa13))))
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def ingest(inbox: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                           "--settle", "0", *extra], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, KEY_ENV: KEY, **(env or {})})
+
+
+def test_the_inbox_is_taken_in_order_of_arrival(tmp_path: Path) -> None:
+    """The original zz-claim.837 arrived first; its resend aa-resend.837 (the same claim) comes later and is the
+    duplicate, whatever the names' order."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "zz-claim.837", "SAME-1", "000000001", mtime=1_700_000_000)
+    write(inbox, "aa-resend.837", "SAME-1", "000000002", mtime=1_700_000_100)
+    done = ingest(inbox, out)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in (out / "ingest.log").read_text().splitlines()]
+    assert [e["file"] for e in events if e["event"] == "file-scrubbed"] == ["zz-claim.837", "aa-resend.837"]
+    assert (out / "forward" / "zz-claim.837").exists() and not (out / "forward" / "aa-resend.837").exists()
+
+
+def test_once_exits_1_when_a_file_went_to_failed_and_2_for_the_machine(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "good.837", "GOOD-1", "000000001")
+    assert ingest(inbox, out).returncode == 0, "every file processed, whatever its claims' verdicts"
+    (inbox / "junk.837").write_bytes(b"\x00\x01 not x12")
+    failed = ingest(inbox, out)
+    assert failed.returncode == 1 and (out / "failed" / "junk.837").exists()
+    (tmp_path / "garbage.sqlite").write_bytes(b"not a database at all, " * 40)
+    machine = ingest(inbox, out, "--db", str(tmp_path / "garbage.sqlite"))
+    assert machine.returncode == 2 and machine.stderr.startswith("scrubber: ingest cannot start:"), machine.stderr
+
+
+def _watch(inbox: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                             "--settle", "0", "--watch", "--interval", "0.1"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, KEY_ENV: KEY})
+
+
+def _until(predicate: object, seconds: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_ctrl_c_prints_the_totals_and_exits_130_sigterm_0(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    for sig, expected in ((signal.SIGINT, 130), (signal.SIGTERM, 0)):
+        inbox, out = tmp_path / sig.name / "inbox", tmp_path / sig.name / "out"
+        write(inbox, "one.837", "ONE-1", "000000001")
+        node = _watch(inbox, out)
+        _until(lambda o=out: (o / "archive" / "one.837").exists())  # type: ignore[misc]
+        time.sleep(2.0)  # idle: not counted in the throughput
+        node.send_signal(sig)
+        _, err = node.communicate(timeout=60)
+        assert node.returncode == expected, err
+        assert "Aborted" not in err and "Traceback" not in err
+        totals = err.strip().splitlines()[-1]
+        assert totals.startswith("ingest: 1 file, 1 claim (1 accepted, 0 rejected, 1 forwarded), 0 duplicate files")
+        rate = float(totals.rsplit(", ", 1)[1].split()[0])
+        assert rate > 1.0, "claims per second of busy time, not of the 2 idle seconds and more"
