@@ -359,12 +359,15 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 @click.option("--lease-seconds", type=click.FloatRange(0.5), default=30.0, show_default=True, metavar="SECONDS",
               help="How long a node's hold on a file lasts without a heartbeat (sent every third of it): a killed or"
                    " cut-off node's file is taken over by another node after this long.")
+@click.option("--log-stderr", is_flag=True, help="Also write each event to stderr, as the JSON line OUT/ingest.log"
+              " gets (for journald and container logs).")
 @click.option("--file-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=900.0, show_default=True,
               metavar="SECONDS", help="How long one file's scrub may take: past it the scrub (a worker process) is"
               " stopped and the file sent to failed/ with the reason.")
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
-           allow_unvalidated: bool, redact: bool, lease_seconds: float, file_timeout: float) -> None:
+           allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool,
+           file_timeout: float) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     import sqlite3
@@ -417,7 +420,8 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
         runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
                                                    html=html, jobs=jobs, settle=settle,
                                                    allow_unvalidated=allow_unvalidated, redact=redact,
-                                                   lease_seconds=lease_seconds, file_timeout=file_timeout))
+                                                   lease_seconds=lease_seconds, file_timeout=file_timeout,
+                                                   log_stderr=log_stderr))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)

@@ -90,3 +90,26 @@ def test_ctrl_c_prints_the_totals_and_exits_130_sigterm_0(tmp_path: Path) -> Non
         assert totals.startswith("ingest: 1 file, 1 claim (1 accepted, 0 rejected, 1 forwarded), 0 duplicate files")
         rate = float(totals.rsplit(", ", 1)[1].split()[0])
         assert rate > 1.0, "claims per second of busy time, not of the 2 idle seconds and more"
+
+
+def test_a_rotated_log_is_reopened_without_a_signal_and_stderr_gets_the_events(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a.837", "A-1", "000000001")
+    node = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                             "--settle", "0", "--watch", "--interval", "0.1", "--log-stderr"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, KEY_ENV: KEY})
+    try:
+        _until(lambda: (out / "archive" / "a.837").exists())
+        (out / "ingest.log").rename(out / "ingest.log.1")  # logrotate without postrotate
+        write(inbox, "b.837", "B-1", "000000002", day="06")
+        _until(lambda: (out / "ingest.log").exists() and '"b.837"' in (out / "ingest.log").read_text())
+    finally:
+        node.terminate()
+        _, err = node.communicate(timeout=60)
+    assert '"b.837"' not in (out / "ingest.log.1").read_text()
+    logged = [json.loads(line) for name in ("ingest.log.1", "ingest.log")
+              for line in (out / name).read_text().splitlines()]
+    assert all(e["ts"].endswith("Z") and len(e["ts"]) == 20 for e in logged), "UTC, to the second"
+    echoed = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [e["event"] for e in echoed] == [e["event"] for e in logged], "stderr gets every event, as JSON lines"

@@ -66,11 +66,14 @@ import errno
 import hashlib
 import itertools
 import json
+import logging
+import logging.handlers
 import os
 import shutil
 import signal
 import socket
 import stat
+import sys
 import threading
 import time
 import uuid
@@ -78,7 +81,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -145,6 +148,8 @@ class IngestOptions:
     lease_seconds: float = 30.0
     #: Seconds one file's scrub may take; past it the scrub is stopped and the file sent to failed/.
     file_timeout: float = 900.0
+    #: Each event also on stderr, as the JSON line ingest.log gets.
+    log_stderr: bool = False
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -206,7 +211,7 @@ class Ingest:
         try:
             for name in FOLDERS:
                 (self.out / name).mkdir(parents=True, exist_ok=True)
-            self._log_file = open(self.out / "ingest.log", "a", encoding="utf-8")  # noqa: SIM115
+            self._logger = event_logger(self.out / "ingest.log", options.log_stderr)
         except OSError as exc:
             raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
         self.ledger = open_ledger(options.db)
@@ -214,7 +219,6 @@ class Ingest:
         self.totals = Totals()
         self.stopping = False
         self.interrupted = False
-        self._reopen_log = False
         self._echo = log
         self._kill_at = _kill_point()
         self._sightings: dict[str, tuple[int, int]] = {}  # inbox name -> (size, mtime_ns) at the last poll
@@ -252,7 +256,9 @@ class Ingest:
         self.ledger.close()
         if self._history is not None:
             self._history.close()
-        self._log_file.close()
+        for handler in list(self._logger.handlers):
+            self._logger.removeHandler(handler)
+            handler.close()
 
     # -- the loop -------------------------------------------------------------------------------------------------
 
@@ -700,23 +706,16 @@ class Ingest:
         self.totals.failed += row.outcome == "failed"
 
     def reopen_log(self, *_: object) -> None:
-        """SIGHUP (logrotate's ``postrotate``): the next line goes to a new ``ingest.log``, not the renamed one."""
-        self._reopen_log = True
+        """SIGHUP (logrotate's ``postrotate``): never the end of a node.  The log's handler reopens
+        ``ingest.log`` by itself once it was renamed (``logging.handlers.WatchedFileHandler``)."""
 
     def log(self, **fields: object) -> None:
-        """One JSON object per line (no value can forge a line): file and claim IDs, control numbers and
-        rule codes only, never PHI."""
-        if self._reopen_log:
-            self._reopen_log = False
-            with _operational("log"):
-                reopened = open(self.out / "ingest.log", "a", encoding="utf-8")  # noqa: SIM115 - kept open
-            self._log_file.close()
-            self._log_file = reopened
-        text = json.dumps({"ts": _stamp(), **fields}, ensure_ascii=True)
-        self._log_file.write(text + "\n")
-        self._log_file.flush()
+        """One event: a JSON object per line in ``ingest.log`` (and on stderr with ``--log-stderr``), its ``ts``
+        in UTC; no value can forge a line.  File and claim IDs, control numbers and rule codes only, never PHI."""
+        with _operational("log"):
+            self._logger.info("%s", fields.get("event", ""), extra={"fields": fields})
         if self._echo:
-            self._echo(text)
+            self._echo(json.dumps({"ts": _utc_stamp(), **fields}, ensure_ascii=True))
 
     def _checkpoint(self, step: str) -> None:
         if self._kill_at is None or self._kill_at[0] != step:
@@ -773,6 +772,34 @@ def _place(source: Path, target: Path) -> None:
 def _same_entry(a: Path, b: Path) -> bool:
     first, second = os.stat(a, follow_symlinks=False), os.stat(b, follow_symlinks=False)
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+class _JsonLines(logging.Formatter):
+    """An event as one JSON line: ``ts`` (UTC, ISO 8601 with ``Z``) and the event's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", {"event": record.getMessage()})
+        return json.dumps({"ts": _utc_stamp(record.created), **fields}, ensure_ascii=True)
+
+
+def _utc_stamp(when: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if when is None else when, tz=UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def event_logger(path: Path, to_stderr: bool = False) -> logging.Logger:
+    """The logger of one ingest run's events: ``path`` as JSON lines, reopened when logrotate renamed it
+    (:class:`logging.handlers.WatchedFileHandler`), and stderr too with ``to_stderr`` (journald, containers)."""
+    logger = logging.getLogger(f"scrubber.ingest.events.{uuid.uuid4().hex}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handlers: list[logging.Handler] = [logging.handlers.WatchedFileHandler(path, encoding="utf-8")]
+    if to_stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(_JsonLines())
+        logger.addHandler(handler)
+    return logger
 
 
 def _inbox_name(work_path: Path) -> str:
