@@ -359,6 +359,8 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 @click.option("--lease-seconds", type=click.FloatRange(0.5), default=30.0, show_default=True, metavar="SECONDS",
               help="How long a node's hold on a file lasts without a heartbeat (sent every third of it): a killed or"
                    " cut-off node's file is taken over by another node after this long.")
+@click.option("--no-history", is_flag=True, help="Run without the claim history (CLM012, WB007 off); without it, a"
+              " history key (SCRUBBER_HISTORY_KEY or [history] key) is required.")
 @click.option("--log-stderr", is_flag=True, help="Also write each event to stderr, as the JSON line OUT/ingest.log"
               " gets (for journald and container logs).")
 @click.option("--file-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=900.0, show_default=True,
@@ -366,7 +368,7 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
               " stopped and the file sent to failed/ with the reason.")
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
-           allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool,
+           allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool, no_history: bool,
            file_timeout: float) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
@@ -397,11 +399,13 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
         click.echo(f"pending: {in_work} file(s) in work/, {status['pending']} committed but not archived")
         nodes = status["nodes"]
         assert isinstance(nodes, list)
+        click.echo(f"history: {status['history_lines']} lines in force")
         click.echo(f"nodes:  {len(nodes)}")
         for node in nodes:
             click.echo(printable(f"node {node['node']}: host {node['host']}, pid {node['pid']}, current file"
                                  f" {node['current_file'] or '-'}, last heartbeat"
-                                 f" {node['heartbeat_seconds_ago']} s ago"))
+                                 f" {node['heartbeat_seconds_ago']} s ago"
+                                 + ("" if node["history"] else ", WITHOUT the claim history (--no-history)")))
         for failure in status["last_failures"]:  # type: ignore[attr-defined]  # status() returns plain JSON-like values
             click.echo(printable(f"{failure['received_at']} {failure['outcome']}: {failure['name']}:"
                                  f" {failure['reason']}"))
@@ -421,7 +425,7 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
                                                    html=html, jobs=jobs, settle=settle,
                                                    allow_unvalidated=allow_unvalidated, redact=redact,
                                                    lease_seconds=lease_seconds, file_timeout=file_timeout,
-                                                   log_stderr=log_stderr))
+                                                   log_stderr=log_stderr, no_history=no_history))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# ingest refuses to run without a claim history key (issue 21): the tests' runs, and the processes they start,
+# have one unless a test takes it away.
+os.environ.setdefault("SCRUBBER_HISTORY_KEY", "synthetic-test-key")
 
 PG_URL = os.environ.get("SCRUBBER_TEST_PG")
 #: The ledgers a test of the ``ledger`` fixture runs on: SQLite always, PostgreSQL where a server is named.

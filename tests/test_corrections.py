@@ -143,6 +143,7 @@ def test_a_ledger_of_schema_1_is_migrated_by_db_upgrade(tmp_path: Path) -> None:
             DROP INDEX claim_history_claim;
             ALTER TABLE claims DROP COLUMN frequency;
             ALTER TABLE claims DROP COLUMN superseded;
+            ALTER TABLE nodes DROP COLUMN history;
             DROP TABLE history_key; DROP TABLE output_paths; DROP TABLE attempts;
             UPDATE ledger_schema SET version = 1; UPDATE history_schema SET version = 1;
         """)

@@ -290,17 +290,24 @@ def test_a_wrong_or_missing_history_key_is_refused_not_silent(tmp_path: Path, le
         assert started.returncode == 2 and "written with another key" in started.stderr
         assert (inbox / "next.837").exists(), "no file is taken"
     keyless = ingest(inbox, out, ledger, env={KEY_ENV: ""})
-    assert keyless.returncode == 2 and "the claim history holds lines but no key is set" in keyless.stderr
+    assert keyless.returncode == 2 and f"no claim history key: set {KEY_ENV}" in keyless.stderr
     assert (inbox / "next.837").exists()
 
 
-def test_a_new_ledger_without_a_key_runs_with_the_history_off(tmp_path: Path) -> None:
+def test_without_a_key_ingest_refuses_to_start_unless_told_no_history(tmp_path: Path) -> None:
+    """Issue 21: the history never turns off without a word."""
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     write(inbox, "first.837", boot("FIRST-1"))
-    done = ingest(inbox, out, None, env={KEY_ENV: ""})
+    refused = ingest(inbox, out, None, env={KEY_ENV: ""})
+    assert refused.returncode == 2 and "--no-history" in refused.stderr and "[history] key" in refused.stderr
+    assert (inbox / "first.837").exists(), "no file is taken"
+    done = ingest(inbox, out, None, "--no-history", env={KEY_ENV: ""})
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(out / "ledger.sqlite") as conn:
         assert conn.execute("SELECT COUNT(*) FROM claim_history").fetchone()[0] == 0
+    status = subprocess.run([sys.executable, "-m", "scrubber", "ingest", "--status", "--out", str(out)],
+                            capture_output=True, text=True, timeout=60)
+    assert "history: 0 lines" in status.stdout
 
 
 # -- 12. the PostgreSQL password is never echoed ----------------------------------------------------------------------

@@ -232,7 +232,7 @@ def test_B_a_crashing_file_goes_to_failed_and_the_others_are_forwarded(tmp_path:
     for n, name in enumerate(("a-good.837", "b-crash.837", "c-good.837"), start=1):
         _write(inbox, name, build_837([ClaimSpec(f"C{n}")], isa13=f"{n:09d}"))
     runner = Ingest(inbox, IngestOptions(out=out, db=out / "ledger.sqlite", config=load_config(),
-                                         now=datetime(2026, 11, 27, 10, 0)))
+                                         now=datetime(2026, 11, 27, 10, 0), no_history=True))
     runner.run_once()
     runner.close()
     assert sorted(p.name for p in (out / "forward").iterdir()) == ["a-good.837", "c-good.837"]

@@ -131,19 +131,20 @@ def _claim_blocks(text: str) -> dict[str, str]:
 
 
 def test_claim_forwarded_before_is_rejected_as_duplicate(tmp_path: Path) -> None:
+    """The ledger's own duplicate check (DUP001), without the claim history (whose CLM012 would answer first)."""
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     (inbox / "first.837").write_text(build_837([ClaimSpec("DUP-1"), ClaimSpec("NEW-1")], isa13="000000010"))
-    assert ingest(inbox, out).returncode == 0
+    assert ingest(inbox, out, "--no-history").returncode == 0
     (inbox / "second.837").write_text(build_837([ClaimSpec("DUP-1"), ClaimSpec("NEW-2")], isa13="000000011"))
-    assert ingest(inbox, out).returncode == 0
+    assert ingest(inbox, out, "--no-history").returncode == 0
     ack = (out / "acks/second.837.277").read_text()
     assert "TRN*2*DUP-1~\nSTC*A3:54*20261127*U*250********REJECTED BY DUP001." in ack
     assert "CLM*DUP-1*" not in (out / "forward/second.837").read_text()
     assert ledger_rows(out,
                        "SELECT COUNT(*) FROM claims WHERE claim_id = 'DUP-1' AND forward_file IS NOT NULL") == [(1,)]
     (inbox / "third.837").write_text(build_837([ClaimSpec("NEW-3")], isa13="000000011"))
-    ingest(inbox, out)
+    ingest(inbox, out, "--no-history")
     assert "R*025~" in (out / "acks/third.837.ta1").read_text(), "same sender and ISA13 again"
     assert not (out / "forward/third.837").exists()
 
@@ -153,7 +154,7 @@ def test_same_name_again_gets_its_own_outputs(tmp_path: Path) -> None:
     inbox.mkdir()
     for n in (1, 2):
         (inbox / "daily.837").write_text(build_837([ClaimSpec(f"DAY-{n}")], isa13=f"00000010{n}"))
-        assert ingest(inbox, out).returncode == 0
+        assert ingest(inbox, out, "--no-history").returncode == 0  # the same member and boot
     assert sorted(p.name for p in (out / "archive").iterdir()) == ["daily.837", "daily.837.2"]
     assert sorted(p.name for p in (out / "forward").iterdir()) == ["daily.837", "daily.837.2"]
 
@@ -197,7 +198,7 @@ def test_two_processes_on_one_inbox_take_each_file_once(tmp_path: Path) -> None:
         (inbox / f"f{n:02d}.837").write_text(build_837([ClaimSpec(f"P{n}-1"), ClaimSpec(f"P{n}-2")],
                                                        isa13=f"{n + 1:09d}"))
     cmd = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0",
-           "--ig-engine", "none", "--allow-unvalidated"]
+           "--ig-engine", "none", "--allow-unvalidated", "--no-history"]  # one member, many boots
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     for p in procs:
         p.wait(timeout=300)
@@ -320,7 +321,7 @@ def test_spilled_claims_ingest_the_same(tmp_path: Path, monkeypatch: pytest.Monk
                                                        isa13="000000888"))
         runner = Ingest(inbox, IngestOptions(out=out, db=out / "ledger.sqlite", config=load_config(),
                                              now=datetime(2026, 11, 27, 10, 0), ig_engine="none",
-                                             allow_unvalidated=True))
+                                             allow_unvalidated=True, no_history=True))
         runner.run_once()
         runner.close()
         outcomes.append((

@@ -343,11 +343,13 @@ class Ledger:
 
     # -- nodes and leases ---------------------------------------------------------------------------------------------
 
-    def register_node(self, node: str, host: str, pid: int, now: str) -> None:
+    def register_node(self, node: str, host: str, pid: int, now: str, history: bool = True) -> None:
+        """A node starts (``history``: whether it records and asks the claim history)."""
         self._retrying(lambda: self._q(
-            "INSERT INTO nodes (node, host, pid, started_at, heartbeat_at) VALUES (?,?,?,?,?) ON CONFLICT (node)"
-            " DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
-            " heartbeat_at = excluded.heartbeat_at", (node, host, pid, now, time.time())))
+            "INSERT INTO nodes (node, host, pid, started_at, heartbeat_at, history) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (node) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
+            " started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, history = excluded.history",
+            (node, host, pid, now, time.time(), int(history))))
 
     def heartbeat(self, node: str, current_file: str | None, lease_seconds: float) -> None:
         """The node is alive: its heartbeat time, its current file, and every lease it holds extended."""
@@ -403,10 +405,10 @@ class Ledger:
         """Every node that registered and has not stopped cleanly: host, PID, current file, seconds since its
         last heartbeat."""
         now = time.time()
-        rows = self._retrying(lambda: self._q("SELECT node, host, pid, current_file, heartbeat_at FROM nodes"
-                                              " ORDER BY started_at, node").fetchall())
+        rows = self._retrying(lambda: self._q("SELECT node, host, pid, current_file, heartbeat_at, history FROM"
+                                              " nodes ORDER BY started_at, node").fetchall())
         return [{"node": r[0], "host": r[1], "pid": r[2], "current_file": r[3],
-                 "heartbeat_seconds_ago": round(now - r[4], 1)} for r in rows]
+                 "heartbeat_seconds_ago": round(now - r[4], 1), "history": bool(r[5])} for r in rows]
 
     # -- status -------------------------------------------------------------------------------------------------------
 
@@ -419,5 +421,6 @@ class Ledger:
                        " ORDER BY id DESC LIMIT ?", (failures,)).fetchall()
         return {"files": outcomes, "claims": statuses, "forwarded": forwarded, "pending": pending,
                 "nodes": self.nodes(),
+                "history_lines": self._q("SELECT COUNT(*) FROM claim_history WHERE status = ''").fetchone()[0],
                 "last_failures": [dict(zip(("name", "outcome", "reason", "received_at"), r, strict=True))
                                   for r in last]}

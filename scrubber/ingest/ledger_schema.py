@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS nodes (
     pid INTEGER NOT NULL,
     started_at TEXT NOT NULL,
     heartbeat_at {float} NOT NULL,
-    current_file TEXT
+    current_file TEXT,
+    history INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at {float} NOT NULL);
 CREATE TABLE IF NOT EXISTS output_paths (path TEXT PRIMARY KEY);
@@ -88,6 +89,7 @@ def migrate(execute: Callable[[str, Sequence[object]], Any], found: int) -> None
     if found < 2:  # every output name the ledger gave before, so none is given again; claims' corrections
         execute("ALTER TABLE claims ADD COLUMN frequency TEXT NOT NULL DEFAULT ''", ())
         execute("ALTER TABLE claims ADD COLUMN superseded TEXT", ())
+        execute("ALTER TABLE nodes ADD COLUMN history INTEGER NOT NULL DEFAULT 1", ())
         for outputs, final_path in execute("SELECT outputs, final_path FROM files", ()).fetchall():
             for path in [*json.loads(outputs), *([final_path] if final_path else [])]:
                 execute("INSERT INTO output_paths (path) VALUES (?) ON CONFLICT (path) DO NOTHING", (path,))

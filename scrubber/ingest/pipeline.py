@@ -91,7 +91,7 @@ from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reaso
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
-from scrubber.history import ClaimHistory, HistoryError, HistoryLine, HistoryLost, history_key, is_postgres
+from scrubber.history import KEY_ENV, ClaimHistory, HistoryError, HistoryLine, HistoryLost, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRefused, FileRow, LeaseLost, Ledger, database_errors
 from scrubber.ingest.workers import (
@@ -150,6 +150,8 @@ class IngestOptions:
     file_timeout: float = 900.0
     #: Each event also on stderr, as the JSON line ingest.log gets.
     log_stderr: bool = False
+    #: Run without the claim history (said in --status); without it and without a key, ingest refuses to start.
+    no_history: bool = False
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -224,22 +226,24 @@ class Ingest:
         self._sightings: dict[str, tuple[int, int]] = {}  # inbox name -> (size, mtime_ns) at the last poll
         self.node = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         with _operational("start"):
-            self.ledger.register_node(self.node, socket.gethostname(), os.getpid(), _stamp())
+            self.ledger.register_node(self.node, socket.gethostname(), os.getpid(), _stamp(),
+                                      history=self._history is not None)
         self._heartbeat = _Heartbeat(options.db, self.node, options.lease_seconds)
         self._heartbeat.start()
         self._workers = Workers(options.jobs)
 
     def _open_history(self) -> ClaimHistory | None:
-        """The claim history, recorded and asked when a key to hash member IDs with is set; None without a key
-        while the history is empty.  A history written with another key, or one that holds lines while no key is
-        set, stops the start with one line: either would turn CLM012 and WB007 off without a word."""
+        """The claim history, recorded and asked; None with ``--no-history`` alone.  No key, or a history written
+        with another key, stops the start with one line: either would turn CLM012 and WB007 off without a word
+        (and a resubmitted duplicate could be forwarded)."""
+        if self.options.no_history:
+            return None
         try:
             key = history_key(self.options.config.history_key)
-        except HistoryError as exc:
-            if self.ledger.history_in_use():
-                self.ledger.close()
-                raise IngestAborted(f"the claim history holds lines but no key is set: {exc}") from None
-            return None
+        except HistoryError:
+            self.ledger.close()
+            raise IngestAborted(f"no claim history key: set {KEY_ENV} (or [history] key in the config), or run with"
+                                " --no-history to ingest without the history rules (CLM012, WB007)") from None
         history = ClaimHistory(str(self.options.db), key)
         try:
             history.store  # noqa: B018 - opened now: the key is checked before any file is taken
