@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import stat
 import sys
@@ -11,6 +12,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 import click
@@ -359,6 +361,11 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 @click.option("--lease-seconds", type=click.FloatRange(0.5), default=30.0, show_default=True, metavar="SECONDS",
               help="How long a node's hold on a file lasts without a heartbeat (sent every third of it): a killed or"
                    " cut-off node's file is taken over by another node after this long.")
+@click.option("--metrics", "metrics_address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /healthz"
+              " here (pip install '.[metrics]'); give a loopback address (127.0.0.1:9108) unless a scraper elsewhere"
+              " needs it. No metric holds PHI.")
+@click.option("--format", "status_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="With --status: text, or one JSON object (nodes, inbox, work/, files, claims, history).")
 @click.option("--no-history", is_flag=True, help="Run without the claim history (CLM012, WB007 off); without it, a"
               " history key (SCRUBBER_HISTORY_KEY or [history] key) is required.")
 @click.option("--log-stderr", is_flag=True, help="Also write each event to stderr, as the JSON line OUT/ingest.log"
@@ -369,7 +376,7 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
            allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool, no_history: bool,
-           file_timeout: float) -> None:
+           file_timeout: float, metrics_address: str | None = None, status_format: str = "text") -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     import sqlite3
@@ -391,6 +398,10 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
             _fail(f"cannot read the ledger: {exc}")
         work = out / "work"
         in_work = sum(1 for _ in work.iterdir()) if work.is_dir() else 0
+        if status_format == "json":
+            click.echo(json.dumps(_status_json(status, in_work, Path(inbox) if inbox else None), indent=2,
+                                  sort_keys=True))
+            return
         files, claims = status["files"], status["claims"]
         assert isinstance(files, dict) and isinstance(claims, dict)
         click.echo("files:  " + (", ".join(f"{k} {v}" for k, v in sorted(files.items())) or "none"))
@@ -420,12 +431,21 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     except ConfigError as exc:
         _fail(f"config: {exc}")
     fixed_now = now if _now_given() else None
+    address = None
+    if metrics_address:
+        from scrubber.ingest.metrics import parse_address
+
+        try:
+            address = parse_address(metrics_address)
+        except ValueError as exc:
+            _fail(f"--metrics: {exc}")
     try:
         runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
                                                    html=html, jobs=jobs, settle=settle,
                                                    allow_unvalidated=allow_unvalidated, redact=redact,
                                                    lease_seconds=lease_seconds, file_timeout=file_timeout,
-                                                   log_stderr=log_stderr, no_history=no_history))
+                                                   log_stderr=log_stderr, no_history=no_history,
+                                                   metrics=address))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
@@ -442,6 +462,26 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     click.echo(totals.line(), err=True)
     # 130: stopped by Ctrl-C; 1: --once sent a file to failed/ (cron and systemd alert on it); else 0.
     sys.exit(130 if runner.interrupted else 1 if mode == "once" and totals.failed else 0)
+
+
+def _status_json(status: dict[str, object], in_work: int, inbox: Path | None) -> dict[str, object]:
+    """``ingest --status --format json``: the ledger's totals, the nodes, work/ and, when INBOX is given, its files
+    waiting and the oldest one's age."""
+    import time
+
+    waiting = None
+    if inbox is not None and inbox.is_dir():
+        times = [entry.stat(follow_symlinks=False).st_mtime for entry in inbox.iterdir()
+                 if not entry.name.startswith(".")]
+        waiting = {"files": len(times), "oldest_seconds": round(time.time() - min(times), 1) if times else 0.0}
+    nodes = status["nodes"]
+    assert isinstance(nodes, list)
+    return {"files": status["files"], "claims": status["claims"], "forwarded": status["forwarded"],
+            "pending": {"work": in_work, "committed_not_archived": status["pending"]},
+            "inbox": waiting, "nodes": nodes,
+            "history": {"lines": status["history_lines"],
+                        "nodes_without": [n["node"] for n in nodes if not n["history"]]},
+            "last_failures": status["last_failures"]}
 
 
 def _now_given() -> bool:

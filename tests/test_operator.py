@@ -113,3 +113,107 @@ def test_a_rotated_log_is_reopened_without_a_signal_and_stderr_gets_the_events(t
     assert all(e["ts"].endswith("Z") and len(e["ts"]) == 20 for e in logged), "UTC, to the second"
     echoed = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert [e["event"] for e in echoed] == [e["event"] for e in logged], "stderr gets every event, as JSON lines"
+
+
+def test_status_as_json_holds_the_counts_of_a_known_run(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a.837", "A-1", "000000001")
+    (inbox / "junk.837").write_bytes(b"not x12")
+    assert ingest(inbox, out).returncode == 1
+    write(inbox, "waiting.837", "W-1", "000000002", mtime=1_700_000_000)
+    done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--status",
+                           "--format", "json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["files"] == {"accepted": 1, "failed": 1} and status["claims"] == {"accepted": 1}
+    assert status["forwarded"] == 1 and status["pending"] == {"work": 0, "committed_not_archived": 0}
+    assert status["inbox"]["files"] == 1 and status["inbox"]["oldest_seconds"] > 86_400
+    assert status["history"] == {"lines": 1, "nodes_without": []} and status["nodes"] == []
+    assert status["last_failures"][0]["name"] == "junk.837"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_metrics_and_healthz(tmp_path: Path) -> None:
+    """/metrics read back with prometheus-client's own parser; /healthz 503 once the ledger cannot be opened."""
+    import urllib.error
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "a.837", "A-1", "000000001")
+    port = _free_port()
+    node = subprocess.Popen([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW,
+                             "--settle", "0", "--watch", "--interval", "0.1", "--metrics", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, KEY_ENV: KEY})
+
+    def get(path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:  # noqa: S310 - loopback
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except OSError:
+            return 0, ""
+
+    def samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(get("/metrics")[1]) for s in family.samples}
+
+    try:
+        _until(lambda: (out / "archive" / "a.837").exists() and get("/healthz") == (200, "ok\n"))
+        _until(lambda: samples().get(("scrubber_ingest_inbox_files", ())) == 0)  # the next poll
+        text = get("/metrics")[1]
+        samples = samples()  # type: ignore[assignment]  # read once from here on
+        assert samples[("scrubber_ingest_files_total", (("outcome", "accepted"),))] == 1
+        assert samples[("scrubber_ingest_claims_total", (("status", "accepted"),))] == 1
+        assert samples[("scrubber_ingest_file_seconds_count", ())] == 1
+        assert 0 <= samples[("scrubber_ingest_heartbeat_age_seconds", ())] < 30
+        assert "A-1" not in text and "DOE" not in text, "no PHI, no claim IDs"
+        assert get("/nowhere")[0] == 404
+    finally:
+        node.terminate()
+        node.communicate(timeout=60)
+
+
+def test_healthz_is_503_when_the_ledger_cannot_be_opened_or_the_heartbeat_is_stale(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from scrubber.config import load_config
+    from scrubber.ingest import Ingest, IngestOptions
+
+    out = tmp_path / "out"
+    (tmp_path / "inbox").mkdir()
+    runner = Ingest(tmp_path / "inbox", IngestOptions(out=out, db=out / "ledger.sqlite", config=load_config(),
+                                                      lease_seconds=30, metrics=("127.0.0.1", 0)))
+    assert runner._metrics_server is not None
+    url = f"http://127.0.0.1:{runner._metrics_server.port}/healthz"
+
+    def status() -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        assert status() == 200
+        (out / "ledger.sqlite").rename(out / "ledger.moved")
+        (out / "ledger.sqlite").mkdir()  # a new connection cannot open it: the ledger does not answer
+        assert status() == 503
+        (out / "ledger.sqlite").rmdir()
+        (out / "ledger.moved").rename(out / "ledger.sqlite")
+        assert status() == 200
+        runner._heartbeat.last_beat -= 31  # no beat for longer than the lease: the node is not alive
+        assert status() == 503
+    finally:
+        runner.close()

@@ -94,6 +94,8 @@ from scrubber.formatters.json_report import write_json
 from scrubber.history import KEY_ENV, ClaimHistory, HistoryError, HistoryLine, HistoryLost, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
 from scrubber.ingest.ledger import ClaimRow, FileRefused, FileRow, LeaseLost, Ledger, database_errors
+from scrubber.ingest.metrics import Metrics
+from scrubber.ingest.metrics import Server as MetricsServer
 from scrubber.ingest.workers import (
     DIED,
     MAX_DEATHS,
@@ -152,6 +154,8 @@ class IngestOptions:
     log_stderr: bool = False
     #: Run without the claim history (said in --status); without it and without a key, ingest refuses to start.
     no_history: bool = False
+    #: ``(host, port)`` to serve Prometheus ``/metrics`` and ``/healthz`` on (:mod:`scrubber.ingest.metrics`).
+    metrics: tuple[str, int] | None = None
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -221,6 +225,7 @@ class Ingest:
         self.totals = Totals()
         self.stopping = False
         self.interrupted = False
+        self._began = time.monotonic()
         self._echo = log
         self._kill_at = _kill_point()
         self._sightings: dict[str, tuple[int, int]] = {}  # inbox name -> (size, mtime_ns) at the last poll
@@ -231,6 +236,15 @@ class Ingest:
         self._heartbeat = _Heartbeat(options.db, self.node, options.lease_seconds)
         self._heartbeat.start()
         self._workers = Workers(options.jobs)
+        self.metrics: Metrics | None = None
+        self._metrics_server: MetricsServer | None = None
+        if options.metrics is not None:
+            try:
+                self.metrics = Metrics(self._heartbeat.age)
+                self._metrics_server = MetricsServer(self.metrics, *options.metrics, self.healthy)
+            except (RuntimeError, OSError) as exc:
+                self.close()
+                raise IngestAborted(f"--metrics: {exc}") from None
 
     def _open_history(self) -> ClaimHistory | None:
         """The claim history, recorded and asked; None with ``--no-history`` alone.  No key, or a history written
@@ -252,7 +266,24 @@ class Ingest:
             raise IngestAborted(str(exc)) from None
         return history
 
+    def healthy(self) -> bool:
+        """``/healthz``: the heartbeat is fresh (younger than the lease) and the ledger answers a question."""
+        if self._heartbeat.age() > self.options.lease_seconds:
+            return False
+        try:
+            ledger = Ledger(self.options.db)
+            try:
+                ledger.next_control()
+            finally:
+                ledger.close()
+        except Exception:  # noqa: BLE001 - whatever the ledger's failure, the answer is "unhealthy"
+            return False
+        return True
+
     def close(self) -> None:
+        if getattr(self, "_metrics_server", None) is not None:
+            self._metrics_server.close()  # type: ignore[union-attr]  # checked just above
+            self._metrics_server = None
         self._workers.close()
         self._heartbeat.stop()
         with contextlib.suppress(*DATABASE_ERRORS):
@@ -426,6 +457,9 @@ class Ingest:
             if time.time() - info.st_mtime >= self.options.settle and earlier in (None, seen[name]):
                 ready.append((info.st_mtime_ns, name, Path(entry.path)))
         self._sightings = seen
+        if self.metrics is not None:
+            oldest = min((mtime for mtime, _, _ in ready), default=None)
+            self.metrics.inbox(len(ready), 0.0 if oldest is None else max(0.0, time.time() - oldest / 1e9))
         return [path for _, _, path in sorted(ready)]  # in order of arrival: oldest first, then by name
 
     def watch(self, interval: float, progress: Callable[[Totals, int, int], None] | None = None) -> Totals:
@@ -442,6 +476,7 @@ class Ingest:
     def _process(self, work_path: Path, scrub: Callable[[], FileResult | None]) -> None:
         """Steps 2-6 for one claimed file.  Whatever goes wrong with this file sends it to failed/ with its
         reason, and the inbox moves on; what goes wrong with the machine (disk, ledger) stops the run."""
+        self._began = time.monotonic()
         try:
             with _operational(_inbox_name(work_path)):
                 self._finish(work_path, scrub())
@@ -701,6 +736,8 @@ class Ingest:
 
     def _count(self, decision: Decision) -> None:
         row = decision.row
+        if self.metrics is not None:
+            self.metrics.file_done(row.outcome, row.accepted, row.rejected, time.monotonic() - self._began)
         self.totals.files += 1
         self.totals.claims += row.claims
         self.totals.accepted += row.accepted
@@ -861,6 +898,8 @@ class _Heartbeat(threading.Thread):
         self._db, self._node, self._lease = db, node, lease_seconds
         self._stopped = threading.Event()
         self.current: str | None = None
+        #: When the last beat reached the ledger (monotonic seconds): a health check reads its age.
+        self.last_beat = time.monotonic()
 
     def run(self) -> None:
         ledger = Ledger(self._db)
@@ -868,8 +907,12 @@ class _Heartbeat(threading.Thread):
             while not self._stopped.wait(self._lease / 3):
                 with contextlib.suppress(*DATABASE_ERRORS):  # busy: the next beat comes well before the lease ends
                     ledger.heartbeat(self._node, self.current, self._lease)
+                    self.last_beat = time.monotonic()
         finally:
             ledger.close()
+
+    def age(self) -> float:
+        return time.monotonic() - self.last_beat
 
     def stop(self) -> None:
         self._stopped.set()
