@@ -336,7 +336,23 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
     sys.exit(EXIT_ERROR if unreadable else EXIT_OK if all(v.ok for v in verdicts) else EXIT_REJECTED)
 
 
-@cli.command()
+class _IngestGroup(click.Group):
+    """``scrubber ingest``: the inbox run (``ingest INBOX --out OUT …``, the command ``run``) unless the first word
+    names another of its commands (``requeue``, ``purge``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_IngestGroup)
+def ingest() -> None:
+    """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe.  Also:
+    'scrubber ingest requeue' and 'scrubber ingest purge'."""
+
+
+@ingest.command("run")
 @click.argument("inbox", required=False, type=click.Path(file_okay=False))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (see README).")
 @click.option("--db", "db_path", metavar="DB", help="The ledger: a SQLite file (default OUT/ledger.sqlite), or a"
@@ -373,7 +389,7 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
 @click.option("--file-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=900.0, show_default=True,
               metavar="SECONDS", help="How long one file's scrub may take: past it the scrub (a worker process) is"
               " stopped and the file sent to failed/ with the reason.")
-def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
+def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
            allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool, no_history: bool,
            file_timeout: float, metrics_address: str | None = None, status_format: str = "text") -> None:
@@ -462,6 +478,74 @@ def ingest(inbox: str | None, out_dir: str, db_path: str | None, mode: str, inte
     click.echo(totals.line(), err=True)
     # 130: stopped by Ctrl-C; 1: --once sent a file to failed/ (cron and systemd alert on it); else 0.
     sys.exit(130 if runner.interrupted else 1 if mode == "once" and totals.failed else 0)
+
+
+def _maintenance_ledger(out_dir: str, db_path: str | None) -> object:
+    from scrubber.ingest.pipeline import IngestAborted, open_ledger
+
+    db: Path | str = db_path if db_path and is_postgres(db_path) else Path(db_path or Path(out_dir) / "ledger.sqlite")
+    if isinstance(db, Path) and not db.exists():
+        _fail(f"no ledger at {db}")
+    try:
+        return open_ledger(db)
+    except IngestAborted as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+@ingest.command("requeue")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True))
+@click.option("--inbox", "inbox_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The inbox to put the files back into.")
+@click.option("--db", "db_path", metavar="DB", help="The ledger (default OUT/ledger.sqlite, or a postgresql:// URL).")
+@click.option("--reason", default="", help="Why (kept in the ledger with who and when).")
+@click.option("--as-new", is_flag=True, help="Let a file refused as a duplicate interchange through, once.")
+def ingest_requeue(names: tuple[str, ...], out_dir: str, inbox_dir: str, db_path: str | None, reason: str,
+                   as_new: bool) -> None:
+    """Put files (NAMES as the inbox had them) from failed/, or rejected or refused as duplicates, back into the
+    inbox under a fresh name; claims already forwarded are rejected as duplicates, never sent twice."""
+    from datetime import datetime
+
+    from scrubber.ingest.maintenance import MaintenanceError, requeue
+
+    ledger = _maintenance_ledger(out_dir, db_path)
+    try:
+        moved = requeue(ledger, Path(out_dir), Path(inbox_dir), list(names), reason, as_new,  # type: ignore[arg-type]
+                        datetime.now())
+    except MaintenanceError as exc:
+        _fail(f"requeue: {exc}")
+        return
+    finally:
+        ledger.close()  # type: ignore[attr-defined]
+    for name, new_name in moved:
+        click.echo(printable(f"requeued {name} as {new_name}"))
+
+
+@ingest.command("purge")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True))
+@click.option("--db", "db_path", metavar="DB", help="The ledger (default OUT/ledger.sqlite, or a postgresql:// URL).")
+@click.option("--older-than", "days", required=True, type=click.FloatRange(0), metavar="DAYS",
+              help="Purge files done more than this many days ago.")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+def ingest_purge(out_dir: str, db_path: str | None, days: float, dry_run: bool) -> None:
+    """Delete the archived inputs and outputs (forward files, reports, acknowledgments, failed files) of files done
+    more than DAYS ago: they hold patient data.  Files in flight are never touched; ledger rows stay, marked
+    purged."""
+    from datetime import datetime
+
+    from scrubber.ingest.maintenance import purge
+
+    ledger = _maintenance_ledger(out_dir, db_path)
+    listed: list[str] = []
+    try:
+        result = purge(ledger, Path(out_dir), days, dry_run, datetime.now(), listed)  # type: ignore[arg-type]
+    finally:
+        ledger.close()  # type: ignore[attr-defined]
+    for path in listed:
+        click.echo(printable(("would delete " if dry_run else "deleted ") + path))
+    click.echo(f"purge: {result.files} file(s), {result.paths} path(s), {result.bytes:,} bytes"
+               + (" (dry run: nothing deleted)" if dry_run else ""), err=True)
 
 
 def _status_json(status: dict[str, object], in_work: int, inbox: Path | None) -> dict[str, object]:

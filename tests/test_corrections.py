@@ -144,6 +144,8 @@ def test_a_ledger_of_schema_1_is_migrated_by_db_upgrade(tmp_path: Path) -> None:
             ALTER TABLE claims DROP COLUMN frequency;
             ALTER TABLE claims DROP COLUMN superseded;
             ALTER TABLE nodes DROP COLUMN history;
+            ALTER TABLE files DROP COLUMN purged_at;
+            DROP TABLE requeues;
             DROP TABLE history_key; DROP TABLE output_paths; DROP TABLE attempts;
             UPDATE ledger_schema SET version = 1; UPDATE history_schema SET version = 1;
         """)

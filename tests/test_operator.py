@@ -217,3 +217,86 @@ def test_healthz_is_503_when_the_ledger_cannot_be_opened_or_the_heartbeat_is_sta
         assert status() == 503
     finally:
         runner.close()
+
+
+def _ledger_rows(out: Path, db: str | None, sql: str) -> list[tuple[object, ...]]:
+    if db is None:
+        import sqlite3
+
+        with sqlite3.connect(out / "ledger.sqlite") as conn:
+            return conn.execute(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(db) as conn:
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+
+def _scrubber(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrubber", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, KEY_ENV: KEY, **(env or {})})
+
+
+def test_a_failed_file_fixed_and_requeued_is_forwarded_once(tmp_path: Path, ledger: str | None) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    good = write(inbox, "claims.837", "REQ-1", "000000001").read_bytes()
+    (inbox / "claims.837").write_bytes(b"\x00" + good)  # broken on its way in: not X12
+    db = ("--db", ledger) if ledger else ()
+    assert ingest(inbox, out, *db).returncode == 1
+    assert (out / "failed" / "claims.837.reason.txt").exists()
+    (out / "failed" / "claims.837").write_bytes(good)  # the operator puts the right bytes in
+    done = _scrubber("ingest", "requeue", "claims.837", "--out", str(out), "--inbox", str(inbox), *db,
+                     "--reason", "resent by the submitter")
+    assert done.returncode == 0, done.stderr
+    new_name = done.stdout.split(" as ")[1].strip()
+    assert [p.name for p in inbox.iterdir()] == [new_name] and not (out / "failed" / "claims.837.reason.txt").exists()
+    assert ingest(inbox, out, *db).returncode == 0
+    assert _ledger_rows(out, ledger, "SELECT claim_id FROM claims WHERE forward_file IS NOT NULL") == [("REQ-1",)]
+    assert _ledger_rows(out, ledger, "SELECT reason, as_new FROM requeues") == [("resent by the submitter", 0)]
+    again = _scrubber("ingest", "requeue", new_name, "--out", str(out), "--inbox", str(inbox), *db)
+    assert again.returncode == 2 and "only failed, rejected or duplicate" in again.stderr
+
+
+def test_a_duplicate_requeued_as_new_forwards_nothing_twice(tmp_path: Path, ledger: str | None) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    db = ("--db", ledger) if ledger else ()
+    first = write(inbox, "a.837", "DUPE-1", "000000001").read_bytes()
+    assert ingest(inbox, out, *db).returncode == 0
+    (inbox / "a-again.837").write_bytes(first)  # the same bytes: a duplicate interchange (TA1 025)
+    assert ingest(inbox, out, *db).returncode == 0
+    assert "R*025" in (out / "acks" / "a-again.837.ta1").read_text()
+    refused = _scrubber("ingest", "requeue", "a-again.837", "--out", str(out), "--inbox", str(inbox), *db)
+    assert refused.returncode == 2 and "--as-new" in refused.stderr
+    done = _scrubber("ingest", "requeue", "a-again.837", "--as-new", "--out", str(out), "--inbox", str(inbox), *db)
+    assert done.returncode == 0, done.stderr
+    assert ingest(inbox, out, *db).returncode == 0
+    forwarded = _ledger_rows(out, ledger, "SELECT claim_id FROM claims WHERE forward_file IS NOT NULL")
+    assert forwarded == [("DUPE-1",)], "let through as an interchange, its claim is still a duplicate"
+
+
+def test_purge_deletes_what_is_old_and_never_a_file_in_flight(tmp_path: Path) -> None:
+    import time
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write(inbox, "old.837", "OLD-1", "000000001")
+    (inbox / "junk.837").write_bytes(b"not x12")
+    ingest(inbox, out)
+    long_ago = time.time() - 40 * 86_400
+    for folder in ("archive", "forward", "reports", "acks", "failed"):
+        for path in (out / folder).iterdir():
+            os.utime(path, (long_ago, long_ago))
+    write(inbox, "new.837", "NEW-1", "000000002", day="06")
+    ingest(inbox, out)
+    (out / "work" / "1-9-flight.837").write_text("claimed, not done")  # a file in flight
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    dry = _scrubber("ingest", "purge", "--out", str(out), "--older-than", "30", "--dry-run")
+    assert dry.returncode == 0 and "2 file(s)" in dry.stderr and "dry run" in dry.stderr
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == before, "nothing deleted"
+    assert "would delete archive/old.837" in dry.stdout and "new.837" not in dry.stdout
+    done = _scrubber("ingest", "purge", "--out", str(out), "--older-than", "30")
+    assert done.returncode == 0 and "2 file(s)" in done.stderr
+    left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "ledger" not in p.name
+                  and p.name != "ingest.log")
+    assert left == ["acks/new.837.277", "acks/new.837.999", "archive/new.837", "forward/new.837",
+                    "reports/new.837.json", "work/1-9-flight.837"]
+    assert _ledger_rows(out, None, "SELECT name FROM files WHERE purged_at IS NOT NULL ORDER BY name") == [
+        ("junk.837",), ("old.837",)]

@@ -238,6 +238,33 @@ class Ledger:
         self._retrying(lambda: self._q("UPDATE attempts SET started = started - 1 WHERE work_name = ?"
                                        " AND started > 0", (work_name,)))
 
+    # -- requeue and purge ---------------------------------------------------------------------------------------
+
+    def last_file_named(self, name: str) -> tuple[int, str, str, str] | None:
+        """(id, outcome, state, final path) of the latest file of this inbound name, or None."""
+        row = self._retrying(lambda: self._q("SELECT id, outcome, state, final_path FROM files WHERE name = ?"
+                                             " ORDER BY id DESC LIMIT 1", (name,)).fetchone())
+        return None if row is None else (int(row[0]), row[1], row[2], row[3] or "")
+
+    def record_requeue(self, file_id: int, new_name: str, reason: str, by_user: str, at: str, as_new: bool) -> None:
+        self._retrying(lambda: self._q("INSERT INTO requeues (file_id, new_name, reason, by_user, at, as_new)"
+                                       " VALUES (?,?,?,?,?,?)", (file_id, new_name, reason, by_user, at, int(as_new))))
+
+    def let_through_once(self, name: str) -> bool:
+        """True, once, for an inbound name requeued with ``--as-new``: its interchange is not a duplicate."""
+        row = self._retrying(lambda: self._q("UPDATE requeues SET used = 1 WHERE new_name = ? AND as_new = 1"
+                                             " AND used = 0 RETURNING id", (name,)).fetchone())
+        return row is not None
+
+    def done_files(self) -> list[tuple[int, str, list[str], str, str]]:
+        """(id, name, outputs, final path, finished at) of every file done and not yet purged."""
+        rows = self._retrying(lambda: self._q("SELECT id, name, outputs, final_path, finished_at FROM files"
+                                              " WHERE state = 'done' AND purged_at IS NULL ORDER BY id").fetchall())
+        return [(int(r[0]), r[1], json.loads(r[2]), r[3] or "", r[4] or "") for r in rows]
+
+    def mark_purged(self, file_id: int, now: str) -> None:
+        self._retrying(lambda: self._q("UPDATE files SET purged_at = ? WHERE id = ?", (now, file_id)))
+
     def history_in_use(self) -> bool:
         """True when the claim history holds a line or the check value of a key."""
         return self._retrying(lambda: self._q("SELECT 1 FROM claim_history UNION ALL SELECT 1 FROM history_key"

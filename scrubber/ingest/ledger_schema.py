@@ -15,7 +15,7 @@ __all__ = ["LEDGER_SCHEMA_VERSION", "MAX_TEXT", "TABLES", "fit", "migrate"]
 #: 2: ``output_paths`` (every output name ever given, so none is given twice), ``attempts`` (scrubs of a file
 #: begun, so a file that kills its worker is given up), and ``claims.frequency`` and ``claims.superseded``
 #: (``replaced`` or ``voided`` once a correction of a forwarded claim was forwarded: it is no duplicate's
-#: original any more).
+#: original any more), ``requeues`` (files put back into the inbox, by whom, when, why) and ``files.purged_at``.
 LEDGER_SCHEMA_VERSION = 2
 
 #: The ledger's tables, the same on both backends but for the types each names: ``serial`` (an id made by the
@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS files (
     outputs TEXT NOT NULL DEFAULT '[]',
     final_path TEXT,
     received_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    purged_at TEXT
 );
 CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_interchange ON files (sender, isa13);
@@ -79,6 +80,17 @@ CREATE TABLE IF NOT EXISTS nodes (
 );
 CREATE TABLE IF NOT EXISTS leases (work_name TEXT PRIMARY KEY, node TEXT NOT NULL, expires_at {float} NOT NULL);
 CREATE TABLE IF NOT EXISTS output_paths (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS requeues (
+    id {serial},
+    file_id {bigint} NOT NULL REFERENCES files (id),
+    new_name TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    by_user TEXT NOT NULL,
+    at TEXT NOT NULL,
+    as_new INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS requeues_name ON requeues (new_name);
 CREATE TABLE IF NOT EXISTS attempts (work_name TEXT PRIMARY KEY, started INTEGER NOT NULL);
 """
 
@@ -90,6 +102,7 @@ def migrate(execute: Callable[[str, Sequence[object]], Any], found: int) -> None
         execute("ALTER TABLE claims ADD COLUMN frequency TEXT NOT NULL DEFAULT ''", ())
         execute("ALTER TABLE claims ADD COLUMN superseded TEXT", ())
         execute("ALTER TABLE nodes ADD COLUMN history INTEGER NOT NULL DEFAULT 1", ())
+        execute("ALTER TABLE files ADD COLUMN purged_at TEXT", ())
         for outputs, final_path in execute("SELECT outputs, final_path FROM files", ()).fetchall():
             for path in [*json.loads(outputs), *([final_path] if final_path else [])]:
                 execute("INSERT INTO output_paths (path) VALUES (?) ON CONFLICT (path) DO NOTHING", (path,))

@@ -646,6 +646,9 @@ class Ingest:
                                     outputs=staging.names, final_path=f"failed/{base}"), [], [],
                             controls.take(), [{"event": "file-failed", "file": name, "reason": result.error[0]}])
         earlier = self.ledger.duplicate_interchange(digest, sender, isa13)
+        if earlier is not None and self.ledger.let_through_once(name):  # requeued --as-new: this once, not a duplicate
+            self.log(event="file-requeued-as-new", file=name, duplicate_of=earlier)
+            earlier = None
         if earlier is not None:
             with staging.open(f"acks/{base}.ta1") as out:
                 write_rejection_ta1(result, DUPLICATE_INTERCHANGE_NOTE, controls, now, out)
