@@ -50,7 +50,10 @@ def requeue(ledger: Ledger, out: Path, inbox: Path, names: list[str], reason: st
             raise MaintenanceError(f"{name}: {final_path} is gone (purged or moved)")
         new_name = f"requeued-{now:%Y%m%d%H%M%S}-{file_id}-{name}"
         target = inbox / new_name
-        os.rename(source, target)  # one file system: INBOX and OUT (as ingest needs)
+        try:
+            os.rename(source, target)  # one file system: INBOX and OUT (as ingest needs)
+        except OSError as exc:
+            raise MaintenanceError(f"{name}: cannot move {final_path} into {inbox}: {exc.strerror}") from None
         reason_file = out / f"{final_path}.reason.txt"
         if final_path.startswith("failed/") and reason_file.exists():
             reason_file.unlink()
