@@ -469,3 +469,54 @@ def test_fuzz_spreadsheet_cells(value: str) -> None:
 @given(value=CELL_TEXT)
 def test_fuzz_spreadsheet_cells_long(value: str) -> None:
     spreadsheet_cells_are_inert(value)
+
+
+# -- the operator's inputs (issue 21): --metrics addresses, requeue names ---------------------------------------------
+
+def metrics_address_is_parsed_or_refused(text: str) -> None:
+    from scrubber.ingest.metrics import parse_address
+
+    try:
+        host, port = parse_address(text)
+    except ValueError as exc:
+        assert "is not HOST:PORT" in str(exc)
+        return
+    assert 0 <= port <= 65535 and host
+
+
+ADDRESS_TEXT = st.one_of(st.text(max_size=40), st.from_regex(r"[a-z0-9.\[\]:]{0,20}:[0-9]{0,7}", fullmatch=True))
+
+
+@FUZZ
+@given(text=ADDRESS_TEXT)
+def test_fuzz_metrics_address(text: str) -> None:
+    metrics_address_is_parsed_or_refused(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=ADDRESS_TEXT)
+def test_fuzz_metrics_address_long(text: str) -> None:
+    metrics_address_is_parsed_or_refused(text)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(names=st.lists(st.text(min_size=1, max_size=40).filter(lambda n: not n.startswith("-")), min_size=1,
+                      max_size=3))
+def test_fuzz_requeue_names(tmp_path_factory: pytest.TempPathFactory, names: list[str]) -> None:
+    """Any name to requeue: one line and exit 2 (not in the ledger, or not requeuable), never a traceback; the
+    inbox gets nothing it should not."""
+    tmp = tmp_path_factory.mktemp("requeue")
+    inbox, out = tmp / "inbox", tmp / "out"
+    inbox.mkdir()
+    (inbox / "junk.837").write_bytes(b"not x12")
+    subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--settle", "0"],
+                   capture_output=True, timeout=120)
+    result = CliRunner().invoke(cli, ["ingest", "requeue", *names, "--out", str(out), "--inbox", str(inbox)])
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert not any(inbox.iterdir())
+    else:
+        assert names == ["junk.837"] and len(list(inbox.iterdir())) == 1
