@@ -662,9 +662,12 @@ class Ingest:
                             controls.take(),
                             [{"event": "file-duplicate", "file": name, "isa13": isa13, "sender": sender,
                               "duplicate_of": earlier}])
-        if self._history is not None:
-            result.claims.add_findings(judge_history(result.claims, self.options.config, now.date(), self._history))
-        self._reject_duplicates(result)
+        late = ({} if self._history is None
+                else judge_history(result.claims, self.options.config, now.date(), self._history))
+        for ordinal, findings in self._duplicates(result, late).items():
+            late[ordinal] = (*late.get(ordinal, ()), *findings)
+        if late:  # added once: a spilled store is read again for it
+            result.claims.add_findings(late)
         write_each(result, controls, now, lambda suffix: staging.open_lazily(f"acks/{base}.{suffix}"))
         staging.close_lazy()
         accepted = {c.claim.first_index for c in result.claims if c.accepted}
@@ -713,8 +716,10 @@ class Ingest:
                 return base
         raise AssertionError("unreachable")
 
-    def _reject_duplicates(self, result: FileResult) -> None:
-        """A claim forwarded before (same billing NPI, CLM01, first service date, charge) is rejected (A3:54).
+    def _duplicates(self, result: FileResult, history: dict[int, tuple[Finding, ...]]
+                    ) -> dict[int, tuple[Finding, ...]]:
+        """DUP001 of each claim forwarded before (same billing NPI, CLM01, first service date, charge), by CLM
+        ordinal (A3:54); a claim the history rules already reject (``history``'s errors) is not asked.
 
         A replacement or void that names the claim it corrects (CLM05-3 7 or 8 with 2300 REF*F8) is the ordinary
         correction path and never a duplicate (X12 837P TR3, 2300 REF*F8: "required when CLM05-3 indicates this
@@ -722,7 +727,8 @@ class Ingest:
         was replaced or voided since."""
         found: dict[int, tuple[Finding, ...]] = {}
         for c in result.claims:
-            if not c.accepted or c.claim.is_correction:
+            if not c.accepted or c.claim.is_correction or any(
+                    f.severity is Severity.ERROR for f in history.get(c.claim.first_index, ())):
                 continue
             claim = c.claim
             earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, claim.first_service_date(),
@@ -732,8 +738,7 @@ class Ingest:
                     DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,
                     f"claim {claim.claim_id} was already forwarded in {earlier}", None, "CLM", claim.loc.line,
                     "CLM01", stc="A3:54"),)
-        if found:
-            result.claims.add_findings(found)
+        return found
 
     # -- bookkeeping ------------------------------------------------------------------------------------------------
 
