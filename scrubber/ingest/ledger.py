@@ -141,6 +141,23 @@ def backend_for(target: str | Path) -> Backend:
     return SqliteBackend(target)
 
 
+def ledger_answers(target: str | Path) -> bool:
+    """True when a new connection to the ledger answers a question of its tables (a health check: no schema is
+    made or checked, no lock taken, as opening a :class:`Ledger` would)."""
+    if not (isinstance(target, str) and is_postgres(target)) and not Path(target).is_file():
+        return False  # (connecting would make an empty SQLite file)
+    backend = backend_for(target)
+    try:
+        db = backend.connect()
+        try:
+            db.execute(backend.sql("SELECT value FROM counters WHERE name = ?"), ("control",)).fetchone()
+        finally:
+            db.close()
+    except Exception:  # noqa: BLE001 - whatever the ledger's failure, it does not answer
+        return False
+    return True
+
+
 #: Waits between attempts when the database connection is lost (about a minute in all), then the run stops.
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 
