@@ -282,11 +282,6 @@ class Ledger:
     def mark_purged(self, file_id: int, now: str) -> None:
         self._retrying(lambda: self._q("UPDATE files SET purged_at = ? WHERE id = ?", (now, file_id)))
 
-    def history_in_use(self) -> bool:
-        """True when the claim history holds a line or the check value of a key."""
-        return self._retrying(lambda: self._q("SELECT 1 FROM claim_history UNION ALL SELECT 1 FROM history_key"
-                                              " LIMIT 1").fetchone()) is not None
-
     def files_named(self, name: str) -> int:
         """How many files of this name were recorded before (so outputs get NAME, NAME.2, …)."""
         return int(self._retrying(lambda: self._q("SELECT COUNT(*) FROM files WHERE name = ?", (name,)).fetchone()[0]))

@@ -779,6 +779,10 @@ def output_paths(base: str) -> list[str]:
 class OutputExists(IngestAborted):
     """A published output's place holds another file: it is never replaced."""
 
+    @classmethod
+    def at(cls, target: Path) -> OutputExists:
+        return cls(f"{target} exists and is not this file's output; it is never replaced: move it away and rerun")
+
 
 def _place(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target``, never replacing another file there (a hard link, then the source
@@ -792,14 +796,12 @@ def _place(source: Path, target: Path) -> None:
         raise
     except FileExistsError:
         if not _same_entry(source, target):
-            raise OutputExists(f"{target} exists and is not this file's output; it is never replaced: move it away"
-                               " and rerun") from None
+            raise OutputExists.at(target) from None
     except OSError as exc:  # a file system without hard links: a rename that checks first
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
         if os.path.lexists(target):
-            raise OutputExists(f"{target} exists and is not this file's output; it is never replaced: move it away"
-                               " and rerun") from None
+            raise OutputExists.at(target) from None
         os.rename(source, target)
         return
     os.unlink(source)
