@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from scrubber.history import is_postgres
+from scrubber.history import RETRY_DELAYS, is_postgres
 from scrubber.history.records import ENDED_BY, HistoryLine
 from scrubber.ingest.ledger_schema import fit
 
@@ -158,10 +158,6 @@ def ledger_answers(target: str | Path) -> bool:
     return True
 
 
-#: Waits between attempts when the database connection is lost (about a minute in all), then the run stops.
-RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
-
-
 class Ledger:
     """The ledger's questions and its one commit per file, in SQL both backends read (``?`` placeholders)."""
 
@@ -179,7 +175,8 @@ class Ledger:
 
     def _retrying(self, work: Callable[[], T], settled: Callable[[], bool] | None = None) -> T:
         """``work()``, again on a new connection when the connection was lost (with backoff); ``settled()``
-        says, after a loss, whether the work went through before it (a commit whose answer was lost)."""
+        says, after a loss, whether the work went through before it (a commit whose answer was lost).  The waits
+        are the claim history's (:data:`scrubber.history.RETRY_DELAYS`, about a minute in all)."""
         for delay in (*RETRY_DELAYS, None):
             try:
                 return work()
