@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -32,6 +32,9 @@ from scrubber.report import ERROR, Report
 from scrubber.rules import REGISTRY
 from scrubber.spool import Spool
 from scrubber.textsafe import printable
+
+if TYPE_CHECKING:
+    from scrubber.ingest.ledger import Ledger
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -480,7 +483,8 @@ def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, 
     sys.exit(130 if runner.interrupted else 1 if mode == "once" and totals.failed else 0)
 
 
-def _maintenance_ledger(out_dir: str, db_path: str | None) -> object:
+def _maintenance_ledger(out_dir: str, db_path: str | None) -> Ledger:
+    """The ledger of OUT (or --db) for requeue and purge; exit 2 with one line when there is none."""
     from scrubber.ingest.pipeline import IngestAborted, open_ledger
 
     db: Path | str = db_path if db_path and is_postgres(db_path) else Path(db_path or Path(out_dir) / "ledger.sqlite")
@@ -511,13 +515,12 @@ def ingest_requeue(names: tuple[str, ...], out_dir: str, inbox_dir: str, db_path
 
     ledger = _maintenance_ledger(out_dir, db_path)
     try:
-        moved = requeue(ledger, Path(out_dir), Path(inbox_dir), list(names), reason, as_new,  # type: ignore[arg-type]
-                        datetime.now())
+        moved = requeue(ledger, Path(out_dir), Path(inbox_dir), list(names), reason, as_new, datetime.now())
     except MaintenanceError as exc:
         _fail(f"requeue: {exc}")
         return
     finally:
-        ledger.close()  # type: ignore[attr-defined]
+        ledger.close()
     for name, new_name in moved:
         click.echo(printable(f"requeued {name} as {new_name}"))
 
@@ -539,9 +542,9 @@ def ingest_purge(out_dir: str, db_path: str | None, days: float, dry_run: bool) 
     ledger = _maintenance_ledger(out_dir, db_path)
     listed: list[str] = []
     try:
-        result = purge(ledger, Path(out_dir), days, dry_run, datetime.now(), listed)  # type: ignore[arg-type]
+        result = purge(ledger, Path(out_dir), days, dry_run, datetime.now(), listed)
     finally:
-        ledger.close()  # type: ignore[attr-defined]
+        ledger.close()
     for path in listed:
         click.echo(printable(("would delete " if dry_run else "deleted ") + path))
     click.echo(f"purge: {result.files} file(s), {result.paths} path(s), {result.bytes:,} bytes"
