@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from scrubber import __version__
+from scrubber.version import __version__
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.beside import Beside
 from scrubber.config import ConfigError, load_config

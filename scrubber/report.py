@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from scrubber import __version__
+from scrubber.version import __version__
 from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
 from scrubber.claims.model import Party
 from scrubber.claimstore import ClaimStore

@@ -38,7 +38,7 @@ from typing import TextIO
 
 from lxml import etree, html
 
-from scrubber import __version__
+from scrubber.version import __version__
 from scrubber.explain import explain_envelope, explain_ig, fix_for
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.formatters.escape import H as E

@@ -13,7 +13,7 @@ import io
 import json
 from typing import TextIO
 
-from scrubber import __version__
+from scrubber.version import __version__
 from scrubber.redact import Redactor
 from scrubber.report import SCHEMA_VERSION, FileResult, Report
 
