@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from scrubber.findings import Finding, Severity
     from scrubber.report import ClaimResult, FileResult, Report
     from scrubber.rules import Rule
+    from segments.errors import X12InputError
 
 _PUBLIC = {
     "scrub": "scrubber.api", "read_claims": "scrubber.api", "list_rules": "scrubber.api",
@@ -25,12 +26,12 @@ _PUBLIC = {
     "Finding": "scrubber.findings", "Severity": "scrubber.findings",
     "Claim": "scrubber.claims.model", "ServiceLine": "scrubber.claims.model",
     "Report": "scrubber.report", "FileResult": "scrubber.report", "ClaimResult": "scrubber.report",
-    "Rule": "scrubber.rules", "fix_for": "scrubber.explain",
+    "Rule": "scrubber.rules", "fix_for": "scrubber.explain", "X12InputError": "segments.errors",
 }
 
 __all__ = [  # the names of _PUBLIC, spelled out for linters and type checkers (a test keeps them equal)
     "__version__", "scrub", "read_claims", "list_rules", "Config", "ConfigError", "load_config", "Finding",
-    "Severity", "Claim", "ServiceLine", "Report", "FileResult", "ClaimResult", "Rule", "fix_for",
+    "Severity", "Claim", "ServiceLine", "Report", "FileResult", "ClaimResult", "Rule", "fix_for", "X12InputError",
 ]
 
 

@@ -11,11 +11,13 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from typing import BinaryIO
 
 from scrubber import ig
 from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
+from scrubber.clock import as_datetime
 from scrubber.config import Config, load_config
 from scrubber.engine import Options, scrub_paths
 from scrubber.report import Report
@@ -24,39 +26,67 @@ from scrubber.spool import Spool
 from segments import EnvelopeWalker, open_x12
 from segments.reader import X12Stream
 
-#: What ``scrub`` and ``read_claims`` read: a file's path, or the X12 itself as bytes.
-Source = str | os.PathLike[str] | bytes
+#: What ``scrub`` and ``read_claims`` read: a file's path, the X12 itself (bytes, or text that starts with ``ISA``),
+#: or an open binary file.
+Source = str | os.PathLike[str] | bytes | BinaryIO
 
-#: The path a report shows for input given as bytes.
+#: The path a report shows for input given as bytes or text.
 BYTES_NAME = "<bytes>"
+#: The path a report shows for a file object without a name.
+STREAM_NAME = "<stream>"
 
 
 def scrub(source: Source, *, profile: str | None = None, config: Config | str | os.PathLike[str] | None = None,
-          now: datetime | None = None, ig_engine: str = ig.DEFAULT_ENGINE,
+          now: date | datetime | str | None = None, ig_engine: str = ig.DEFAULT_ENGINE,
           allow_unvalidated: bool = False) -> Report:
-    """Scrub one 837P file (its path) or 837P held in memory (bytes), as ``scrubber check`` does.
+    """Scrub one 837P, as ``scrubber check`` does: a path, bytes, X12 text (a ``str`` that starts with ``ISA``)
+    or a binary file object.
 
     ``profile`` forces one payer profile for every claim; ``config`` is a
     :class:`~scrubber.config.Config` or the path of a TOML config; ``now``
-    fixes the date the date rules compare against (today by default);
-    ``ig_engine`` is ``compiled``, ``pyx12`` or ``none``.  Input that cannot
-    be read is not raised: the file's ``error`` says why, as the CLI's exit 2
-    does.  Raises :class:`~scrubber.config.ConfigError` for a bad config or
-    an unknown profile.
+    fixes the date the date rules compare against (a ``date``, a ``datetime``
+    or an ISO 8601 string: ``2026-11-30``, ``2026-11-30T10:00``; today by
+    default); ``ig_engine`` is ``compiled``, ``pyx12`` or ``none``.  Input
+    that cannot be read is not raised: the file's ``error`` says why, as the
+    CLI's exit 2 does.  Raises :class:`~scrubber.config.ConfigError` for a bad
+    config or an unknown profile, ``ValueError`` for a bad ``now`` or
+    ``ig_engine``.
     """
     if ig_engine not in ig.ENGINES:
         raise ValueError(f"unknown ig_engine {ig_engine!r}; one of {', '.join(ig.ENGINES)}")
+    today = as_datetime(now).date()
     if not isinstance(config, Config):
         config = load_config(config, profile)
     elif profile is not None:
         config = config.forcing(profile)
-    options = Options(config=config, today=(now or datetime.now()).date(), ig_engine=ig_engine,
-                      allow_unvalidated=allow_unvalidated)
-    if not isinstance(source, bytes):
-        return scrub_paths([source], options)
-    with Spool(io.BytesIO(source)) as spool:  # the validator and the claim walk each read the file
+    options = Options(config=config, today=today, ig_engine=ig_engine, allow_unvalidated=allow_unvalidated)
+    held = _held(source)
+    if held is None:
+        return scrub_paths([source], options)  # type: ignore[list-item]  # _held answers None only for a path
+    stream, name = held
+    with Spool(stream) as spool:  # the validator and the claim walk each read the file
         report = scrub_paths([spool.name], options)
-    return Report(tuple(replace(f, path=BYTES_NAME) for f in report.files))
+    return Report(tuple(replace(f, path=name) for f in report.files))
+
+
+def _held(source: Source) -> tuple[BinaryIO, str] | None:
+    """A source that is not a path, as a binary stream and the name a report shows for it; None for a path."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source)), BYTES_NAME
+    if isinstance(source, str):
+        if source.lstrip("\ufeff \t\r\n").startswith("ISA"):
+            return io.BytesIO(source.encode("utf-8")), BYTES_NAME
+        return None
+    if isinstance(source, os.PathLike):
+        return None
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        shown = name if isinstance(name, str) else STREAM_NAME
+        if isinstance(source.read(0), str):  # a text file object (open(path), io.StringIO): its text as UTF-8
+            text: str = source.read()  # type: ignore[assignment]  # BinaryIO says bytes; this one reads str
+            return io.BytesIO(text.encode("utf-8")), shown
+        return source, shown
+    raise TypeError(f"source must be a path, bytes, X12 text or a binary file object, not {type(source).__name__}")
 
 
 def read_claims(source: Source) -> Iterator[Claim]:
@@ -65,10 +95,11 @@ def read_claims(source: Source) -> Iterator[Claim]:
     Each :class:`~scrubber.claims.model.Claim` carries its billing provider,
     subscriber, patient, payer, diagnoses, service lines (procedure,
     modifiers, units, dates), attachments (PWK), references and the file
-    line of each.  Raises :class:`segments.X12InputError` for input that is
-    not X12.
+    line of each.  ``source`` is what :func:`scrub` takes.  Raises
+    :class:`scrubber.X12InputError` for input that is not X12.
     """
-    stream = X12Stream(io.BytesIO(source), name=BYTES_NAME) if isinstance(source, bytes) else open_x12(source)
+    held = _held(source)
+    stream = open_x12(source) if held is None else X12Stream(held[0], name=held[1])  # type: ignore[arg-type]
     with stream:
         builder: ClaimBuilder | None = None
         walker = EnvelopeWalker(stream)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scrubber.claims.model import Claim
-from scrubber.explain import fix_for
+from scrubber.claims.model import Claim, absent, decimal_text, iso
+from scrubber.explain import fix_for, require_code
 from scrubber.findings import Finding, Severity
 from scrubber.redact import Redactor
 
@@ -41,12 +41,13 @@ class ClaimResult:
         return [f.rule for f in self.findings]
 
     def rejected_by(self, code: str) -> bool:
-        """True when rule ``code`` gave this claim an error finding."""
+        """True when rule ``code`` gave this claim an error finding; KeyError for a code no rule has."""
+        require_code(code)
         return any(f.rule == code and f.severity is Severity.ERROR for f in self.findings)
 
     def has_finding(self, code: str) -> bool:
-        """True when rule ``code`` gave any finding (error, warning or info)."""
-        return code in self.rule_codes
+        """True when rule ``code`` gave any finding (error, warning or info); KeyError for a code no rule has."""
+        return require_code(code) in self.rule_codes
 
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
         r = redactor or Redactor(False)
@@ -57,9 +58,9 @@ class ClaimResult:
             "status": self.status,
             "profile": self.profile,
             "file_line": c.loc.line,
-            "charge": c.charge,
-            "payer_id": c.payer_id,
-            "filing_indicator": c.filing_indicator,
+            "charge": decimal_text(c.charge),
+            "payer_id": absent(c.payer_id),
+            "filing_indicator": absent(c.filing_indicator),
             "subscriber": r.person(c.subscriber),
             "patient": r.person(c.patient),
             "lines": [
@@ -67,9 +68,10 @@ class ClaimResult:
                     "line_number": ln.number,
                     "procedure": ln.procedure,
                     "modifiers": list(ln.modifiers),
-                    "units": ln.units,
-                    "service_date": ln.service_date,
-                    "charge": ln.charge,
+                    "units": decimal_text(ln.units),
+                    "service_date": iso(ln.service_date),
+                    "service_end": iso(ln.service_end),
+                    "charge": decimal_text(ln.charge),
                 }
                 for ln in c.lines
             ],

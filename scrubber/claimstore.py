@@ -33,7 +33,6 @@ from scrubber.claimresult import ClaimResult
 from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.rules.base import finding_order
-from segments import to_decimal
 
 _ZERO = Decimal("0.00")
 #: Claims kept in memory before the store spills to disk.
@@ -67,7 +66,7 @@ class ClaimStore:
         tally = self._tallies.get(_key(result))
         if tally is None:
             tally = self._tallies[_key(result)] = _SetTally()
-        charge = to_decimal(result.claim.charge) or _ZERO
+        charge = result.claim.charge or _ZERO
         tally.claims += 1
         tally.billed += charge
         tally.count(result.findings, charge, result.status == "rejected")
@@ -128,7 +127,7 @@ class ClaimStore:
             self._extra[ordinal] = (*self._extra.get(ordinal, ()), *added)
         self._items = [self._settle(result, fresh=True) for result in self._items]
         for ordinal, result in before.items():
-            charge = to_decimal(result.claim.charge) or _ZERO
+            charge = result.claim.charge or _ZERO
             added = findings[ordinal]
             now_rejected = not result.rejected and any(f.severity is Severity.ERROR for f in added)
             self._tallies[_key(result)].count(added, charge, now_rejected, reasons=added if result.rejected else None)
@@ -285,7 +284,7 @@ def _unperson(t: tuple[Any, ...] | None) -> Person | None:
 #: The fields of a line and of a claim that the store keeps (with ``line_control``, and the claim's lines,
 #: billing provider, trace and persons, kept apart); the others take their defaults.
 _LINE_FIELDS = ("line_number", "loc", "qualifier", "procedure", "modifiers", "charge", "unit_basis", "units",
-                "place_of_service", "pointers", "service_date", "date_format", "sv1")
+                "place_of_service", "pointers", "service_date", "service_end", "date_format", "sv1")
 _CLAIM_FIELDS = ("claim_id", "loc", "st02", "isa13", "gs06", "bht03", "charge", "place_of_service",
                  "facility_qualifier", "frequency", "filing_indicator", "payer_name", "payer_id", "first_index",
                  "last_index")

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from scrubber.version import __version__
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.beside import Beside
+from scrubber.clock import NOW_METAVAR, parse_now
 from scrubber.config import ConfigError, load_config
 from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, expand_paths, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
@@ -32,6 +32,7 @@ from scrubber.report import ERROR, Report
 from scrubber.rules import REGISTRY
 from scrubber.spool import Spool
 from scrubber.textsafe import printable
+from scrubber.version import __version__
 
 if TYPE_CHECKING:
     from scrubber.ingest.ledger import Ledger
@@ -51,20 +52,13 @@ def exit_code(report: Report) -> int:
     return EXIT_OK if statuses <= {"accepted"} else EXIT_REJECTED
 
 
-#: The years --now may name: the rules count up to 100 years back (WB007's lifetime) and months forward.
-EARLIEST_NOW, LATEST_NOW = 1900, 9000
-
-
 def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
     if value is None:
         return datetime.now().replace(second=0, microsecond=0)
     try:
-        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M")
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not YYYY-MM-DDTHH:MM") from None
-    if not EARLIEST_NOW <= parsed.year <= LATEST_NOW:  # the rules count years and months back and forth from it
-        raise click.BadParameter(f"{value!r}: the year must be from {EARLIEST_NOW} to {LATEST_NOW}")
-    return parsed
+        return parse_now(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +91,7 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--config", "config_path", type=click.Path(), help="TOML file of payer profiles and rule settings.")
 @click.option("--profile", help="Use this payer profile for every claim.")
-@click.option("--now", callback=_parse_now, metavar="YYYY-MM-DDTHH:MM",
+@click.option("--now", callback=_parse_now, metavar=NOW_METAVAR,
               help="Processing date and time (default: the clock).")
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True,
               help="Implementation-guide validator: 'compiled' (pyx12's map, compiled; same errors, much faster), "
@@ -183,7 +177,7 @@ def _same_file(output: str, path: str) -> bool:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the view here.")
 @click.option("--config", "config_path", type=click.Path(), help="TOML file of payer profiles and rule settings.")
 @click.option("--profile", help="Use this payer profile for every claim.")
-@click.option("--now", callback=_parse_now, metavar="YYYY-MM-DDTHH:MM",
+@click.option("--now", callback=_parse_now, metavar=NOW_METAVAR,
               help="Processing date and time (default: the clock).")
 @click.option("--redact/--no-redact", default=False, help="Placeholders for patient and subscriber PHI.")
 @click.pass_context
@@ -315,7 +309,7 @@ def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, floa
 @click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--config", "config_path", type=click.Path(), help="Override the manifest's config.")
-@click.option("--now", metavar="YYYY-MM-DDTHH:MM", help="Override the manifest's processing time.")
+@click.option("--now", metavar=NOW_METAVAR, help="Override the manifest's processing time.")
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True)
 def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
            now: str | None, ig_engine: str) -> None:
@@ -324,15 +318,18 @@ def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, 
     from scrubber.harness.expect import ManifestError, expect_files, load_manifest
 
     try:
+        when = parse_now(now) if now else None
+    except ValueError as exc:
+        _fail(f"--now {exc}")
+    try:
         loaded = load_manifest(manifest)
-        when = datetime.strptime(now, "%Y-%m-%dT%H:%M") if now else None
         verdicts = expect_files(loaded, list(paths), ig_engine, config_path, when)
     except ManifestError as exc:
         _fail(f"manifest: {exc}")
     except ConfigError as exc:
         _fail(f"config: {exc}")
-    except ValueError:
-        _fail(f"--now {now!r} is not YYYY-MM-DDTHH:MM")
+    except ValueError as exc:
+        _fail(f"expect: {exc}")
     text = (render_expect_junit if fmt == "junit" else render_expect_text)(verdicts)
     _write(lambda out: out.write(text), output)
     unreadable = any(v.problems.get("file", [""])[0].startswith("could not be scrubbed") for v in verdicts)
@@ -366,7 +363,7 @@ def ingest() -> None:
 @click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between polls with --watch.")
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
 @click.option("--config", "config_path", type=click.Path(), help="TOML payer profiles and rule settings.")
-@click.option("--now", callback=_parse_now, metavar="YYYY-MM-DDTHH:MM", help="Processing time (default: the clock).")
+@click.option("--now", callback=_parse_now, metavar=NOW_METAVAR, help="Processing time (default: the clock).")
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True)
 @click.option("--html", is_flag=True, help="Also write an HTML report per file.")
 @click.option("--status", "show_status", is_flag=True, help="Print the ledger's totals and last failures, then exit.")

@@ -115,17 +115,32 @@ OTHER_REASONS = {
 
 @cache
 def fix_for(code: str) -> str:
-    """The one-line *Fix* of rule ``code`` (empty for a rule whose documentation has none)."""
+    """The one-line *Fix* of rule ``code`` (empty for a rule whose documentation has none), or of a reason that is
+    not a rule (``999``, ``DUP001``); KeyError for a code that is neither."""
     rule = REGISTRY.get(code)
     if rule is None:
-        return OTHER_REASONS.get(code, ("", ""))[1]
+        return _other_reason(code)[1]
     return rule.section("Fix")
 
 
 def reason_name(code: str) -> str:
-    """The name of rule ``code``, or of a reason that is not a rule (``999``, ``DUP001``)."""
+    """The name of rule ``code``, or of a reason that is not a rule (``999``, ``DUP001``); KeyError otherwise."""
     rule = REGISTRY.get(code)
-    return rule.name if rule is not None else OTHER_REASONS.get(code, (code, ""))[0]
+    return rule.name if rule is not None else _other_reason(code)[0]
+
+
+def require_code(code: str) -> str:
+    """``code`` when it is a rule of the catalogue or another reason a claim is rejected for; KeyError otherwise."""
+    if code not in REGISTRY:
+        _other_reason(code)
+    return code
+
+
+def _other_reason(code: str) -> tuple[str, str]:
+    try:
+        return OTHER_REASONS[code]
+    except KeyError:
+        raise KeyError(f"unknown rule code {code!r}; 'scrubber rules' lists them") from None
 
 
 def explain_ig(error: IgError) -> str:

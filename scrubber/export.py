@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import TextIO
 
 from scrubber.claims.model import Claim, Pwk
@@ -60,7 +61,8 @@ CSV_COLUMNS: dict[str, str] = {
     "line_charge": "SV102",
     "units": "SV104",
     "diagnosis_pointers": "SV107, space-separated",
-    "service_date": "2400 DTP*472 (CCYYMMDD, or CCYYMMDD-CCYYMMDD for RD8)",
+    "service_date": "2400 DTP*472, the (first) date of service, YYYY-MM-DD",
+    "service_end": "2400 DTP*472, the last date of service (the end of an RD8 range; the same date for D8)",
     "line_prior_authorizations": "2400 REF*G1, space-separated",
     "attachments": "claim and line PWK attachments as type:transmission:control, space-separated",
 }
@@ -76,16 +78,16 @@ def csv_rows(claim: Claim, file: str, redactor: Redactor | None = None) -> Itera
     patient = claim.patient
     head = {
         "file": file, "isa13": claim.isa13, "gs06": claim.gs06, "st02": claim.st02, "claim_id": claim.claim_id,
-        "claim_file_line": str(claim.loc.line), "claim_charge": claim.charge, "frequency": claim.frequency,
+        "claim_file_line": str(claim.loc.line), "claim_charge": _text(claim.charge), "frequency": claim.frequency,
         "filing_indicator": claim.filing_indicator, "payer_id": claim.payer_id, "payer_name": claim.payer_name,
         "billing_npi": claim.billing_npi,
         "subscriber_last_name": r.value("NAME", claim.subscriber.last_name),
         "subscriber_first_name": r.value("NAME", claim.subscriber.first_name),
         "subscriber_member_id": r.value("ID", claim.subscriber.member_id),
-        "subscriber_birth_date": r.value("DOB", claim.subscriber.birth_date),
+        "subscriber_birth_date": r.birth_date(claim.subscriber.birth_date) or "",
         "patient_last_name": r.value("NAME", patient.last_name) if patient else "",
         "patient_first_name": r.value("NAME", patient.first_name) if patient else "",
-        "patient_birth_date": r.value("DOB", patient.birth_date) if patient else "",
+        "patient_birth_date": (r.birth_date(patient.birth_date) or "") if patient else "",
         "diagnoses": " ".join(code for _, code in claim.diagnoses),
         "prior_authorization": claim.prior_auth.value if claim.prior_auth else "",
     }
@@ -96,12 +98,18 @@ def csv_rows(claim: Claim, file: str, redactor: Redactor | None = None) -> Itera
     for ln in claim.lines:
         yield _safe({
             **head,
-            "line_number": ln.line_number, "line_file_line": str(ln.loc.line), "procedure": ln.procedure,
-            "modifiers": " ".join(ln.modifiers), "line_charge": ln.charge, "units": ln.units,
-            "diagnosis_pointers": " ".join(ln.pointers), "service_date": ln.service_date,
+            "line_number": _text(ln.line_number), "line_file_line": str(ln.loc.line), "procedure": ln.procedure,
+            "modifiers": " ".join(ln.modifiers), "line_charge": _text(ln.charge), "units": _text(ln.units),
+            "diagnosis_pointers": " ".join(ln.pointers), "service_date": _text(ln.service_date),
+            "service_end": _text(ln.service_end),
             "line_prior_authorizations": " ".join(ref.value for ref in ln.prior_auths),
             "attachments": " ".join(claim_pwks + [_pwk_text(p) for p in ln.attachments]),
         })
+
+
+def _text(value: object) -> str:
+    """A CSV cell: a number or amount as its text, a date in ISO 8601, "" for what is absent."""
+    return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
 
 
 class Writer:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 from scrubber.claims.model import PERSON_ENTITIES, Person
 
@@ -64,6 +65,21 @@ class Redactor:
                 self._index(value)
         return self._placeholders[key]
 
+    def birth_date(self, born: date | None) -> str | None:
+        """A birth date as the reports show it (ISO 8601), or its placeholder; the X12 form (CCYYMMDD) that a
+        message may quote gets the same placeholder."""
+        if born is None:
+            return None
+        shown = born.isoformat()
+        if not self.enabled:
+            return shown
+        placeholder = self.value("DOB", f"{born:%Y%m%d}")
+        if ("DOB", shown) not in self._placeholders:
+            self._placeholders[("DOB", shown)] = placeholder
+            self._by_value.setdefault(shown, placeholder)
+            self._index(shown)
+        return placeholder
+
     def _index(self, value: str) -> None:
         if len(value) < _MIN_TEXT_VALUE:
             return
@@ -83,7 +99,7 @@ class Redactor:
         self.value("NAME", person.last_name)
         self.value("NAME", person.first_name)
         self.value("ID", person.member_id)
-        self.value("DOB", person.birth_date)
+        self.birth_date(person.birth_date)
         for line in person.address:
             self.value("ADDR", line)
 
@@ -102,7 +118,7 @@ class Redactor:
         if self.enabled and segment_id and segment_id not in known and segment_id != "EOF":
             self.value("SEG", segment_id)
 
-    def person(self, person: Person | None) -> dict[str, str] | None:
+    def person(self, person: Person | None) -> dict[str, str | None] | None:
         """A person as the JSON report shows it."""
         if person is None:
             return None
@@ -110,7 +126,7 @@ class Redactor:
             "last_name": self.value("NAME", person.last_name),
             "first_name": self.value("NAME", person.first_name),
             "member_id": self.value("ID", person.member_id),
-            "birth_date": self.value("DOB", person.birth_date),
+            "birth_date": self.birth_date(person.birth_date),
         }
 
     def text(self, text: str) -> str:

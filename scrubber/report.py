@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from scrubber.version import __version__
 from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
 from scrubber.claims.model import Party
 from scrubber.claimstore import ClaimStore
@@ -24,6 +23,7 @@ from scrubber.explain import explain_envelope, explain_ig, fix_for, reason_name
 from scrubber.findings import Severity
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
+from scrubber.version import __version__
 from segments import EnvelopeError, Segment
 
 __all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "SCHEMA_VERSION", "ClaimResult", "FileResult", "GroupResult",
@@ -32,7 +32,7 @@ __all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "SCHEMA_VERSION", "ClaimR
 PARTIAL, ERROR = "partial", "error"
 #: The JSON report's layout version: 1.0 the first contract; 1.1 adds ``fix`` on findings, ``explanation`` on
 #: implementation-guide and envelope errors, and the summary's error counts, dollars and top rejections.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 #: Rejection reasons a summary lists.
 TOP_REASONS = 5
 

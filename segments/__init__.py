@@ -10,7 +10,7 @@ from segments.envelope import EnvelopeError, EnvelopeWalker, Group, Interchange,
 from segments.errors import X12InputError
 from segments.reader import X12Stream, open_x12, read_segments
 from segments.segment import Segment
-from segments.values import is_digits, to_decimal, to_int
+from segments.values import is_digits, to_date, to_decimal, to_int, x12_date
 from segments.writer import format_segment, format_segments, terminated
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "open_x12",
     "read_segments",
     "terminated",
+    "to_date",
     "to_decimal",
     "to_int",
+    "x12_date",
 ]

@@ -8,6 +8,7 @@ from anyone, so every numeric element is read through these two functions.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
@@ -36,3 +37,19 @@ def to_decimal(text: str) -> Decimal | None:
     if not (whole or fraction) or (whole and not whole.isdigit()) or (fraction and not fraction.isdigit()):
         return None
     return Decimal(text)
+
+
+@lru_cache(maxsize=4096)  # and the same few dates of service
+def to_date(text: str) -> date | None:
+    """An X12 DT value of eight ASCII digits (CCYYMMDD) as a date; None for anything else (a real date only)."""
+    if len(text) != 8 or not is_digits(text):
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def x12_date(value: date) -> str:
+    """A date as X12 writes it: CCYYMMDD."""
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"

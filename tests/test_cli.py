@@ -54,10 +54,10 @@ def test_json_fields_of_the_contract(tmp_path: Path) -> None:
     c = f["claims"][0]
     assert set(c) >= {"claim_id", "st02", "status", "profile", "lines", "findings"}
     assert c["lines"][0] == {"line_number": 1, "procedure": "L4386", "modifiers": ["KX"], "units": "1",
-                             "service_date": "20260105", "charge": "250.00"}
+                             "service_date": "2026-01-05", "service_end": "2026-01-05", "charge": "250.00"}
     assert set(c["findings"][0]) >= {"rule", "name", "severity", "message", "line_number", "segment",
                                      "file_line", "element", "stc"}
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "2.0"
     assert c["findings"][0]["fix"] == "Add RT or LT; a bilateral fitting is two lines, one RT and one LT."
     assert report["summary"] == {"files": 1, "claims": 1, "accepted": 0, "rejected": 1,
                                  "findings": {"error": 1, "warning": 0, "info": 1},

@@ -150,7 +150,7 @@ def test_junit_rejected_set_fails_its_claims(tmp_path: Path) -> None:
 
 # -- redaction -----------------------------------------------------------------------------------------------------
 
-PHI = ("ZEBULON", "QUIXOTE", "9XX9XX9XX99", "19420817", "77 SECRET LANE", "ZIPTOWN")
+PHI = ("ZEBULON", "QUIXOTE", "9XX9XX9XX99", "19420817", "1942-08-17", "77 SECRET LANE", "ZIPTOWN")
 
 
 @pytest.fixture
@@ -178,8 +178,10 @@ def test_unredacted_reports_carry_the_phi_we_test_for(phi_file: Path, fmt: str) 
     out = html_readable(out) if fmt == "html" else out
     if fmt in ("json", "html", "junit", "annotated"):
         assert "ZEBULON" in out and "9XX9XX9XX99" in out
-    if fmt in ("json", "html", "annotated"):
+    if fmt in ("html", "annotated"):  # the DMG segment as sent
         assert "19420817" in out
+    if fmt == "json":
+        assert '"birth_date": "1942-08-17"' in out
     if fmt in ("html", "annotated"):
         assert "77 SECRET LANE" in out and "ZIPTOWN" in out
 

@@ -25,7 +25,7 @@ from scrubber.claims.model import Claim, Party
 from scrubber.findings import Finding, Severity
 from scrubber.report import ClaimResult, TransactionResult
 from scrubber.rules import REGISTRY
-from segments import Delimiters, to_decimal
+from segments import Delimiters, x12_date
 
 VERSION = "005010X214"
 ACCEPTED_STATUS = ("A2", "20")
@@ -110,12 +110,13 @@ def _line_loops(claim: Claim, errors: list[Finding], day: str) -> list[Elements]
             continue
         for statuses in _stc_groups(_statuses(line_errors)):
             out.append(["SVC", (line.qualifier or "HC", line.procedure, *line.modifiers),
-                        _amount([_decimal(line.charge)]), "", "", "", "", line.units])
+                        _amount([line.charge or Decimal(0)]), "", "", "", "",
+                        "" if line.units is None else _amount([line.units])])
             out.append(_rejected_stc(statuses, day, ""))
             if line.line_control is not None:
                 out.append(["REF", "FJ", line.line_control.value])
-            if line.service_date:
-                out.append(_dtp(*line.service_dates()))
+            if line.service_date is not None:
+                out.append(_dtp(x12_date(line.service_date), x12_date(line.service_end or line.service_date)))
     return out
 
 
@@ -190,10 +191,11 @@ def _nm1(entity: str, party: Party, qualifier: str, fallback: str, identifier: s
 
 
 def _claim_dates(claim: Claim, day: str) -> tuple[str, str]:
-    spans = [ln.service_dates() for ln in claim.lines if ln.service_date]
-    if not spans:
+    firsts = [ln.service_date for ln in claim.lines if ln.service_date is not None]
+    lasts = [ln.service_end or ln.service_date for ln in claim.lines if ln.service_date is not None]
+    if not firsts:
         return day, day
-    return min(s[0] for s in spans), max(s[1] for s in spans)
+    return x12_date(min(firsts)), x12_date(max(d for d in lasts if d is not None))
 
 
 def _dtp(first: str, last: str) -> Elements:
@@ -201,13 +203,8 @@ def _dtp(first: str, last: str) -> Elements:
 
 
 def _charge(claim: Claim) -> Decimal:
-    return _decimal(claim.charge)
-
-
-def _decimal(value: str) -> Decimal:
-    """An X12 R value; 0 when it is not one (NaN, an exponent, too long: the 999 reports it)."""
-    amount = to_decimal(value)
-    return Decimal(0) if amount is None else amount
+    """CLM02; 0 when it is not a number (the 999 reports that)."""
+    return Decimal(0) if claim.charge is None else claim.charge
 
 
 def _amount(values: Iterable[Decimal]) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrubber.claims.model import PERSON_ENTITIES, Claim, Loc, Note, Npi, Party, Person, Pwk, Ref, ServiceLine, assemble
-from segments import Segment
+from segments import Segment, to_date, to_decimal, to_int
 
 #: A claim, service line or person being read: its fields by name, lists where the object has tuples.
 Draft = dict[str, Any]
@@ -191,7 +191,7 @@ class ClaimBuilder:
 
     def _dmg(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
-            self._person["birth_date"] = seg.get(2)
+            self._person["birth_date"] = to_date(seg.get(2))
 
     def _n3(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:
@@ -211,7 +211,7 @@ class ClaimBuilder:
             "isa13": self.isa13,
             "gs06": self.gs06,
             "bht03": self.bht03,
-            "charge": seg.get(2),
+            "charge": to_decimal(seg.get(2)),
             "place_of_service": place[0],
             "facility_qualifier": place[1] if len(place) > 1 else "",
             "frequency": place[2] if len(place) > 2 else "",
@@ -269,7 +269,7 @@ class ClaimBuilder:
     def _lx(self, seg: Segment, loop: str) -> None:
         if self._claim is None:
             return
-        self._line = {"line_number": seg.get(1), "loc": _loc(seg, loop)}
+        self._line = {"line_number": to_int(seg.get(1), 6), "loc": _loc(seg, loop)}
         self._lines.append(self._line)
 
     def _sv1(self, seg: Segment, loop: str) -> None:
@@ -280,9 +280,9 @@ class ClaimBuilder:
         line["qualifier"] = proc[0]
         line["procedure"] = proc[1] if len(proc) > 1 else ""
         line["modifiers"] = tuple(m for m in proc[2:6] if m)
-        line["charge"] = seg.get(2)
+        line["charge"] = to_decimal(seg.get(2))
         line["unit_basis"] = seg.get(3)
-        line["units"] = seg.get(4)
+        line["units"] = to_decimal(seg.get(4))
         line["place_of_service"] = seg.get(5)
         line["pointers"] = tuple(p for p in seg.components(7) if p)
         line["sv1"] = _loc(seg, loop)
@@ -294,7 +294,10 @@ class ClaimBuilder:
     def _dtp(self, seg: Segment, loop: str) -> None:
         if loop == "2400" and self._line is not None and seg.get(1) == "472":
             line = self._line
-            line["date_format"], line["service_date"], line["dtp"] = seg.get(2), seg.get(3), _loc(seg, loop)
+            line["date_format"], line["dtp"] = seg.get(2), _loc(seg, loop)
+            first, dash, last = seg.get(3).partition("-") if seg.get(2) == "RD8" else (seg.get(3), "", "")
+            line["service_date"] = to_date(first)
+            line["service_end"] = to_date(last) if dash else line["service_date"]
 
 
 _LINE_LISTS = ("pwks", "prior_auths", "notes")

@@ -13,9 +13,11 @@ under it.
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import date
+from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from segments import to_int
+from segments import x12_date
 
 #: PWK02 values meaning the attachment is actually being sent (not ``AA``).
 SENT_TRANSMISSIONS = frozenset({"BM", "EL", "EM", "FT", "FX"})
@@ -29,6 +31,8 @@ class Redacts(Protocol):
     """What ``to_dict`` asks of a redactor (:class:`scrubber.redact.Redactor`): a placeholder for a value."""
 
     def value(self, kind: str, value: str) -> str: ...
+
+    def birth_date(self, born: date | None) -> str | None: ...
 
 
 T = TypeVar("T", "ServiceLine", "Claim")
@@ -53,6 +57,9 @@ class _Plain:
 
     def value(self, kind: str, value: str) -> str:
         return value
+
+    def birth_date(self, born: date | None) -> str | None:
+        return iso(born)
 
 
 class Loc(NamedTuple):
@@ -139,40 +146,47 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Subscriber or patient: PHI, kept only for display and redaction."""
+    """Subscriber or patient: PHI, kept only for display and redaction.  ``birth_date`` is DMG02 (None when it is
+    absent or not a date)."""
 
     last_name: str = ""
     first_name: str = ""
     member_id: str = ""
-    birth_date: str = ""
+    birth_date: date | None = None
     address: tuple[str, ...] = ()
 
     def to_dict(self, redactor: Redacts | None = None) -> dict[str, object]:
         r = redactor or _Plain()
         return {
-            "last_name": r.value("NAME", self.last_name),
-            "first_name": r.value("NAME", self.first_name),
-            "member_id": r.value("ID", self.member_id),
-            "birth_date": r.value("DOB", self.birth_date),
+            "last_name": absent(r.value("NAME", self.last_name)),
+            "first_name": absent(r.value("NAME", self.first_name)),
+            "member_id": absent(r.value("ID", self.member_id)),
+            "birth_date": r.birth_date(self.birth_date),
             "address": [r.value("ADDR", line) for line in self.address],
         }
 
 
 @dataclass(frozen=True)
 class ServiceLine:
-    """One 2400 loop."""
+    """One 2400 loop.
 
-    line_number: str
+    ``line_number`` is LX01, ``charge`` SV102, ``units`` SV104, ``service_date`` and ``service_end`` the first
+    and last date of DTP*472 (the same date for D8): each None when absent or not a number or date (the
+    implementation-guide validation reports such a value).
+    """
+
+    line_number: int | None
     loc: Loc
     qualifier: str = ""
     procedure: str = ""
     modifiers: tuple[str, ...] = ()
-    charge: str = ""
+    charge: Decimal | None = None
     unit_basis: str = ""
-    units: str = ""
+    units: Decimal | None = None
     place_of_service: str = ""
     pointers: tuple[str, ...] = ()
-    service_date: str = ""
+    service_date: date | None = None
+    service_end: date | None = None
     date_format: str = ""
     sv1: Loc | None = None
     dtp: Loc | None = None
@@ -192,14 +206,15 @@ class ServiceLine:
         return {
             "line_number": self.line_number,
             "file_line": self.loc.line,
-            "procedure": self.procedure,
+            "procedure": absent(self.procedure),
             "modifiers": list(self.modifiers),
-            "charge": self.charge,
-            "units": self.units,
-            "unit_basis": self.unit_basis,
-            "place_of_service": self.place_of_service,
+            "charge": decimal_text(self.charge),
+            "units": decimal_text(self.units),
+            "unit_basis": absent(self.unit_basis),
+            "place_of_service": absent(self.place_of_service),
             "diagnosis_pointers": list(self.pointers),
-            "service_date": self.service_date,
+            "service_date": iso(self.service_date),
+            "service_end": iso(self.service_end),
             "prior_authorizations": [ref.to_dict() for ref in self.prior_auths],
             "attachments": [p.to_dict() for p in self.attachments],
             "ordering_provider": self.ordering.to_dict() if self.ordering else None,
@@ -208,8 +223,8 @@ class ServiceLine:
 
     @property
     def number(self) -> int | None:
-        """LX01 as an integer, or None when it is not a number."""
-        return to_int(self.line_number, 6)
+        """LX01 (the same as ``line_number``)."""
+        return self.line_number
 
     @property
     def attachments(self) -> list[Pwk]:
@@ -222,12 +237,9 @@ class ServiceLine:
         sides = [m for m in ("RT", "LT") if m in self.modifiers]
         return sides[0] if len(sides) == 1 else None
 
-    def service_dates(self) -> tuple[str, str]:
-        """(first, last) service date as CCYYMMDD strings; RD8 gives a range."""
-        if self.date_format == "RD8" and "-" in self.service_date:
-            first, _, last = self.service_date.partition("-")
-            return first, last
-        return self.service_date, self.service_date
+    def service_dates(self) -> tuple[date | None, date | None]:
+        """(first, last) date of service; RD8 gives a range, D8 the same date twice."""
+        return self.service_date, self.service_end
 
 
 @dataclass(frozen=True)
@@ -240,7 +252,8 @@ class Claim:
     isa13: str = ""
     gs06: str = ""
     bht03: str = ""
-    charge: str = ""
+    #: CLM02 (None when absent or not a number).
+    charge: Decimal | None = None
     place_of_service: str = ""
     facility_qualifier: str = ""
     frequency: str = ""
@@ -280,15 +293,15 @@ class Claim:
             "bht03": self.bht03,
             "claim_id": self.claim_id,
             "file_line": self.loc.line,
-            "charge": self.charge,
-            "place_of_service": self.place_of_service,
-            "frequency": self.frequency,
-            "filing_indicator": self.filing_indicator,
-            "payer": {"id": self.payer_id, "name": self.payer_name},
+            "charge": decimal_text(self.charge),
+            "place_of_service": absent(self.place_of_service),
+            "frequency": absent(self.frequency),
+            "filing_indicator": absent(self.filing_indicator),
+            "payer": {"id": absent(self.payer_id), "name": absent(self.payer_name)},
             "billing_provider": None if self.billing is None and billing_name is None else {
-                "npi": self.billing_npi,
-                "name": " ".join(p for p in (billing_name.last_name, billing_name.first_name) if p)
-                if billing_name else "",
+                "npi": absent(self.billing_npi),
+                "name": absent(" ".join(p for p in (billing_name.last_name, billing_name.first_name) if p))
+                if billing_name else None,
                 "file_line": self.billing.loc.line if self.billing else None,
             },
             "rendering_provider": self.rendering.to_dict() if self.rendering else None,
@@ -331,12 +344,29 @@ class Claim:
         patient = self.patient
         if patient is None:
             return member
+        born = patient.birth_date
         return "|".join((member, patient.last_name.strip().upper(), patient.first_name.strip().upper(),
-                         patient.birth_date.strip()))
+                         x12_date(born) if born else ""))
 
-    def first_service_date(self) -> str:
-        dates = [ln.service_dates()[0] for ln in self.lines if ln.service_date]
-        return min(dates) if dates else ""
+    def first_service_date(self) -> date | None:
+        """The earliest date of service of the claim's lines; None when no line has one."""
+        dates = [ln.service_date for ln in self.lines if ln.service_date is not None]
+        return min(dates) if dates else None
+
+
+def iso(value: date | None) -> str | None:
+    """A date as ISO 8601 text (``2026-01-05``), None for None: how every JSON and export writes dates."""
+    return None if value is None else value.isoformat()
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """An amount or quantity as JSON writes it: the Decimal's text (``250.00``, exact), None for None."""
+    return None if value is None else str(value)
+
+
+def absent(value: str) -> str | None:
+    """An element's text, None when it was not sent: JSON and exports say ``null`` for what is absent."""
+    return value or None
 
 
 def _defaults(cls: type) -> dict[str, Any]:

@@ -38,7 +38,6 @@ from typing import TextIO
 
 from lxml import etree, html
 
-from scrubber.version import __version__
 from scrubber.explain import explain_envelope, explain_ig, fix_for
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.formatters.escape import H as E
@@ -55,6 +54,7 @@ from scrubber.formatters.text import money
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
+from scrubber.version import __version__
 from segments import Segment
 
 #: Where the compressed claim data goes in the page.
@@ -449,7 +449,7 @@ def _claim_record(file_number: int, result: ClaimResult, context: list[int], row
         "status": result.status,
         "worst": severities[0] if severities else "",
         "severities": severities,
-        "charge": c.charge,
+        "charge": "" if c.charge is None else str(c.charge),
         "rules": sorted({x.rule for x in result.findings}),
         "context": context,
         "rows": rows,

@@ -13,9 +13,9 @@ import io
 import json
 from typing import TextIO
 
-from scrubber.version import __version__
 from scrubber.redact import Redactor
 from scrubber.report import SCHEMA_VERSION, FileResult, Report
+from scrubber.version import __version__
 
 _PLACEHOLDER = "\x00scrubber-items\x00"
 _TOKEN = json.dumps(_PLACEHOLDER)

@@ -25,6 +25,7 @@ from typing import Any
 import jsonschema
 
 from scrubber.acks import Acknowledgments
+from scrubber.clock import parse_now
 from scrubber.ig import DEFAULT_ENGINE
 from scrubber.report import FileResult
 from segments import read_segments
@@ -86,9 +87,9 @@ def check_manifest(data: Any, where: str = "manifest") -> None:
         raise ManifestError(f"{where}{at}: {error.message}")
     if data.get("now"):
         try:
-            datetime.strptime(data["now"], "%Y-%m-%dT%H:%M")
-        except ValueError:
-            raise ManifestError(f"{where}: now {data['now']!r} is not YYYY-MM-DDTHH:MM") from None
+            parse_now(data["now"])
+        except ValueError as exc:
+            raise ManifestError(f"{where}: now {exc}") from None
 
 
 @functools.cache
@@ -309,7 +310,7 @@ def expect_files(manifest: Manifest, paths: list[str], ig_engine: str = DEFAULT_
     from scrubber.config import load_config
     from scrubber.engine import Options, expand_paths, scrub_file
 
-    when = now or (datetime.strptime(manifest.now, "%Y-%m-%dT%H:%M") if manifest.now else datetime.now())
+    when = now or (parse_now(manifest.now) if manifest.now else datetime.now())
     config = load_config(config_path or manifest.config)
     options = Options(config=config, today=when.date(), ig_engine=ig_engine)
     verdicts = []

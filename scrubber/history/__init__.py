@@ -165,7 +165,8 @@ class ClaimHistory:
             return []
         member = member_hash(self._key, claim.member_identity())
         return [HistoryLine(fit(claim.billing_npi), fit(claim.claim_id), member, line.procedure, line.side or "",
-                            line.service_dates()[0], line.charge, claim.frequency, forward_file)
+                            f"{line.service_date:%Y%m%d}" if line.service_date else "",
+                            "" if line.charge is None else str(line.charge), claim.frequency, forward_file)
                 for line in claim.lines]
 
     def record(self, lines: Iterable[HistoryLine]) -> None:

@@ -39,11 +39,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from scrubber.claims.model import Claim
 from scrubber.history import RETRY_DELAYS, is_postgres
 from scrubber.history.records import ENDED_BY, HistoryLine
 from scrubber.ingest.ledger_schema import fit
 
 T = TypeVar("T")
+
+
+def ledger_date(claim: Claim) -> str:
+    """The claim's first date of service as the ledger keeps it: CCYYMMDD, "" when no line has one."""
+    first = claim.first_service_date()
+    return "" if first is None else f"{first:%Y%m%d}"
+
+
+def ledger_charge(claim: Claim) -> str:
+    """CLM02 as the ledger keeps it: the amount's text (``250.00``), "" when it is not a number."""
+    return "" if claim.charge is None else str(claim.charge)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,17 @@ from scrubber.formatters.json_report import write_json
 from scrubber.formatters.text import count
 from scrubber.history import KEY_ENV, ClaimHistory, HistoryError, HistoryLine, HistoryLost, history_key, is_postgres
 from scrubber.ingest.forward import write_forward
-from scrubber.ingest.ledger import ClaimRow, FileRefused, FileRow, LeaseLost, Ledger, database_errors, ledger_answers
+from scrubber.ingest.ledger import (
+    ClaimRow,
+    FileRefused,
+    FileRow,
+    LeaseLost,
+    Ledger,
+    database_errors,
+    ledger_answers,
+    ledger_charge,
+    ledger_date,
+)
 from scrubber.ingest.metrics import Metrics
 from scrubber.ingest.metrics import Server as MetricsServer
 from scrubber.ingest.workers import (
@@ -639,8 +649,8 @@ class Ingest:
         if earlier is not None:
             with staging.open(f"acks/{base}.ta1") as out:
                 write_rejection_ta1(result, DUPLICATE_INTERCHANGE_NOTE, controls, now, out)
-            claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
-                               c.claim.charge, "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None,
+            claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, ledger_date(c.claim),
+                               ledger_charge(c.claim), "rejected", f"TA1-{DUPLICATE_INTERCHANGE_NOTE}", None,
                                c.claim.frequency)
                       for c in result.claims)
             return Decision(FileRow(**row, outcome="duplicate", reason=f"duplicate of {earlier}",
@@ -673,8 +683,8 @@ class Ingest:
                 write_html(report, out, self.options.redact)
         statuses = result.claims.statuses()
         n_accepted, n_rejected = statuses["accepted"], statuses["rejected"]
-        claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, c.claim.first_service_date(),
-                           c.claim.charge, c.status, " ".join(c.rule_codes),
+        claims = (ClaimRow(c.claim.st02, c.claim.claim_id, c.claim.billing_npi, ledger_date(c.claim),
+                           ledger_charge(c.claim), c.status, " ".join(c.rule_codes),
                            forward_name if c.accepted else None, c.claim.frequency) for c in result.claims)
         # A replacement or void forwarded ends what its claim (same billing NPI and CLM01) was forwarded as before.
         corrections = [(c.claim.billing_npi, c.claim.claim_id, c.claim.frequency) for c in result.claims
@@ -718,8 +728,8 @@ class Ingest:
                     f.severity is Severity.ERROR for f in history.get(c.claim.first_index, ())):
                 continue
             claim = c.claim
-            earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, claim.first_service_date(),
-                                                    claim.charge)
+            earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, ledger_date(claim),
+                                                    ledger_charge(claim))
             if earlier is not None:
                 found[claim.first_index] = (Finding(
                     DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,

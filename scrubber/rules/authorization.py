@@ -8,7 +8,6 @@ from decimal import Decimal
 from scrubber.claims.model import Claim
 from scrubber.findings import Severity
 from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_boot_lines
-from segments import to_decimal
 
 
 @rule("AUTH001", "prior-auth-missing", Severity.ERROR, stc="A6:252:PR",
@@ -50,7 +49,7 @@ def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     for line in walking_boot_lines(claim):
         if line.prior_auths:
             continue
-        charge = to_decimal(line.charge) or Decimal(0)
+        charge = line.charge or Decimal(0)
         if charge > threshold:
             yield Hit(f"L4386 line {line.line_number} needs a prior authorization number (REF*G1) for this payer",
                       line_loc(line), "REF02", line)

@@ -13,7 +13,7 @@ from scrubber.codesets import icd10cm_release, is_billable_icd10cm
 from scrubber.findings import Severity
 from scrubber.npi import is_valid_npi
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule
-from segments import is_digits, to_decimal, to_int
+from segments import to_int, x12_date
 
 
 @rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK", options=codes_option())
@@ -130,7 +130,7 @@ def service_date_future(claim: Claim, ctx: Context) -> Iterator[Hit]:
         X12 Claim Status Codes (510, 187), https://x12.org/codes/claim-status-codes
     """
     for line in claim.lines:
-        last = _parse(line.service_dates()[1])
+        last = line.service_end
         if last is not None and last > ctx.today:
             yield Hit(f"line {line.line_number} service date {last.isoformat()} is after the processing date"
                       f" {ctx.today.isoformat()}", line.dtp or line_loc(line), "DTP03", line)
@@ -155,8 +155,8 @@ def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
         X12 005010X222A1 (837P) TR3, CLM02 (the total of the SV102 charges), https://x12.org/products/transaction-sets ;
         X12 Claim Status Codes (400), https://x12.org/codes/claim-status-codes
     """
-    amounts = [amount for ln in claim.lines if (amount := to_decimal(ln.charge)) is not None]
-    charge = to_decimal(claim.charge)
+    amounts = [ln.charge for ln in claim.lines if ln.charge is not None]
+    charge = claim.charge
     if charge is None or len(amounts) != len(claim.lines):  # not a number: the implementation guide reports it
         return
     total = sum(amounts, Decimal(0))
@@ -217,16 +217,6 @@ def duplicate_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
                   claim.loc, "CLM01")
 
 
-@functools.lru_cache(maxsize=4096)  # a batch has few distinct dates of service
-def _parse(text: str) -> date | None:
-    if len(text) != 8 or not is_digits(text):
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-
-
 @rule("CLM007", "replacement-reference-missing", Severity.ERROR, stc="A6:464")
 def replacement_reference_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM007 Replacement or void claim without the payer's claim number (REF*F8).
@@ -280,9 +270,9 @@ def units_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
         X12 Claim Status Codes (476), https://x12.org/codes/claim-status-codes
     """
     for line in claim.lines:
-        units = to_decimal(line.units)
+        units = line.units
         if units is None or units <= 0:
-            shown = line.units or "missing"
+            shown = "missing or not a number" if units is None else units
             yield Hit(f"line {line.line_number} units of service {shown} are not above zero", line_loc(line), "SV104",
                       line)
 
@@ -332,7 +322,7 @@ def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     months = int(ctx.options["months"])
     for line in claim.lines:
-        first = _parse(line.service_dates()[0])
+        first = line.service_date
         if first is None or first.year + months // 12 + 1 >= date.max.year:  # past the calendar: never late
             continue
         if ctx.today <= _months_after(first, months):
@@ -403,8 +393,7 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
         X12 Claim Status Codes (254, 255, 700), https://x12.org/codes/claim-status-codes
     """
     icd10_era = any(q in _ICD9 for q, _ in claim.diagnoses) and any(
-        len(first) == 8 and first.isdigit() and first >= _ICD10_FROM
-        for first in (ln.service_dates()[0] for ln in claim.lines))
+        ln.service_date is not None and ln.service_date >= _ICD10_FROM for ln in claim.lines)
     for i, (qualifier, code) in enumerate(claim.diagnoses, start=1):
         stc = _PRINCIPAL_STC if qualifier in ("ABK", "BK") else None
         element = f"HI{i:02d}-2"
@@ -518,9 +507,9 @@ def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
     if ctx.history is None or claim.frequency in ("7", "8"):
         return
     for line in claim.lines:
-        first = line.service_dates()[0]
+        first = line.service_date
         earlier = ctx.history.accepted(claim.billing_npi, claim.member_identity(), line.procedure,
-                                       line.side or "", first)
+                                       line.side or "", x12_date(first) if first else "")
         if earlier is not None:
             yield Hit(f"{line.procedure} line {line.line_number} ({line.side or 'no side'}, {first}) was already"
                       f" accepted: {earlier}", line_loc(line), "SV101-2", line)
@@ -529,7 +518,7 @@ def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
 _ICD10 = frozenset(("ABK", "ABF"))
 _ICD9 = frozenset(("BK", "BF"))
 #: The first date of service that takes ICD-10-CM (CCYYMMDD).
-_ICD10_FROM = "20151001"
+_ICD10_FROM = date(2015, 10, 1)
 #: The 277CA category:status of an error on the principal diagnosis (HI01): claim status 254.
 _PRINCIPAL_STC = "A7:254"
 

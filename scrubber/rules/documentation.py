@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from scrubber.claims.model import SENT_TRANSMISSIONS, Claim, Pwk, ServiceLine
 from scrubber.findings import Severity
@@ -205,7 +206,7 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 #: The first date of service on which CMS accepts no CMN or DIF data (CMS, "CMN/DIF elimination").
-CMN_RETIRED = "20230101"
+CMN_RETIRED = date(2023, 1, 1)
 
 
 @rule("DOC006", "cmn-data-after-2023", Severity.ERROR, stc="A7:732", stc10="A7:335")
@@ -233,15 +234,15 @@ def cmn_data_after_2023(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Equipment Information Forms", https://www.cms.gov/files/document/se22002.pdf
     """
     for line in claim.lines:
-        if not line.service_date or line.service_dates()[0] < CMN_RETIRED:
+        if line.service_date is None or line.service_date < CMN_RETIRED:
             continue
         cmn = [p for p in line.pwks if p.is_cmn_indicator]
         if cmn:
-            yield Hit(f"line {line.line_number} dated {line.service_dates()[0]} carries the CMN indicator"
+            yield Hit(f"line {line.line_number} dated {line.service_date} carries the CMN indicator"
                       f" PWK*CT*{cmn[0].transmission}; CMNs and DIFs were retired for 2023 on", cmn[0].loc, "PWK01",
                       line)
         if line.cr3 is not None:
-            yield Hit(f"line {line.line_number} dated {line.service_dates()[0]} carries a CR3 (DME certification);"
+            yield Hit(f"line {line.line_number} dated {line.service_date} carries a CR3 (DME certification);"
                       " CMNs and DIFs were retired for 2023 on", line.cr3, "CR301", line)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
+from datetime import date
 
 from scrubber.claims.model import Claim
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
 from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule, walking_boot_lines
-from segments import to_decimal
+from segments import to_date, x12_date
 
 
 @rule("WB001", "side-missing", Severity.ERROR, stc="A6:453", options=codes_option())
@@ -97,7 +97,7 @@ def units_per_side(claim: Claim, ctx: Context) -> Iterator[Hit]:
         https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
     for line in lines_billed(claim, ctx):
-        if ("RT" in line.modifiers or "LT" in line.modifiers) and _number(line.units) > 1:
+        if ("RT" in line.modifiers or "LT" in line.modifiers) and (line.units or 0) > 1:
             where = "with RT and LT on one line" if line.side is None else f"on one side ({line.side})"
             yield Hit(f"{line.procedure} line {line.line_number} bills {line.units} units {where}; 1 unit per side,"
                       " each side on its own line", line_loc(line), "SV104", line)
@@ -126,7 +126,7 @@ def same_side_repeated(claim: Claim, ctx: Context) -> Iterator[Hit]:
         CGS, "Correct Coding Reminder - RT and LT Modifiers" (the list of codes: L4360, L4361, L4386, L4387),
         https://cgsmedicare.com/jc/pubs/news/2019/05/cope12669.html
     """
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, date | None], int | None] = {}
     for line in walking_boot_lines(claim):
         if line.side is None:
             continue
@@ -249,23 +249,18 @@ def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
     codes = list(ctx.options["codes"])
     years = int(ctx.options["lifetime_years"])
     for line in lines_billed(claim, ctx):
-        first = line.service_dates()[0]
-        if line.side is None or "RA" in line.modifiers or len(first) != 8 or not first.isdigit():
+        first = line.service_date
+        if line.side is None or "RA" in line.modifiers or first is None:
             continue
-        since = f"{int(first[:4]) - years:04d}{first[4:]}"
-        earlier = ctx.history.supplied(claim.member_identity(), line.side, codes, since, first,
+        since = f"{first.year - years:04d}{x12_date(first)[4:]}"
+        earlier = ctx.history.supplied(claim.member_identity(), line.side, codes, since, x12_date(first),
                                        (claim.billing_npi, claim.claim_id) if claim.is_correction else None)
         if earlier is not None:
             day, claim_id = earlier
+            shown = to_date(day) or day
             yield Hit(f"{line.procedure} line {line.line_number} ({line.side}) is within {years} years of the walking"
-                      f" boot accepted for this member and side on {day} (claim {claim_id}), without RA",
+                      f" boot accepted for this member and side on {shown} (claim {claim_id}), without RA",
                       line_loc(line), "SV101-3", line)
-
-
-def _number(text: str) -> Decimal:
-    """SV104 units, 0 when they are not a number (the implementation guide reports that)."""
-    value = to_decimal(text)
-    return Decimal(0) if value is None else value
 
 
 #: HCPCS "Addition to lower extremity orthosis" codes (L2180 to L2861, the CMS HCPCS file), as ``FIRST-LAST`` ranges.
