@@ -66,7 +66,7 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
     stream, name = held
     with Spool(stream) as spool:  # the validator and the claim walk each read the file
         report = scrub_paths([spool.name], options)
-    return Report(tuple(replace(f, path=name) for f in report.files))
+    return replace(report, files=tuple(replace(f, path=name) for f in report.files))
 
 
 def _held(source: Source) -> tuple[BinaryIO, str] | None:

@@ -49,6 +49,23 @@ class ClaimResult:
         """True when rule ``code`` gave any finding (error, warning or info); KeyError for a code no rule has."""
         return require_code(code) in self.rule_codes
 
+    def describe(self) -> str:
+        """The verdict as a biller says it: ``DEMO-002 rejected: WB001 side-missing, line 1``; ``DEMO-001
+        accepted``; warnings and notes after an accepted claim's verdict."""
+        c = self.claim
+        if self.transaction_rejected:
+            return f"{c.claim_id} rejected with its transaction set {c.st02} (999)"
+        errors = [f for f in self.findings if f.severity is Severity.ERROR]
+        shown = errors if errors else list(self.findings)
+        said = "; ".join(f"{f.rule} {f.name}" + ("" if f.line_number is None else f", line {f.line_number}")
+                         for f in shown)
+        if errors:
+            return f"{c.claim_id} rejected: {said}"
+        return f"{c.claim_id} accepted" + (f" with {said}" if said else "")
+
+    def __repr__(self) -> str:  # what pytest shows under a failed assertion: the verdict, not every field
+        return f"<{self.describe()}>"
+
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
         r = redactor or Redactor(False)
         c = self.claim

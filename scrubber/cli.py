@@ -6,9 +6,9 @@ import contextlib
 import gc
 import json
 import os
+import re
 import stat
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -20,10 +20,11 @@ import click
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.beside import Beside
 from scrubber.clock import NOW_METAVAR, parse_now
-from scrubber.config import ConfigError, load_config
-from scrubber.engine import DEFAULT_IG_ENGINE, IG_ENGINES, Options, expand_paths, scrub_paths
+from scrubber.config import Config, ConfigError, find_config, load_config
+from scrubber.engine import DEFAULT_GLOBS, DEFAULT_IG_ENGINE, IG_ENGINES, Options, find_inputs, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
+from scrubber.formatters.text import count
 from scrubber.history import SCHEMA_VERSION as HISTORY_SCHEMA_VERSION
 from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres
 from scrubber.progress import PassProgress, ScrubProgress, counting
@@ -61,8 +62,50 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
         raise click.BadParameter(str(exc)) from None
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _db_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A database option's value: a SQLite file's path or a postgresql:// URL; another URL is refused in one line
+    rather than taken for a file name."""
+    if value and _URL.match(value) and not is_postgres(value):
+        _fail(f"{param.opts[0]}: {value.split('://', 1)[0]}:// is not a database scrubber can use; give a SQLite"
+              " file's path or a postgresql:// URL")
+    return value
+
+
+def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--select and --ignore: codes and prefixes, comma-separated or repeated, as ruff takes them."""
+    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+
+
+def _load_config(config_path: str | None, profile: str | None = None, *, isolated: bool = False,
+                 select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), verbose: bool = False) -> Config:
+    """The configuration in force: --config, else the scrubber.toml or pyproject.toml [tool.scrubber] found in
+    the working directory or a parent (unless --isolated), else the built-in profiles; narrowed by --select and
+    --ignore.  Exit 2 with one line for a bad one."""
+    path = config_path
+    if path is None and not isolated:
+        found = find_config()
+        path = None if found is None else str(found)
+    try:
+        config = load_config(path, profile).narrowed(select, ignore)
+    except ConfigError as exc:
+        _fail(f"config: {exc}")
+    if verbose:
+        click.echo(printable(f"scrubber: config: {path or 'none found; the built-in profiles'}"), err=True)
+    return config
+
+
+IG_ENGINE_HELP = ("Implementation-guide validator: 'compiled' (pyx12's map, compiled; same errors, much faster),"
+                  " 'pyx12' (the reference engine), 'none' (the rule catalogue only).")
+CONFIG_HELP = ("TOML file of payer profiles and rule settings (default: scrubber.toml, or pyproject.toml's"
+               " [tool.scrubber], in the working directory or a parent).")
+ISOLATED_HELP = "Use the built-in profiles only: look for no scrubber.toml or pyproject.toml."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="scrubber")
+@click.version_option(__version__, "-V", "--version", prog_name="scrubber", message="%(prog)s %(version)s")
 def cli() -> None:
     """Scrub X12 837P (005010X222A1) claim files for HCPCS L4386 walking boots."""
 
@@ -88,14 +131,24 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True,
               help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
-@click.option("--config", "config_path", type=click.Path(), help="TOML file of payer profiles and rule settings.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to this file (default: standard output); where it went is said on stderr.")
+@click.option("--config", "config_path", type=click.Path(), help=CONFIG_HELP)
+@click.option("--isolated", is_flag=True, help=ISOLATED_HELP)
+@click.option("--select", multiple=True, callback=_codes, metavar="CODES",
+              help="Run only these rules: codes or prefixes, comma-separated (WB, CLM01, KX002); they narrow what"
+                   " each payer profile runs.")
+@click.option("--ignore", multiple=True, callback=_codes, metavar="CODES",
+              help="Do not run these rules: codes or prefixes, comma-separated (DOC, CLM009).")
+@click.option("--glob", "globs", multiple=True, metavar="PATTERN",
+              help="In a directory given as input, read the files matching this pattern, recursively (repeatable;"
+                   " default: *.837 *.x12 *.edi *.txt).")
+@click.option("-v", "--verbose", is_flag=True, help="Say on stderr which configuration file is in force.")
 @click.option("--profile", help="Use this payer profile for every claim.")
 @click.option("--now", callback=_parse_now, metavar=NOW_METAVAR,
               help="Processing date and time (default: the clock).")
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True,
-              help="Implementation-guide validator: 'compiled' (pyx12's map, compiled; same errors, much faster), "
-                   "'pyx12' (the reference engine), 'none' (the rule catalogue only).")
+              help=IG_ENGINE_HELP)
 @click.option("--ack-dir", type=click.Path(file_okay=False), help="Write <input>.999, .277 (and .ta1) here.")
 @click.option("--control-start", type=click.IntRange(1, 999_999_999), metavar="N",
               help="First acknowledgment control number (default: YYDDDHHMM of --now).")
@@ -106,29 +159,28 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
               help="Worker processes: implementation-guide validation beside the claim walk (pyx12: a file split "
                    "at transaction sets), and the acknowledgments written beside the report.")
 @click.option("--allow-unvalidated", is_flag=True, help=ALLOW_UNVALIDATED_HELP)
-@click.option("--history", "history_target", metavar="DB",
+@click.option("--history", "history_target", metavar="DB", callback=_db_target,
               help="A claim history (ingest's OUT/ledger.sqlite, a SQLite file of 'scrubber db upgrade', or a"
                    " postgresql:// URL) for the history rules CLM012 and WB007; the member IDs are hashed with the"
                    " key of SCRUBBER_HISTORY_KEY or the config's [history] key.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
-          jobs: int, allow_unvalidated: bool, history_target: str | None = None) -> None:
-    """Scrub PATHS (files, directories of files, or - for standard input) and report every claim.
+          jobs: int, allow_unvalidated: bool, history_target: str | None = None, isolated: bool = False,
+          select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), globs: tuple[str, ...] = (),
+          verbose: bool = False) -> None:
+    """Scrub PATHS (files, directories searched recursively, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
-    2 an input could not be processed or the options are wrong.
+    2 an input could not be processed (or a directory held none) or the options are wrong.
     """
-    try:
-        config = load_config(config_path, profile)
-    except ConfigError as exc:
-        _fail(f"config: {exc}")
+    config = _load_config(config_path, profile, isolated=isolated, select=select, ignore=ignore, verbose=verbose)
     if redact is None:
         redact = fmt in REDACTED_BY_DEFAULT
     history = _open_history(history_target, config.history_key) if history_target else None
     if output and any(_same_file(output, p) for p in paths):
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
-    inputs = expand_paths(stdin.name if p == "-" and stdin else p for p in paths)
+    inputs, missing = _inputs([stdin.name if p == "-" and stdin else p for p in paths], globs)
     with ScrubProgress(len(inputs)) as progress:
         report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
                                              allow_unvalidated=allow_unvalidated, progress=progress,
@@ -146,10 +198,26 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             click.echo(printable(f"scrubber: {f.path}: {f.error[1]}"), err=True)
         for notice in f.notices:
             click.echo(printable(f"scrubber: {f.path}: note: {redactor.text(notice)}"), err=True)
-    _write(lambda out: write_report(fmt, report, out, redact), output)
+    _write(lambda out: write_report(fmt, report, out, redact), output, "report")
     if acks is not None and (problem := acks.result()):
         _fail(problem)
-    sys.exit(exit_code(report))
+    sys.exit(EXIT_ERROR if missing else exit_code(report))
+
+
+def _inputs(paths: list[str], globs: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The files to read, and whether a directory given held none; what was skipped is said on stderr, and no
+    file at all is exit 2."""
+    patterns = globs or DEFAULT_GLOBS
+    found = find_inputs(paths, patterns)
+    if found.skipped:
+        shown = ", ".join(printable(p) for p in found.skipped[:5]) + (", ..." if len(found.skipped) > 5 else "")
+        click.echo(f"scrubber: skipped {count(len(found.skipped), 'file')} matching none of {' '.join(patterns)}"
+                   f" (--glob to change): {shown}", err=True)
+    for folder in found.empty:
+        click.echo(printable(f"scrubber: {folder}: no file matching {' '.join(patterns)}"), err=True)
+    if not found.files:
+        _fail("no input to read")
+    return found.files, bool(found.empty)
 
 
 def _spool_stdin() -> Spool:
@@ -174,8 +242,9 @@ def _same_file(output: str, path: str) -> bool:
 @click.option("--format", "fmt", type=click.Choice(["annotated", "html"]), default="annotated", show_default=True,
               help="annotated: every segment with its line and loop, what is wrong marked under it (a terminal);"
                    " html: the HTML report, whose claims open on their segments.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the view here.")
-@click.option("--config", "config_path", type=click.Path(), help="TOML file of payer profiles and rule settings.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the view to this file (default: standard output); where it went is said on stderr.")
+@click.option("--config", "config_path", type=click.Path(), help=CONFIG_HELP)
 @click.option("--profile", help="Use this payer profile for every claim.")
 @click.option("--now", callback=_parse_now, metavar=NOW_METAVAR,
               help="Processing date and time (default: the clock).")
@@ -204,20 +273,26 @@ def _write_acks(report: Report, ack_dir: str, controls: ControlNumbers, now: dat
     return None
 
 
-def _write(write: Callable[[TextIO], object], output: str | None) -> None:
+def _write(write: Callable[[TextIO], object], output: str | None, what: str = "report") -> None:
     """Let ``write`` write the report to ``output`` (whole or not at all: a temporary file renamed into
-    place, removed when the disk is full), or to stdout.  An ``output`` that is not a regular file
-    (``/dev/null``, a FIFO, a terminal) is written to as it is: renaming over it would replace a device
-    with a file."""
+    place, removed when the disk is full), or to stdout; where it went is said on stderr.  An ``output``
+    that is not a regular file (``/dev/null``, a FIFO, a terminal) is written to as it is: renaming over it
+    would replace a device with a file.  A reader that goes away (``| head``) ends the writing quietly."""
     if not output or _is_special(output):
         try:
             if not output:
                 write(sys.stdout)
+                sys.stdout.flush()
             else:
                 with open(output, "w", encoding="utf-8") as fh:
                     write(fh)
+        except BrokenPipeError:
+            _pacify_stdout()
+            return
         except OSError as exc:
-            _fail(f"cannot write {output or 'the report'}: {exc.strerror}")
+            _fail(f"cannot write {output or 'the ' + what}: {exc.strerror}")
+        if output:
+            click.echo(printable(f"scrubber: {what} written to {output}"), err=True)
         return
     partial = os.path.join(os.path.dirname(os.path.abspath(output)), f".{os.path.basename(output)}.tmp")
     try:
@@ -228,6 +303,16 @@ def _write(write: Callable[[TextIO], object], output: str | None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         _fail(f"cannot write {output}: {exc.strerror}")
+    click.echo(printable(f"scrubber: {what} written to {output}"), err=True)
+
+
+def _pacify_stdout() -> None:
+    """Standard output's reader has gone: what is left to write, and the flush at exit, go to /dev/null instead
+    of raising BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _is_special(path: str) -> bool:
@@ -257,7 +342,8 @@ def _parse_defect(ctx: click.Context, param: click.Parameter, values: tuple[str,
               help="Payer profiles to draw claims from (comma-separated).")
 @click.option("--defect", "defects", multiple=True, callback=_parse_defect, metavar="CODE=SHARE",
               help="Inject a defect: a rule code (share of claims) or an IG-… code (share of transaction sets).")
-@click.option("--claims-per-st", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--claims-per-st", type=click.IntRange(1), default=100, show_default=True,
+              help="Claims in each transaction set (ST/SE); the batch has as many sets as it needs.")
 @click.option("--config", "config_path", type=click.Path(), help="Config whose profiles decide the expectations.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="The 837P file to write.")
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
@@ -306,11 +392,13 @@ def generate(claims: int, seed: int, payers: str, defects: tuple[tuple[str, floa
 @cli.command()
 @click.argument("manifest", type=click.Path())
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True,
+              help="text: one line per difference; junit: a testsuite per file, a testcase per set and claim.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--config", "config_path", type=click.Path(), help="Override the manifest's config.")
 @click.option("--now", metavar=NOW_METAVAR, help="Override the manifest's processing time.")
-@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True)
+@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True,
+              help=IG_ENGINE_HELP)
 def expect(manifest: str, paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
            now: str | None, ig_engine: str) -> None:
     """Scrub PATHS and compare every claim with MANIFEST; exit 0 only when everything matches."""
@@ -354,8 +442,10 @@ def ingest() -> None:
 
 @ingest.command("run")
 @click.argument("inbox", required=False, type=click.Path(file_okay=False))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (see README).")
-@click.option("--db", "db_path", metavar="DB", help="The ledger: a SQLite file (default OUT/ledger.sqlite), or a"
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder: acks/, forward/, reports/, archive/, failed/, the ledger and ingest.log.")
+@click.option("--db", "db_path", metavar="DB", callback=_db_target,
+              help="The ledger: a SQLite file (default OUT/ledger.sqlite), or a"
               " postgresql:// URL shared by nodes on several machines (credentials from the URL, PG* variables or"
               " ~/.pgpass; pip install '.[postgres]').")
 @click.option("--once", "mode", flag_value="once", default=True, help="Process the inbox, then exit (default).")
@@ -364,7 +454,8 @@ def ingest() -> None:
 @click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
 @click.option("--config", "config_path", type=click.Path(), help="TOML payer profiles and rule settings.")
 @click.option("--now", callback=_parse_now, metavar=NOW_METAVAR, help="Processing time (default: the clock).")
-@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True)
+@click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True,
+              help=IG_ENGINE_HELP)
 @click.option("--html", is_flag=True, help="Also write an HTML report per file.")
 @click.option("--status", "show_status", is_flag=True, help="Print the ledger's totals and last failures, then exit.")
 @click.option("--settle", type=click.FloatRange(0), default=5.0, show_default=True, metavar="SECONDS",
@@ -496,10 +587,12 @@ def _maintenance_ledger(out_dir: str, db_path: str | None) -> Ledger:
 
 @ingest.command("requeue")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The output folder of 'scrubber ingest run' (its failed/, archive/ and ledger).")
 @click.option("--inbox", "inbox_dir", required=True, type=click.Path(file_okay=False, exists=True),
               help="The inbox to put the files back into.")
-@click.option("--db", "db_path", metavar="DB", help="The ledger (default OUT/ledger.sqlite, or a postgresql:// URL).")
+@click.option("--db", "db_path", metavar="DB", callback=_db_target,
+              help="The ledger (default OUT/ledger.sqlite, or a postgresql:// URL).")
 @click.option("--reason", default="", help="Why (kept in the ledger with who and when).")
 @click.option("--as-new", is_flag=True, help="Let a file refused as a duplicate interchange through, once.")
 def ingest_requeue(names: tuple[str, ...], out_dir: str, inbox_dir: str, db_path: str | None, reason: str,
@@ -523,8 +616,10 @@ def ingest_requeue(names: tuple[str, ...], out_dir: str, inbox_dir: str, db_path
 
 
 @ingest.command("purge")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True))
-@click.option("--db", "db_path", metavar="DB", help="The ledger (default OUT/ledger.sqlite, or a postgresql:// URL).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The output folder of 'scrubber ingest run' (its failed/, archive/ and ledger).")
+@click.option("--db", "db_path", metavar="DB", callback=_db_target,
+              help="The ledger (default OUT/ledger.sqlite, or a postgresql:// URL).")
 @click.option("--older-than", "days", required=True, type=click.FloatRange(0), metavar="DAYS",
               help="Purge files done more than this many days ago.")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
@@ -579,7 +674,8 @@ def db() -> None:
 
 
 @db.command()
-@click.option("--db", "target", required=True, metavar="DB", help="A SQLite file (made when missing) or a"
+@click.option("--db", "target", required=True, metavar="DB", callback=_db_target,
+              help="A SQLite file (made when missing) or a"
               " postgresql:// URL (credentials from the URL, PG* variables or ~/.pgpass).")
 def upgrade(target: str) -> None:
     """Create the ledger's and the claim history's tables, or migrate them to this scrubber's schema (a node
@@ -600,16 +696,20 @@ def upgrade(target: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="ndjson", show_default=True,
               help="ndjson: a claim per line; json: an array of claims; csv: a row per service line.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the export here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the export to this file (default: standard output); where it went is said on stderr.")
 @click.option("--redact", is_flag=True, help="Replace patient and subscriber PHI with placeholders.")
-def export(paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -> None:
+@click.option("--glob", "globs", multiple=True, metavar="PATTERN",
+              help="In a directory given as input, read the files matching this pattern, recursively (repeatable;"
+                   " default: *.837 *.x12 *.edi *.txt).")
+def export(paths: tuple[str, ...], fmt: str, output: str | None, redact: bool, globs: tuple[str, ...] = ()) -> None:
     """Write the claims of PATHS (837P files, directories of them, or - for standard input) as data,
     without validating or judging them.  Columns and fields: docs/export.md.
 
     Exit status: 0 every input exported, 2 an input could not be read (the others are still exported).
     """
     from scrubber.api import read_claims
-    from scrubber.engine import Unsupported, crash_reason, expand_paths, identify
+    from scrubber.engine import Unsupported, crash_reason, identify
     from scrubber.export import Writer
     from segments import X12InputError
 
@@ -617,10 +717,11 @@ def export(paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -
         _fail(f"-o {output} is one of the inputs; the export would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
     failed: list[str] = []
+    inputs, missing = _inputs([stdin.name if p == "-" and stdin else p for p in paths], globs)
 
     def write(out: TextIO) -> None:
         writer = Writer(out, fmt, Redactor(redact))
-        for path in expand_paths(stdin.name if p == "-" and stdin else p for p in paths):
+        for path in inputs:
             shown = "stdin" if stdin is not None and path == stdin.name else printable(path)
             try:
                 identify(path)
@@ -633,49 +734,40 @@ def export(paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -
                 failed.append(f"scrubber: {shown}: {crash_reason(exc, 'exported')}")
         writer.close()
 
-    _write(write, output)
+    _write(write, output, "export")
     for line in failed:
         click.echo(printable(line), err=True)
-    sys.exit(2 if failed else 0)
+    sys.exit(EXIT_ERROR if failed or missing else EXIT_OK)
 
 
 @cli.command()
 @click.argument("code", required=False)
-@click.option("--markdown", is_flag=True, help="Print the whole catalogue with each rule's documentation as Markdown"
-                                               " (what docs/rules.md holds).")
-def rules(code: str | None, markdown: bool) -> None:
-    """List the rule catalogue, or show one rule's documentation."""
-    config = load_config()
-    if markdown:
-        from scrubber.ruledocs import rules_markdown
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text: the list, or one rule's documentation; json: each rule with how every profile runs it;"
+                   " markdown: the whole catalogue with its documentation (docs/rules.md).")
+@click.option("--markdown", is_flag=True, help="The same as --format markdown.")
+@click.option("--config", "config_path", type=click.Path(),
+              help="Show the rules as this configuration runs them, per profile (default: the one found as for"
+                   " check).")
+@click.option("--isolated", is_flag=True, help=ISOLATED_HELP)
+def rules(code: str | None, fmt: str, markdown: bool, config_path: str | None, isolated: bool) -> None:
+    """List the rule catalogue (which profiles run each rule), or show one rule's documentation."""
+    from scrubber.ruledocs import rule_text, rules_json, rules_list, rules_markdown
 
+    config = _load_config(config_path, isolated=isolated)
+    if markdown or fmt == "markdown":
         click.echo(rules_markdown(config), nl=False)
         return
-    if code is None:
-        click.echo(f"{'code':8} {'name':30} {'severity':8} {'277CA':12} profiles  summary")
-        for rule in REGISTRY.values():
-            on = ",".join(n for n, p in config.profiles.items() if rule.code in p.enabled_codes()) or "-"
-            summary = rule.summary.split(" ", 1)[1]
-            click.echo(f"{rule.code:8} {rule.name:30} {rule.severity.value:8} {rule.stc or '-':12} {on}  {summary}")
-        return
-    found = REGISTRY.get(code.upper())
-    if found is None:
+    found = None if code is None else REGISTRY.get(code.upper())
+    if code is not None and found is None:
         _fail(f"unknown rule code {code!r}; 'scrubber rules' lists them")
-        return
-    profiles = [n for n, p in config.profiles.items() if found.code in p.enabled_codes()]
-    click.echo(f"{found.code} {found.name}")
-    click.echo(f"severity: {found.severity.value}")
-    stc = found.stc or "-"
-    if found.stc10:
-        stc += f" (STC10 {found.stc10})"
-    click.echo(f"277CA: {stc}")
-    click.echo(f"profiles: {', '.join(profiles) or 'none (enable it in a config)'}")
-    if found.origin != "scrubber":
-        click.echo(f"from: rule plugin {found.origin!r}")
-    for name, option in found.options.items():
-        click.echo(f"option {name} ({option.kind}, default {option.default!r}): {option.help}")
-    click.echo("")
-    click.echo(textwrap.dedent(found.doc))
+    if fmt == "json":
+        data = rules_json(config, None if found is None else [found.code])
+        click.echo(json.dumps(data[0] if found is not None else data, indent=2))
+    elif found is None:
+        click.echo("\n".join(rules_list(config)))
+    else:
+        click.echo(rule_text(found, config))
 
 
 def _fail(message: str) -> None:

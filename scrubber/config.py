@@ -22,7 +22,7 @@ import fnmatch
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -33,7 +33,11 @@ from scrubber.rules import REGISTRY, Rule
 from scrubber.rules.base import Option
 from scrubber.rules.plugins import PROBLEMS as PLUGIN_PROBLEMS
 
-_TOP_KEYS = {"default_profile", "payers", "profiles", "rules", "history"}
+_TOP_KEYS = {"default_profile", "payers", "profiles", "rules", "history", "select", "ignore"}
+#: The files a configuration is found in without --config, looked for in the working directory and then each
+#: parent: ``scrubber.toml``, or ``pyproject.toml`` with a ``[tool.scrubber]`` table (as ruff finds its own).
+CONFIG_FILE = "scrubber.toml"
+PYPROJECT = "pyproject.toml"
 _PROFILE_KEYS = {"description", "filing_indicators", "extends", "enable", "disable", "rules"}
 _COMMON_RULE_KEYS = {"enabled", "severity"}
 
@@ -73,6 +77,28 @@ class Config:
     forced_profile: str | None = None
     #: ``[history] key``: the key member IDs are hashed with in the claim history (``SCRUBBER_HISTORY_KEY`` wins).
     history_key: str | None = None
+    #: The file the user's settings came from (None: the built-in profiles alone).
+    source: str | None = None
+
+    def narrowed(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Config:
+        """A copy whose profiles run only the rules whose codes start with one of ``select`` (all, when empty)
+        and none that start with one of ``ignore``, as ruff's ``--select`` and ``--ignore``: ``CLM`` is the
+        family, ``CLM01`` CLM010 to CLM013, ``CLM012`` the one rule.  They narrow what each profile runs;
+        a rule a profile leaves off is turned on in the config, not here.  ConfigError for a prefix that
+        matches no rule code."""
+        for option, prefixes in (("select", select), ("ignore", ignore)):
+            for prefix in prefixes:
+                if not any(code.startswith(prefix) for code in REGISTRY):
+                    raise ConfigError(f"{option} {prefix!r} matches no rule code ('scrubber rules' lists them)")
+        if not select and not ignore:
+            return self
+
+        def keep(code: str) -> bool:
+            return (not select or code.startswith(tuple(select))) and not code.startswith(tuple(ignore))
+
+        profiles = {name: replace(p, rules=tuple(r for r in p.rules if keep(r.rule.code)))
+                    for name, p in self.profiles.items()}
+        return replace(self, profiles=profiles)
 
     def forcing(self, profile: str) -> Config:
         """A copy of this configuration that uses ``profile`` for every claim (``--profile``)."""
@@ -91,8 +117,30 @@ class Config:
         return self.profiles[name]
 
 
+def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The configuration in force where no --config names one: the first ``scrubber.toml``, or ``pyproject.toml``
+    holding a ``[tool.scrubber]`` table, in ``start`` (the working directory) or one of its parents."""
+    here = Path(start if start is not None else os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        return "scrubber" in tomllib.loads(pyproject.read_text("utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # not ours to judge: a broken pyproject.toml without our table is skipped
+
+
 def load_config(path: str | os.PathLike[str] | None = None, profile: str | None = None) -> Config:
-    """Built-in profiles, plus the user's TOML file at ``path``, resolved.
+    """Built-in profiles, plus the user's TOML file at ``path``, resolved.  A ``pyproject.toml`` is read for its
+    ``[tool.scrubber]`` table.
 
     Raises :class:`ConfigError` when an installed rule plugin failed to load.
     """
@@ -109,13 +157,18 @@ def load_config(path: str | os.PathLike[str] | None = None, profile: str | None 
             raise ConfigError(f"config file {path} cannot be read: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        if Path(path).name == PYPROJECT:
+            user = user.get("tool", {}).get("scrubber", {})
+            if not isinstance(user, dict):
+                raise ConfigError(f"config file {path}: tool.scrubber must be a table")
     _check_keys(user, _TOP_KEYS, "")
     history = _table(user, "history", "")
     _check_keys(history, {"key"}, "history")
     if "key" in history and not isinstance(history["key"], str):
         raise ConfigError("history.key must be a string")
     raw = _merge(builtin, user)
-    config = replace(_resolve(raw), history_key=history.get("key"))
+    config = replace(_resolve(raw), history_key=history.get("key"), source=None if path is None else str(path))
+    config = config.narrowed(_str_list(user.get("select", []), "select"), _str_list(user.get("ignore", []), "ignore"))
     return config if profile is None else config.forcing(profile)
 
 

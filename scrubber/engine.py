@@ -21,6 +21,7 @@ X222A1, or the validator failed), unless ``allow_unvalidated`` says otherwise.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import traceback
 from collections.abc import Iterable
@@ -98,7 +99,7 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
             files.append(FileResult(path=shown, error=("internal-error", crash_reason(exc))))
         if options.progress is not None:
             options.progress.file_done()
-    return Report(tuple(files))
+    return Report(tuple(files), config=options.config.source)
 
 
 def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
@@ -145,15 +146,52 @@ def interrupted(exc: BaseException) -> bool:
     return _SIGINT_RECEIVED or signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    out: list[str] = []
+#: The files a directory given as input is searched for (recursively), unless --glob says otherwise.
+DEFAULT_GLOBS = ("*.837", "*.x12", "*.edi", "*.txt")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the paths given name: the files to read, the files of their directories left out (not matching the
+    globs), and the directories that held no file to read."""
+
+    files: list[str]
+    skipped: list[str]
+    empty: list[str]
+
+
+def find_inputs(paths: Iterable[str | os.PathLike[str]], globs: Iterable[str] = DEFAULT_GLOBS) -> Inputs:
+    """Every path that is not a directory as it is (named, so read, whatever its name), and in each directory,
+    recursively and sorted, the files whose names match one of ``globs``; hidden files and folders (a dot) are
+    left out, and symbolic links to folders are not followed."""
+    patterns = tuple(globs)
+    files: list[str] = []
+    skipped: list[str] = []
+    empty: list[str] = []
     for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            out.extend(str(f) for f in sorted(path.iterdir()) if f.is_file() and not f.name.startswith("."))
-        else:
-            out.append(str(p))
-    return out
+        if not Path(p).is_dir():
+            files.append(str(p))
+            continue
+        found = 0
+        for folder, subfolders, names in os.walk(p):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                if name.startswith(".") or not os.path.isfile(path):
+                    continue
+                if any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
+                    files.append(path)
+                    found += 1
+                else:
+                    skipped.append(path)
+        if not found:
+            empty.append(str(p))
+    return Inputs(files, skipped, empty)
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The files :func:`find_inputs` finds with the default globs."""
+    return find_inputs(paths).files
 
 
 def identify(path: str | os.PathLike[str]) -> str:

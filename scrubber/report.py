@@ -147,6 +147,15 @@ class FileResult:
             return REJECTED
         return PARTIAL
 
+    def __repr__(self) -> str:  # what pytest shows under a failed assertion: the file's verdict and its claims'
+        if self.error is not None:
+            return f"<{self.path}: {self.error[1]}>"
+        statuses = self.claims.statuses()
+        rejected = [c.describe() for c in self.claims if c.rejected][:5]
+        more = statuses[REJECTED] - len(rejected)
+        return (f"<{self.path}: {self.status}, {statuses[ACCEPTED]} claims accepted, {statuses[REJECTED]} rejected"
+                + "".join(f"; {r}" for r in rejected) + (f"; and {more} more rejected" if more > 0 else "") + ">")
+
     def to_dict(self, redactor: Redactor | None = None, claims: bool = True) -> dict[str, object]:
         """The file as the JSON report shows it (``claims=False`` leaves the claims list empty)."""
         r = redactor or Redactor(False)
@@ -166,6 +175,8 @@ class Report:
     """What a run found, file by file."""
 
     files: tuple[FileResult, ...] = ()
+    #: The configuration file in force (None: the built-in profiles alone).
+    config: str | None = None
 
     def summary(self, top: int = TOP_REASONS) -> dict[str, object]:
         """Counts and dollars over every claim (kept per transaction set by the claim store: no claim is read),
@@ -201,6 +212,7 @@ class Report:
         return {
             "scrubber_version": __version__,
             "schema_version": SCHEMA_VERSION,
+            "config": self.config,
             "files": [f.to_dict(redactor) for f in self.files],
             "summary": self.summary(),
         }

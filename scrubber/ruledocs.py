@@ -1,10 +1,12 @@
-"""``docs/rules.md``: the whole rule catalogue with its sources, made from the registry.
+"""The rule catalogue as people and programs read it: ``docs/rules.md`` (Markdown), ``scrubber rules`` (text, JSON).
 
 ``scrubber rules --markdown`` prints it; a test holds the committed file to it,
 so the page a billing reviewer reads is always the catalogue the code runs.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from scrubber.config import Config, load_config
 from scrubber.rules import REGISTRY, Rule
@@ -49,3 +51,67 @@ def _stc(rule: Rule) -> str:
     if not rule.stc:
         return "—"
     return rule.stc + (f" (STC10 {rule.stc10})" if rule.stc10 else "")
+
+
+#: ``scrubber rules`` fits a terminal of this width.
+WIDTH = 100
+
+
+def plain(text: str) -> str:
+    """A docstring as plain text: reStructuredText's ````literal```` quotes dropped."""
+    return text.replace("``", "")
+
+
+def rules_list(config: Config) -> list[str]:
+    """``scrubber rules``: per rule a line of code, name, severity, 277CA and the profiles that run it, and its
+    summary under it; no line past :data:`WIDTH` columns (but a URL)."""
+    out = [f"{'code':8}{'name':32}{'severity':9}{'277CA':13}profiles"]
+    for rule in REGISTRY.values():
+        profiles = ",".join(name for name, p in config.profiles.items() if rule.code in p.enabled_codes()) or "-"
+        head = f"{rule.code:8}{rule.name:32}{rule.severity.value:9}{rule.stc or '-':13}"
+        out.append(head + profiles if len(head + profiles) <= WIDTH else head.rstrip())
+        if len(head + profiles) > WIDTH:
+            out.extend(textwrap.wrap(profiles.replace(",", ", "), WIDTH, initial_indent=" " * 8,
+                                     subsequent_indent=" " * 8))
+        out.extend(textwrap.wrap(plain(rule.summary.split(" ", 1)[1]), WIDTH, initial_indent=" " * 8,
+                                 subsequent_indent=" " * 8))
+    return out
+
+
+def rule_text(rule: Rule, config: Config) -> str:
+    """``scrubber rules CODE``: the rule's settings and its documentation, as plain text."""
+    profiles = [n for n, p in config.profiles.items() if rule.code in p.enabled_codes()]
+    stc = rule.stc or "-"
+    if rule.stc10:
+        stc += f" (STC10 {rule.stc10})"
+    out = [f"{rule.code} {rule.name}", f"severity: {rule.severity.value}", f"277CA: {stc}",
+           f"profiles: {', '.join(profiles) or 'none (enable it in a config)'}"]
+    if rule.origin != "scrubber":
+        out.append(f"from: rule plugin {rule.origin!r}")
+    for name, option in rule.options.items():
+        out.extend(textwrap.wrap(f"option {name} ({option.kind}, default {option.default!r}): {plain(option.help)}",
+                                 WIDTH, subsequent_indent="    "))
+    return "\n".join([*out, "", plain(textwrap.dedent(rule.doc))])
+
+
+def rules_json(config: Config, codes: list[str] | None = None) -> list[dict[str, object]]:
+    """``scrubber rules --format json``: each rule with its defaults, and how every profile of ``config`` runs it
+    (on or off, its severity and options there)."""
+    out: list[dict[str, object]] = []
+    for rule in REGISTRY.values():
+        if codes is not None and rule.code not in codes:
+            continue
+        profiles: dict[str, object] = {}
+        for name, profile in config.profiles.items():
+            setting = next((s for s in profile.rules if s.rule.code == rule.code), None)
+            profiles[name] = ({"enabled": False} if setting is None else
+                              {"enabled": True, "severity": setting.severity.value, "options": dict(setting.options)})
+        out.append({
+            "code": rule.code, "name": rule.name, "summary": plain(rule.summary.split(" ", 1)[1]),
+            "severity": rule.severity.value, "stc": rule.stc, "stc10": rule.stc10, "origin": rule.origin,
+            "needs_history": rule.needs_history, "fix": plain(rule.section("Fix")),
+            "options": {name: {"kind": o.kind, "default": o.default, "help": o.help}
+                        for name, o in rule.options.items()},
+            "profiles": profiles,
+        })
+    return out

@@ -29,7 +29,7 @@ def render_json(report: Report, redact: bool = False) -> str:
 
 def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
     redactor = report.redactor(redact)
-    root = {"scrubber_version": __version__, "schema_version": SCHEMA_VERSION,
+    root = {"scrubber_version": __version__, "schema_version": SCHEMA_VERSION, "config": report.config,
             "files": [_PLACEHOLDER] if report.files else [], "summary": report.summary()}
     _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)
                                   for f in report.files), 4, out)

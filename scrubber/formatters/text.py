@@ -24,6 +24,8 @@ def render_text(report: Report, redact: bool = False) -> str:
     for f in report.files:
         out.extend(printable(redactor.text(line)) for line in _file_lines(f))
     out.extend(summary_lines(report.summary()))
+    if report.config:
+        out.append(printable(f"config: {report.config}"))
     return "\n".join(out) + "\n"
 
 

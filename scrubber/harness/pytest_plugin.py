@@ -19,14 +19,15 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scrubber.config import load_config
-from scrubber.engine import DEFAULT_IG_ENGINE, Options, scrub_file
+from scrubber.api import Source
+from scrubber.api import scrub as api_scrub
+from scrubber.engine import DEFAULT_IG_ENGINE
 from scrubber.harness.expect import FileVerdict, expect_files, load_manifest
 from scrubber.report import FileResult
 
@@ -34,20 +35,15 @@ MANIFEST_SUFFIX = ".scrub.json"
 
 
 @pytest.fixture
-def scrub(tmp_path: Path) -> Callable[..., FileResult]:
-    """``scrub(path_or_text, *, config=None, profile=None, now=None, ig_engine="compiled") -> FileResult``."""
+def scrub() -> Callable[..., FileResult]:
+    """``scrub(source, *, config=None, profile=None, now=None, ig_engine="compiled") -> FileResult``: ``source``
+    and ``now`` as :func:`scrubber.scrub` takes them (a path, X12 text or bytes, a file object; a date, a
+    datetime or an ISO string).  A failed assertion on a result names the claims as a biller would
+    (``DEMO-002 rejected: WB001 side-missing, line 1``)."""
 
-    def run(source: str | os.PathLike[str], *, config: str | None = None, profile: str | None = None,
-            now: str | None = None, ig_engine: str = DEFAULT_IG_ENGINE) -> FileResult:
-        text = str(source)
-        if text.lstrip().startswith("ISA"):
-            path = tmp_path / f"scrub-{len(list(tmp_path.iterdir()))}.837"
-            path.write_text(text, encoding="utf-8")
-        else:
-            path = Path(source)
-        when = datetime.strptime(now, "%Y-%m-%dT%H:%M") if now else datetime.now()
-        options = Options(config=load_config(config, profile), today=when.date(), ig_engine=ig_engine)
-        return scrub_file(path, options)
+    def run(source: Source, *, config: str | None = None, profile: str | None = None,
+            now: date | datetime | str | None = None, ig_engine: str = DEFAULT_IG_ENGINE) -> FileResult:
+        return api_scrub(source, config=config, profile=profile, now=now, ig_engine=ig_engine).files[0]
 
     return run
 
