@@ -91,7 +91,18 @@ def rule_text(rule: Rule, config: Config) -> str:
     for name, option in rule.options.items():
         out.extend(textwrap.wrap(f"option {name} ({option.kind}, default {option.default!r}): {plain(option.help)}",
                                  WIDTH, subsequent_indent="    "))
-    return "\n".join([*out, "", plain(textwrap.dedent(rule.doc))])
+    doc = [wrapped for line in plain(textwrap.dedent(rule.doc)).splitlines() for wrapped in _fit(line)]
+    return "\n".join([*out, "", *doc])
+
+
+def _fit(line: str) -> list[str]:
+    """A documentation line within :data:`WIDTH` columns, wrapped at spaces under its own indent; a line with a
+    URL is left whole (a broken URL cannot be followed)."""
+    if len(line) <= WIDTH or "://" in line:
+        return [line]
+    indent = line[:len(line) - len(line.lstrip())]
+    return textwrap.wrap(line, WIDTH, initial_indent="", subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False) or [line]
 
 
 def rules_json(config: Config, codes: list[str] | None = None) -> list[dict[str, object]]:
