@@ -105,7 +105,7 @@ def test_wb007_warns_of_a_second_boot_for_the_side_within_its_lifetime(ingested:
     report = _check(path, str(ingested))
     rules = _rules(report)
     assert rules["SAME-SIDE"] == ["WB007"] and report["files"][0]["claims"][0]["status"] == "accepted"
-    assert "on 20260105 (claim FIRST-1), without RA" in report["files"][0]["claims"][0]["findings"][0]["message"]
+    assert "on 2026-01-05 (claim FIRST-1), without RA" in report["files"][0]["claims"][0]["findings"][0]["message"]
     assert "WB007" not in rules["WITH-RA"] and "WB007" not in rules["OTHER-SIDE"]
     assert "WB007" not in rules["COMMERCIAL"], "off outside Medicare until configured"
 

@@ -114,7 +114,8 @@ def test_installed_plugin_rule_is_off_until_enabled_and_listed(tmp_path: Path) -
     assert "from: rule plugin 'acme'" in shown.stdout
     assert "option cap (number, default 400)" in shown.stdout
     listed = scrubber_cli(env, "rules")
-    assert listed.stdout.splitlines()[-1].startswith("ACME001  acme-charge-cap")
+    assert listed.stdout.splitlines()[-2].startswith("ACME001 acme-charge-cap")
+    assert listed.stdout.splitlines()[-1] == "        A service line charges more than ACME's cap."
 
 
 @pytest.mark.parametrize(("source", "message"), [
