@@ -291,9 +291,7 @@ def _write(write: Callable[[TextIO], object], output: str | None, what: str = "r
             return
         except OSError as exc:
             _fail(f"cannot write {output or 'the ' + what}: {exc.strerror}")
-        if output:
-            click.echo(printable(f"scrubber: {what} written to {output}"), err=True)
-        return
+        return  # a device or FIFO named by -o was asked for by name: nothing to say
     partial = os.path.join(os.path.dirname(os.path.abspath(output)), f".{os.path.basename(output)}.tmp")
     try:
         with open(partial, "w", encoding="utf-8") as fh:
