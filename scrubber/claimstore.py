@@ -32,7 +32,7 @@ from operator import attrgetter
 from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
-from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble
+from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble, decimal_text
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.rules.base import finding_order
 from segments import to_decimal
@@ -287,10 +287,6 @@ def _unperson(t: tuple[Any, ...] | None) -> Person | None:
 # Amounts and dates are kept as their text and day number: pickle writes a Decimal or a date ten times slower
 # than a str or an int (a Decimal pickles through its constructor), and the store writes and reads every line.
 
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _day(value: date | None) -> int | None:
     return None if value is None else value.toordinal()
 
@@ -307,7 +303,7 @@ def _unamount(text: str | None) -> Decimal | None:
 def _pack_line(ln: ServiceLine) -> tuple[Any, ...]:
     values = list(_line_values(ln))
     for i in _LINE_AMOUNTS:
-        values[i] = _amount(values[i])
+        values[i] = decimal_text(values[i])
     for i in _LINE_DATES:
         values[i] = _day(values[i])
     return tuple(values)
@@ -350,7 +346,7 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
                                                          ln.line_control.loc))
                   for ln in c.lines)
     values = list(_claim_values(c))
-    values[_CLAIM_CHARGE] = _amount(values[_CLAIM_CHARGE])
+    values[_CLAIM_CHARGE] = decimal_text(values[_CLAIM_CHARGE])
     claim = (tuple(values), billing, name, trace, lines, _person(c.subscriber),
              _person(c.patient), original)
     findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,

@@ -21,7 +21,7 @@ from decimal import Decimal
 from itertools import count, groupby
 
 from scrubber.acks.envelope import Elements, clean
-from scrubber.claims.model import Claim, Party
+from scrubber.claims.model import Claim, Party, ServiceLine
 from scrubber.findings import Finding, Severity
 from scrubber.report import ClaimResult, TransactionResult
 from scrubber.rules import REGISTRY
@@ -115,8 +115,9 @@ def _line_loops(claim: Claim, errors: list[Finding], day: str) -> list[Elements]
             out.append(_rejected_stc(statuses, day, ""))
             if line.line_control is not None:
                 out.append(["REF", "FJ", line.line_control.value])
-            if line.service_date is not None:
-                out.append(_dtp(x12_date(line.service_date), x12_date(line.service_end or line.service_date)))
+            first, last = line.service_dates()
+            if first is not None and last is not None:
+                out.append(_dtp(x12_date(first), x12_date(last)))
     return out
 
 
@@ -191,11 +192,11 @@ def _nm1(entity: str, party: Party, qualifier: str, fallback: str, identifier: s
 
 
 def _claim_dates(claim: Claim, day: str) -> tuple[str, str]:
-    firsts = [ln.service_date for ln in claim.lines if ln.service_date is not None]
-    lasts = [ln.service_end or ln.service_date for ln in claim.lines if ln.service_date is not None]
-    if not firsts:
+    spans = [(first, last) for first, last in map(ServiceLine.service_dates, claim.lines)
+             if first is not None and last is not None]
+    if not spans:
         return day, day
-    return x12_date(min(firsts)), x12_date(max(d for d in lasts if d is not None))
+    return x12_date(min(first for first, _ in spans)), x12_date(max(last for _, last in spans))
 
 
 def _dtp(first: str, last: str) -> Elements:

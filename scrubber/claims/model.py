@@ -238,8 +238,9 @@ class ServiceLine:
         return sides[0] if len(sides) == 1 else None
 
     def service_dates(self) -> tuple[date | None, date | None]:
-        """(first, last) date of service; RD8 gives a range, D8 the same date twice."""
-        return self.service_date, self.service_end
+        """(first, last) date of service; RD8 gives a range, D8 the same date twice (and so does an RD8 whose
+        end is not a date)."""
+        return self.service_date, self.service_end or self.service_date
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from scrubber.claims.model import Claim
 from scrubber.history import RETRY_DELAYS, is_postgres
 from scrubber.history.records import ENDED_BY, HistoryLine
 from scrubber.ingest.ledger_schema import fit
+from segments import x12_date
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ T = TypeVar("T")
 def ledger_date(claim: Claim) -> str:
     """The claim's first date of service as the ledger keeps it: CCYYMMDD, "" when no line has one."""
     first = claim.first_service_date()
-    return "" if first is None else f"{first:%Y%m%d}"
+    return "" if first is None else x12_date(first)
 
 
 def ledger_charge(claim: Claim) -> str:
