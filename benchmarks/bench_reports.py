@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench_check import batch, fastest
 
-FORMATS = ("json", "text", "junit", "html")
+FORMATS = ("json", "text", "junit", "html", "csv")
 
 
 def main() -> None:

@@ -54,12 +54,13 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
     """
     if ig_engine not in ig.ENGINES:
         raise ValueError(f"unknown ig_engine {ig_engine!r}; one of {', '.join(ig.ENGINES)}")
-    today = as_datetime(now).date()
+    moment = as_datetime(now)
     if not isinstance(config, Config):
         config = load_config(config, profile)
     elif profile is not None:
         config = config.forcing(profile)
-    options = Options(config=config, today=today, ig_engine=ig_engine, allow_unvalidated=allow_unvalidated)
+    options = Options(config=config, today=moment.date(), ig_engine=ig_engine, allow_unvalidated=allow_unvalidated,
+                      generated_at=None if now is None else moment)
     held = _held(source)
     if held is None:
         return scrub_paths([source], options)  # type: ignore[list-item]  # _held answers None only for a path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scrubber.claims.model import Claim, absent, decimal_text, iso
-from scrubber.explain import fix_for, require_code
+from scrubber.explain import field_for, fix_for, require_code, snip_for
 from scrubber.findings import Finding, Severity
 from scrubber.redact import Redactor
 
@@ -66,7 +66,8 @@ class ClaimResult:
     def __repr__(self) -> str:  # what pytest shows under a failed assertion: the verdict, not every field
         return f"<{self.describe()}>"
 
-    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+    def to_dict(self, redactor: Redactor | None = None, set_rejection: str | None = None) -> dict[str, object]:
+        """The claim as the JSON report shows it; ``set_rejection``: why the 999 rejected its set, when it did."""
         r = redactor or Redactor(False)
         c = self.claim
         return {
@@ -92,5 +93,7 @@ class ClaimResult:
                 }
                 for ln in c.lines
             ],
-            "findings": [{**f.to_dict(), "message": r.text(f.message), "fix": fix_for(f.rule)} for f in self.findings],
+            "set_rejection": set_rejection,
+            "findings": [{**f.to_dict(), "message": r.text(f.message), "fix": fix_for(f.rule),
+                          "field": field_for(f.rule), "snip_type": snip_for(f.rule)} for f in self.findings],
         }

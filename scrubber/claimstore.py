@@ -194,12 +194,26 @@ class ClaimStore:
         """Rejected claims by the rule that rejected them (a claim counts once per rule; a claim of a set the
         999 rejected counts under ``999``), without reading the claims."""
         out: Counter[str] = Counter()
-        for key, tally in self._tallies.items():
-            if key in self._rejected:
-                out[SET_REJECTED] += tally.claims
-            else:
-                out.update(tally.reasons)
+        for code, (claims, _) in self.reason_totals().items():
+            out[code] += claims
+        for claims, _ in self.rejected_set_totals().values():
+            out[SET_REJECTED] += claims
         return out
+
+    def reason_totals(self) -> dict[str, tuple[int, Decimal]]:
+        """Rule code -> (claims it rejected, their charges) over the sets the 999 accepted (a claim counts once
+        per rule that rejected it), without reading the claims."""
+        out: dict[str, tuple[int, Decimal]] = {}
+        for key, tally in self._tallies.items():
+            if key not in self._rejected:
+                for code, n in tally.reasons.items():
+                    claims, dollars = out.get(code, (0, _ZERO))
+                    out[code] = (claims + n, dollars + tally.reason_dollars[code])
+        return out
+
+    def rejected_set_totals(self) -> dict[Key, tuple[int, Decimal]]:
+        """(ISA13, GS06, ST02) of each set the 999 rejected -> (its claims, their charges)."""
+        return {key: (tally.claims, tally.billed) for key, tally in self._tallies.items() if key in self._rejected}
 
     def findings_by_rule(self) -> Counter[tuple[str, str]]:
         """Findings by (rule code, severity) (claims of rejected sets have none), without reading the claims."""
@@ -235,6 +249,8 @@ class _SetTally:
     severities: Counter[str] = field(default_factory=Counter)
     by_rule: Counter[tuple[str, str]] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    #: The charges of the claims each rule rejected.
+    reason_dollars: dict[str, Decimal] = field(default_factory=dict)
 
     def count(self, findings: tuple[Finding, ...], charge: Decimal, rejected: bool,
               reasons: tuple[Finding, ...] | None = None) -> None:
@@ -247,8 +263,9 @@ class _SetTally:
             self.rejected += 1
             self.billed_rejected += charge
         if rejected or reasons is not None:
-            self.reasons.update({f.rule for f in (findings if reasons is None else reasons)
-                                 if f.severity is Severity.ERROR})
+            for code in {f.rule for f in (findings if reasons is None else reasons) if f.severity is Severity.ERROR}:
+                self.reasons[code] += 1
+                self.reason_dollars[code] = self.reason_dollars.get(code, _ZERO) + charge
 
 
 def _key(result: ClaimResult) -> Key:

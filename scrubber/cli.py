@@ -24,6 +24,7 @@ from scrubber.config import Config, ConfigError, find_config, load_config
 from scrubber.engine import DEFAULT_GLOBS, DEFAULT_IG_ENGINE, IG_ENGINES, Options, find_inputs, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
+from scrubber.formatters.statistics import render_statistics
 from scrubber.formatters.text import count
 from scrubber.history import SCHEMA_VERSION as HISTORY_SCHEMA_VERSION
 from scrubber.history import ClaimHistory, HistoryError, history_key, is_postgres
@@ -144,6 +145,9 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
               help="In a directory given as input, read the files matching this pattern, recursively (repeatable;"
                    " default: *.837 *.x12 *.edi *.txt).")
 @click.option("-v", "--verbose", is_flag=True, help="Say on stderr which configuration file is in force.")
+@click.option("--statistics", is_flag=True,
+              help="Instead of the report, count the findings per rule and the 999 errors per kind, most frequent"
+                   " first, with the claims and dollars they reject.")
 @click.option("--profile", help="Use this payer profile for every claim.")
 @click.option("--now", callback=_parse_now, metavar=NOW_METAVAR,
               help="Processing date and time (default: the clock).")
@@ -167,7 +171,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
           jobs: int, allow_unvalidated: bool, history_target: str | None = None, isolated: bool = False,
           select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), globs: tuple[str, ...] = (),
-          verbose: bool = False) -> None:
+          verbose: bool = False, statistics: bool = False) -> None:
     """Scrub PATHS (files, directories searched recursively, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -181,13 +185,13 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
     inputs, missing = _inputs([stdin.name if p == "-" and stdin else p for p in paths], globs)
-    with ScrubProgress(len(inputs)) as progress:
+    with ScrubProgress([_size(p) for p in inputs]) as progress:
         report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
                                              allow_unvalidated=allow_unvalidated, progress=progress,
-                                             history=history))
+                                             history=history, generated_at=now))
     if stdin is not None:
-        report = Report(tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name else f
-                              for f in report.files))
+        report = replace(report, files=tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name
+                                             else f for f in report.files))
     acks: Beside | None = None
     if ack_dir:  # with --jobs 2 and up, written in a second process while this one writes the report
         controls = ControlNumbers(control_start or default_control_start(now))
@@ -198,7 +202,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             click.echo(printable(f"scrubber: {f.path}: {f.error[1]}"), err=True)
         for notice in f.notices:
             click.echo(printable(f"scrubber: {f.path}: note: {redactor.text(notice)}"), err=True)
-    _write(lambda out: write_report(fmt, report, out, redact), output, "report")
+    if statistics:
+        _write(lambda out: out.write(render_statistics(report, redact)), output, "statistics")
+    else:
+        _write(lambda out: write_report(fmt, report, out, redact), output, "report")
     if acks is not None and (problem := acks.result()):
         _fail(problem)
     sys.exit(EXIT_ERROR if missing else exit_code(report))
@@ -218,6 +225,14 @@ def _inputs(paths: list[str], globs: tuple[str, ...]) -> tuple[list[str], bool]:
     if not found.files:
         _fail("no input to read")
     return found.files, bool(found.empty)
+
+
+def _size(path: str) -> int:
+    """A file's size in bytes (0 when it cannot be asked): what the progress bar counts."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _spool_stdin() -> Spool:

@@ -19,6 +19,7 @@ Every unknown key, rule code, profile, option or wrong type raises
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
 import os
 import tomllib
@@ -77,8 +78,9 @@ class Config:
     forced_profile: str | None = None
     #: ``[history] key``: the key member IDs are hashed with in the claim history (``SCRUBBER_HISTORY_KEY`` wins).
     history_key: str | None = None
-    #: The file the user's settings came from (None: the built-in profiles alone).
+    #: The file the user's settings came from (None: the built-in profiles alone), and the SHA-256 of its bytes.
     source: str | None = None
+    source_sha256: str | None = None
 
     def narrowed(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Config:
         """A copy whose profiles run only the rules whose codes start with one of ``select`` (all, when empty)
@@ -148,9 +150,12 @@ def load_config(path: str | os.PathLike[str] | None = None, profile: str | None 
         raise ConfigError("; ".join(PLUGIN_PROBLEMS))
     builtin = tomllib.loads(resources.files("scrubber").joinpath("profiles.toml").read_text("utf-8"))
     user: dict[str, Any] = {}
+    digest = None
     if path is not None:
         try:
-            user = tomllib.loads(Path(path).read_text("utf-8"))
+            data = Path(path).read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            user = tomllib.loads(data.decode("utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -167,7 +172,8 @@ def load_config(path: str | os.PathLike[str] | None = None, profile: str | None 
     if "key" in history and not isinstance(history["key"], str):
         raise ConfigError("history.key must be a string")
     raw = _merge(builtin, user)
-    config = replace(_resolve(raw), history_key=history.get("key"), source=None if path is None else str(path))
+    config = replace(_resolve(raw), history_key=history.get("key"), source=None if path is None else str(path),
+                     source_sha256=digest)
     config = config.narrowed(_str_list(user.get("select", []), "select"), _str_list(user.get("ignore", []), "ignore"))
     return config if profile is None else config.forcing(profile)
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import hashlib
 import os
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from scrubber import ig
 from scrubber.claims.mapping import ClaimBuilder
@@ -44,6 +45,7 @@ from scrubber.rules.base import ClaimHistory, finding_order
 from scrubber.textsafe import printable
 from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction
+from segments.reader import open_regular
 
 #: Implementation-guide errors listed per transaction set (in the report and the 999); the rest are counted.
 MAX_IG_ERRORS_PER_SET = 200
@@ -68,9 +70,9 @@ class Unsupported(Exception):
 class Progress(Protocol):
     """What the engine tells of its progress (:class:`scrubber.progress.ScrubProgress` draws it)."""
 
-    def claim(self) -> None: ...
+    def claim(self, bytes_read: int) -> None: ...
 
-    def file_done(self) -> None: ...
+    def file_done(self, size: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Options:
     progress: Progress | None = None
     #: The claim history the history rules ask (CLM012, WB007); None: they are silent.
     history: ClaimHistory | None = None
+    #: When the report is made (None: the clock); a naive time is local time.
+    generated_at: datetime | None = None
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -98,8 +102,10 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
             shown = printable(str(path))
             files.append(FileResult(path=shown, error=("internal-error", crash_reason(exc))))
         if options.progress is not None:
-            options.progress.file_done()
-    return Report(tuple(files), config=options.config.source)
+            options.progress.file_done(files[-1].size or 0)
+    return Report(tuple(files), config=options.config.source, config_sha256=options.config.source_sha256,
+                  generated_at=options.generated_at or datetime.now(UTC).replace(microsecond=0),
+                  processing_date=options.today)
 
 
 def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
@@ -229,9 +235,9 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     try:
         version = identify(path)
     except X12InputError as exc:
-        return FileResult(path=shown, error=(exc.code, exc.message), source=source)
+        return FileResult(path=shown, error=(exc.code, exc.message), source=source, **_digest(path))
     except Unsupported as exc:
-        return FileResult(path=shown, error=("unsupported", str(exc)), source=source)
+        return FileResult(path=shown, error=("unsupported", str(exc)), source=source, **_digest(path))
     feed: ListFeed | LazyFeed | StreamFeed = ListFeed([])
     ig_checked = False
     notices: list[str] = []
@@ -261,7 +267,25 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
         return scrub_file(path, replace(options, jobs=1, ig_engine="pyx12"))
     return FileResult(path=shown, error=error, transactions=tuple(draft.transactions), claims=draft.claims,
                       envelope_errors=tuple(draft.envelope_errors), notices=tuple(draft.notices),
-                      interchanges=tuple(draft.interchanges), source=source)
+                      interchanges=tuple(draft.interchanges), source=source, sha256=draft.sha256, size=draft.size)
+
+
+class _Digest(TypedDict, total=False):
+    sha256: str
+    size: int
+
+
+def _digest(path: str | os.PathLike[str]) -> _Digest:
+    """The SHA-256 and size of a file that was not walked (unreadable as X12), when it can be opened at all."""
+    try:
+        with open_regular(path) as raw:
+            digest, size = hashlib.sha256(), 0
+            while chunk := raw.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+            return {"sha256": digest.hexdigest(), "size": size}
+    except (X12InputError, OSError):
+        return {}
 
 
 @dataclass
@@ -273,6 +297,8 @@ class _FileDraft:
     transactions: list[TransactionResult] = field(default_factory=list)
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     interchanges: list[InterchangeResult] = field(default_factory=list)
+    sha256: str | None = None
+    size: int | None = None
 
 
 @dataclass
@@ -313,7 +339,7 @@ def _walk(path: str | os.PathLike[str], result: _FileDraft, options: Options,
         current.claim_count += 1
         result.claims.append(judge_claim(claim, options, earlier, contexts))
         if options.progress is not None:
-            options.progress.claim()
+            options.progress.claim(stream.bytes_read)
         key = (claim.billing_npi, claim.claim_id)
         if key not in earlier:
             earlier.add(key)
@@ -369,6 +395,7 @@ def _walk(path: str | os.PathLike[str], result: _FileDraft, options: Options,
                                   " terminator (a file cut short or still being written)")
         if stream.notes.replaced_characters:
             result.notices.append("file holds bytes that are not valid text; they were read as U+FFFD")
+        result.sha256, result.size = stream.sha256, stream.bytes_read
     feed.finish()
     if feed.failure is not None:  # the validator stopped part way: as if it had not run
         result.notices.insert(0, f"implementation-guide validation not done: {feed.failure}")  # where --jobs 1 has it

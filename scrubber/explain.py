@@ -15,6 +15,7 @@ from functools import cache
 from scrubber.findings import SET_REJECTED
 from scrubber.ig.errors import IgError
 from scrubber.rules import REGISTRY
+from scrubber.snip import TRADING_PARTNER
 from segments import EnvelopeError
 
 #: 999 IK304: segment syntax error codes — meaning, what to do.
@@ -109,7 +110,12 @@ OTHER_REASONS = {
     SET_REJECTED: ("transaction-set-rejected", "Correct the implementation-guide or envelope errors listed for the"
                    " transaction set, then send all of its claims again."),
     "DUP001": ("already-forwarded", "Do not send a claim again; to correct a forwarded claim send a replacement"
-               " (CLM05-3 7) with REF*F8."),
+               " claim (frequency 7) with the payer's claim number of the original."),
+}
+#: Where the biller fixes a reason that is not a rule, and its SNIP type (999: the type of the set's errors).
+OTHER_FIELDS = {
+    SET_REJECTED: ("", None),
+    "DUP001": ("Patient account number — CMS-1500 item 26; X12 2300 CLM01", TRADING_PARTNER),
 }
 
 
@@ -121,6 +127,25 @@ def fix_for(code: str) -> str:
     if rule is None:
         return _other_reason(code)[1]
     return rule.section("Fix")
+
+
+def field_for(code: str) -> str:
+    """Where the biller fixes what rule ``code`` found: the field's name on a billing screen and the CMS-1500,
+    then its X12 place (empty for ``999``, whose place is each error's); KeyError for an unknown code."""
+    rule = REGISTRY.get(code)
+    if rule is None:
+        _other_reason(code)
+        return OTHER_FIELDS[code][0]
+    return rule.field
+
+
+def snip_for(code: str) -> int | None:
+    """The WEDI SNIP type of rule ``code`` (None for ``999``: each of the set's errors has its own)."""
+    rule = REGISTRY.get(code)
+    if rule is None:
+        _other_reason(code)
+        return OTHER_FIELDS[code][1]
+    return rule.snip
 
 
 def reason_name(code: str) -> str:
@@ -145,19 +170,29 @@ def _other_reason(code: str) -> tuple[str, str]:
 
 def explain_ig(error: IgError) -> str:
     """What an implementation-guide error's 999 code means and what to do, in one line."""
-    table, where = (ELEMENT_CODES, "999 IK403") if error.is_element_error else (SEGMENT_CODES, "999 IK304")
-    return _explain(table, where, error.code)
+    return _explain(*ig_code(error))
 
 
 def explain_envelope(error: EnvelopeError) -> str:
     """What an envelope error's TA1, AK905 or IK502 code means and what to do, in one line."""
+    return _explain(*envelope_code(error))
+
+
+def ig_code(error: IgError) -> tuple[str, str, str]:
+    """An implementation-guide error's code as (where: ``999 IK403 8``, meaning, what to do); the meaning and
+    what to do are empty for a code the tables do not know."""
+    table, where = (ELEMENT_CODES, "999 IK403") if error.is_element_error else (SEGMENT_CODES, "999 IK304")
+    return (f"{where} {error.code}", *table.get(error.code, ("", "")))
+
+
+def envelope_code(error: EnvelopeError) -> tuple[str, str, str]:
+    """An envelope error's code as (where: ``TA1 TA105 001``, meaning, what to do), as :func:`ig_code`."""
     table, where = {"interchange": (INTERCHANGE_CODES, "TA1 TA105"), "group": (GROUP_CODES, "999 AK905"),
                     }.get(error.level, (TRANSACTION_CODES, "999 IK502"))
-    return _explain(table, where, error.code)
+    return (f"{where} {error.code}", *table.get(error.code, ("", "")))
 
 
-def _explain(table: dict[str, tuple[str, str]], where: str, code: str) -> str:
-    meaning, todo = table.get(code, ("", ""))
+def _explain(where: str, meaning: str, todo: str) -> str:
     if not meaning:
-        return f"{where} code {code}"
-    return f"{meaning} ({where} {code}): {todo}"
+        return f"{where.rpartition(' ')[0]} code {where.rpartition(' ')[2]}"
+    return f"{meaning} ({where}): {todo}"

@@ -1,8 +1,9 @@
 """Progress on long work, on standard error when it is a terminal and nothing when it is not.
 
-Click's progress bar draws it (files done of all, with the claims so far and
-claims per second beside it); a report piped to a file or another program
-never sees it, and neither does a log.
+Click's progress bar draws it (for ``check``, the bytes read of all the
+inputs, so one large file moves the bar as it is read, with the claims so
+far and claims per second beside it); a report piped to a file or another
+program never sees it, and neither does a log.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ def _with_line(length: int, label: str) -> Any:
 
 
 class ScrubProgress:
-    """``check`` and ``show``: the files scrubbed of all given, the claims so far and claims per second."""
+    """``check``: the bytes read of all the inputs (``sizes``: each input's), the claims so far and claims per
+    second."""
 
-    def __init__(self, files: int, label: str = "scrubbing") -> None:
-        self._bar: Any = _with_line(files, label)
+    def __init__(self, sizes: list[int], label: str = "scrubbing") -> None:
+        self._bar: Any = _with_line(sum(sizes), label)
         self._claims = 0
+        self._done = 0  # the bytes of the files finished
+        self._shown = 0  # the bar's position
         self._start = time.monotonic()
 
     def __enter__(self) -> ScrubProgress:
@@ -48,15 +52,20 @@ class ScrubProgress:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._bar.__exit__(kind, exc, tb)
 
-    def claim(self) -> None:
-        """One more claim judged."""
+    def claim(self, bytes_read: int = 0) -> None:
+        """One more claim judged, ``bytes_read`` of its file read so far."""
         self._claims += 1
         if self._claims % REDRAW_EVERY == 0:
-            self._bar.current_item = self._line()
-            self._bar.render_progress()
+            self._move(self._done + bytes_read)
 
-    def file_done(self) -> None:
-        self._bar.update(1, self._line())
+    def file_done(self, size: int = 0) -> None:
+        """A file finished, of ``size`` bytes."""
+        self._done += size
+        self._move(self._done)
+
+    def _move(self, position: int) -> None:
+        step, self._shown = max(0, position - self._shown), max(position, self._shown)
+        self._bar.update(step, self._line())
 
     def _line(self) -> str:
         elapsed = max(time.monotonic() - self._start, 1e-6)

@@ -14,15 +14,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
 from scrubber.claims.model import Party
 from scrubber.claimstore import ClaimStore
-from scrubber.explain import explain_envelope, explain_ig, fix_for, reason_name
-from scrubber.findings import Severity
+from scrubber.explain import envelope_code, explain_envelope, explain_ig, fix_for, ig_code, reason_name
+from scrubber.findings import SET_REJECTED, Severity
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
+from scrubber.snip import INTEGRITY, ig_error_type
 from scrubber.version import __version__
 from segments import EnvelopeError, Segment
 
@@ -31,8 +33,11 @@ __all__ = ["ACCEPTED", "ERROR", "PARTIAL", "REJECTED", "SCHEMA_VERSION", "ClaimR
 
 PARTIAL, ERROR = "partial", "error"
 #: The JSON report's layout version: 1.0 the first contract; 1.1 adds ``fix`` on findings, ``explanation`` on
-#: implementation-guide and envelope errors, and the summary's error counts, dollars and top rejections.
-SCHEMA_VERSION = "2.0"
+#: implementation-guide and envelope errors, and the summary's error counts, dollars and top rejections; 2.0 ISO
+#: dates; 2.1 the run (generated_at, processing_date, config_sha256, code_sets, inputs), ``field`` and
+#: ``snip_type`` on findings and errors, a claim's ``set_rejection``, dollars and ``detail`` on top rejections, and
+#: the summary's ``error_groups`` (docs/json.md).
+SCHEMA_VERSION = "2.1"
 #: Rejection reasons a summary lists.
 TOP_REASONS = 5
 
@@ -61,6 +66,11 @@ class TransactionResult:
         """True when the 999 accepts the set (IK5 A or E), so it gets a 277CA."""
         return self.ack in ("A", "E")
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(ISA13, GS06, ST02): how the claim store names the set."""
+        return self.isa13, self.gs06, self.st02
+
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
         r = redactor or Redactor(False)
         return {
@@ -71,11 +81,66 @@ class TransactionResult:
             "ack": self.ack,
             "ig_checked": self.ig_checked,
             "ig_errors": [{**e.to_dict(), "segment": r.text(e.segment), "element": r.text(e.element),
-                           "message": r.text(e.message), "explanation": explain_ig(e)}
+                           "message": r.text(e.message), "explanation": explain_ig(e),
+                           "snip_type": ig_error_type(e.code, e.is_element_error)}
                           for e in self.ig_errors],
             "ig_errors_omitted": self.ig_errors_omitted,
             "envelope_errors": [_envelope_dict(e, r) for e in self.envelope_errors],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SetRejection:
+    """Why the 999 rejected a transaction set, as its claims show it: the set's first envelope error, else its
+    first implementation-guide error, else the broken group's or interchange's first error."""
+
+    st02: str
+    #: Where and what: ``DTP03 invalid date``.
+    detail: str
+    #: The code that says it: ``999 IK403 8``.
+    code: str
+    fix: str
+    snip: int
+    #: The set's other errors.
+    more: int = 0
+
+    @property
+    def kind(self) -> str:
+        """The error without its set, what rejections are grouped by: ``DTP03 invalid date (999 IK403 8)``."""
+        return f"{self.detail} ({self.code})"
+
+    @property
+    def text(self) -> str:
+        """``999: set rejected — DTP03 invalid date (ST 0001)``, with the count of the set's other errors."""
+        more = f" and {self.more} more error{'' if self.more == 1 else 's'}" if self.more else ""
+        return f"{SET_REJECTED}: set rejected — {self.detail}{more} (ST {self.st02})"
+
+
+def set_rejection(t: TransactionResult, file_errors: tuple[EnvelopeError, ...] = ()) -> SetRejection | None:
+    """Why the 999 rejects set ``t`` (None when it does not); ``file_errors``: the file's group and interchange
+    errors, the reason of a set that has none of its own."""
+    if t.ack != "R":
+        return None
+    errors = len(t.envelope_errors) + len(t.ig_errors) + t.ig_errors_omitted
+    if t.envelope_errors or (file_errors and not t.ig_errors):
+        e = (t.envelope_errors or file_errors)[0]
+        code, meaning, todo = envelope_code(e)
+        detail = f"{e.segment} {meaning or e.message}".strip()
+        return SetRejection(t.st02, detail, code, _sentence(todo), INTEGRITY, max(0, errors - 1))
+    if t.ig_errors:
+        g = t.ig_errors[0]
+        code, meaning, todo = ig_code(g)
+        detail = f"{g.element or g.segment} {meaning or g.message}"
+        return SetRejection(t.st02, detail, code, _sentence(todo), ig_error_type(g.code, g.is_element_error),
+                            errors - 1)
+    return SetRejection(t.st02, "transaction set rejected", SET_REJECTED, fix_for(SET_REJECTED), INTEGRITY)
+
+
+def _sentence(todo: str) -> str:
+    """What to do about one error, as the fix of the claims its set sinks."""
+    if not todo:
+        return fix_for(SET_REJECTED)
+    return f"{todo[0].upper()}{todo[1:]}, then send all of the set's claims again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +191,18 @@ class FileResult:
     interchanges: tuple[InterchangeResult, ...] = field(default=(), repr=False)
     #: Where the file can be read again (HTML report), when ``path`` is only its display name.
     source: str = ""
+    #: The SHA-256 of the bytes read and their count (None when the file could not be opened).
+    sha256: str | None = None
+    size: int | None = None
+
+    def set_rejections(self) -> dict[tuple[str, str, str], SetRejection]:
+        """Why the 999 rejected each set it rejected, by (ISA13, GS06, ST02)."""
+        out = {}
+        for t in self.transactions:
+            reason = set_rejection(t, self.envelope_errors)
+            if reason is not None:
+                out[t.key] = reason
+        return out
 
     def claim(self, claim_id: str) -> ClaimResult:
         """The (first) claim with this CLM01; KeyError naming the claims present otherwise."""
@@ -159,6 +236,7 @@ class FileResult:
     def to_dict(self, redactor: Redactor | None = None, claims: bool = True) -> dict[str, object]:
         """The file as the JSON report shows it (``claims=False`` leaves the claims list empty)."""
         r = redactor or Redactor(False)
+        rejections = self.set_rejections() if claims else {}
         return {
             "path": self.path,
             "status": self.status,
@@ -166,8 +244,14 @@ class FileResult:
             "envelope_errors": [_envelope_dict(e, r) for e in self.envelope_errors],
             "notices": [r.text(n) for n in self.notices],
             "transactions": [t.to_dict(r) for t in self.transactions],
-            "claims": [c.to_dict(r) for c in self.claims] if claims else [],
+            "claims": [claim_dict(c, r, rejections) for c in self.claims] if claims else [],
         }
+
+
+def claim_dict(c: ClaimResult, r: Redactor, rejections: dict[tuple[str, str, str], SetRejection]) -> dict[str, object]:
+    """A claim as the JSON report shows it, with why its set was rejected (``rejections``: the file's)."""
+    reason = rejections.get((c.claim.isa13, c.claim.gs06, c.claim.st02)) if c.transaction_rejected else None
+    return c.to_dict(r, None if reason is None else r.text(reason.text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,13 +259,18 @@ class Report:
     """What a run found, file by file."""
 
     files: tuple[FileResult, ...] = ()
-    #: The configuration file in force (None: the built-in profiles alone).
+    #: The configuration file in force (None: the built-in profiles alone), and the SHA-256 of its bytes.
     config: str | None = None
+    config_sha256: str | None = None
+    #: When the report was made (the clock, or ``--now``) and the processing date the rules judged by.
+    generated_at: datetime | None = None
+    processing_date: date | None = None
 
-    def summary(self, top: int = TOP_REASONS) -> dict[str, object]:
+    def summary(self, top: int | None = TOP_REASONS, redactor: Redactor | None = None) -> dict[str, object]:
         """Counts and dollars over every claim (kept per transaction set by the claim store: no claim is read),
-        the envelope and implementation-guide errors, and the ``top`` reasons claims were rejected for."""
-        return summarize(self.files, top)
+        the envelope and implementation-guide errors grouped by kind, and the ``top`` reasons claims were
+        rejected for (None: all), with their dollars."""
+        return summarize(self.files, top, redactor)
 
     def redactor(self, enabled: bool) -> Redactor:
         """A redactor that knows every person and quoted PHI value of the report (numbered in file order).
@@ -208,21 +297,45 @@ class Report:
                     redactor.learn(c.claim.patient)
         return redactor
 
-    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+    def run(self) -> dict[str, object]:
+        """How the report was made, as the JSON report's top level has it before the files: the version, when,
+        the processing date, the config, the code sets and their releases, each input's name and SHA-256."""
         return {
             "scrubber_version": __version__,
             "schema_version": SCHEMA_VERSION,
+            "generated_at": None if self.generated_at is None else utc_text(self.generated_at),
+            "processing_date": None if self.processing_date is None else self.processing_date.isoformat(),
             "config": self.config,
-            "files": [f.to_dict(redactor) for f in self.files],
-            "summary": self.summary(),
+            "config_sha256": self.config_sha256,
+            "code_sets": code_sets(),
+            "inputs": [{"path": f.path, "sha256": f.sha256, "bytes": f.size} for f in self.files],
         }
 
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, object]:
+        return {**self.run(), "files": [f.to_dict(redactor) for f in self.files],
+                "summary": self.summary(redactor=redactor)}
 
-def summarize(files: Iterable[FileResult], top: int = TOP_REASONS) -> dict[str, object]:
-    """The summary of :meth:`Report.summary` over ``files`` (one file's, for a per-file summary)."""
+
+def utc_text(moment: datetime) -> str:
+    """``2026-11-30T10:00:00Z``: a datetime in UTC (a naive one is local time)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def code_sets() -> list[dict[str, str]]:
+    """The external code sets the rules check against, with their releases."""
+    from scrubber.codesets import icd10cm_release
+
+    return [{"name": "ICD-10-CM", "release": icd10cm_release()}]
+
+
+def summarize(files: Iterable[FileResult], top: int | None = TOP_REASONS,
+              redactor: Redactor | None = None) -> dict[str, object]:
+    """The summary of :meth:`Report.summary` over ``files`` (one file's, for a per-file summary); ``top``: the
+    rejection reasons listed (None: all); ``redactor``: what hides PHI in the error groups' segment names."""
     severities: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
+    reasons: dict[tuple[str, str], list[object]] = {}  # (code, 999 kind) -> [claims, dollars, reason]
+    groups = _ErrorGroups(redactor or Redactor(False))
     dollars = dict.fromkeys(("billed", "accepted", "rejected"), Decimal("0.00"))
     counts = Counter[str]()
     n_files = 0
@@ -230,7 +343,14 @@ def summarize(files: Iterable[FileResult], top: int = TOP_REASONS) -> dict[str, 
         n_files += 1
         statuses.update(f.claims.statuses())
         severities.update(f.claims.severities())
-        reasons.update(f.claims.reasons())
+        for code, (n, amount) in f.claims.reason_totals().items():
+            _add(reasons, (code, ""), n, amount, None)
+        sunk = f.claims.rejected_set_totals()
+        rejections = f.set_rejections()
+        for key, (n, amount) in sunk.items():
+            reason = rejections.get(key)
+            _add(reasons, (SET_REJECTED, reason.kind if reason else ""), n, amount, reason)
+        groups.add_file(f, sunk)
         for name, amount in f.claims.dollars().items():
             dollars[name] += amount
         counts["unreadable_files"] += f.error is not None
@@ -247,11 +367,80 @@ def summarize(files: Iterable[FileResult], top: int = TOP_REASONS) -> dict[str, 
         **{name: counts[name] for name in ("unreadable_files", "transactions", "transactions_rejected", "ig_errors",
                                            "envelope_errors")},
         "dollars": {name: f"{amount:.2f}" for name, amount in dollars.items()},
-        "top_rejections": [{"reason": code, "name": reason_name(code), "claims": n, "fix": fix_for(code)}
-                           for code, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],
+        "top_rejections": _ranked(reasons)[:top],
+        "error_groups": groups.rows(),
     }
+
+
+def _add(reasons: dict[tuple[str, str], list[object]], key: tuple[str, str], claims: int, amount: Decimal,
+         reason: SetRejection | None) -> None:
+    entry = reasons.setdefault(key, [0, Decimal("0.00"), reason])
+    entry[0] = int(str(entry[0])) + claims
+    entry[1] = Decimal(str(entry[1])) + amount
+
+
+def _ranked(reasons: dict[tuple[str, str], list[object]]) -> list[dict[str, object]]:
+    """The rejection reasons by the dollars they hold back, then the claims, then the code: a rule's, and the
+    999's per kind of error that rejected the sets."""
+    out = []
+    for (code, _), (claims, amount, reason) in reasons.items():
+        detail = fix = None
+        if isinstance(reason, SetRejection):
+            detail, fix = reason.kind, reason.fix
+        out.append({"reason": code, "name": reason_name(code), "detail": detail or None, "claims": claims,
+                    "dollars": f"{amount:.2f}", "fix": fix or fix_for(code)})
+    return sorted(out, key=lambda r: (-Decimal(str(r["dollars"])), -int(str(r["claims"])), str(r["reason"]),
+                                      str(r["detail"] or "")))
+
+
+class _ErrorGroups:
+    """Implementation-guide and envelope errors grouped by kind (segment, element, code): how many, in how many
+    sets, and the claims and dollars of the rejected sets they are in."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._groups: dict[tuple[str, str, str], dict[str, object]] = {}
+        self._sets: dict[tuple[str, str, str], set[tuple[int, tuple[str, str, str]]]] = {}
+        self._files = 0
+
+    def add_file(self, f: FileResult, sunk: dict[tuple[str, str, str], tuple[int, Decimal]]) -> None:
+        self._files += 1
+        for e in f.envelope_errors:
+            self._add("envelope", e.segment, "", *envelope_code(e), INTEGRITY, None, sunk)
+        for t in f.transactions:
+            for e in t.envelope_errors:
+                self._add("envelope", e.segment, "", *envelope_code(e), INTEGRITY, t.key, sunk)
+            for g in t.ig_errors:
+                self._add("implementation guide", g.segment, g.element, *ig_code(g),
+                          ig_error_type(g.code, g.is_element_error), t.key, sunk)
+
+    def _add(self, source: str, segment: str, element: str, code: str, meaning: str, todo: str, snip: int,
+             where: tuple[str, str, str] | None, sunk: dict[tuple[str, str, str], tuple[int, Decimal]]) -> None:
+        segment, element = self._redactor.text(segment), self._redactor.text(element)
+        key = (segment, element, code)
+        group = self._groups.get(key)
+        if group is None:
+            meaning = meaning or f"{code.rpartition(' ')[0]} code {code.rpartition(' ')[2]}"
+            group = self._groups[key] = {
+                "kind": f"{element or segment} {meaning} ({code})", "source": source, "segment": segment,
+                "element": element or None, "code": code, "meaning": meaning, "fix": todo, "snip_type": snip,
+                "errors": 0, "sets": 0, "claims": 0, "dollars": Decimal("0.00")}
+            self._sets[key] = set()
+        group["errors"] = int(str(group["errors"])) + 1
+        if where is not None and (self._files, where) not in self._sets[key]:
+            self._sets[key].add((self._files, where))
+            claims, amount = sunk.get(where, (0, Decimal("0.00")))
+            group["sets"] = int(str(group["sets"])) + 1
+            group["claims"] = int(str(group["claims"])) + claims
+            group["dollars"] = Decimal(str(group["dollars"])) + amount
+
+    def rows(self) -> list[dict[str, object]]:
+        """The groups, the ones holding back the most dollars first (then claims, then errors)."""
+        rows = sorted(self._groups.values(), key=lambda g: (-Decimal(str(g["dollars"])), -int(str(g["claims"])),
+                                                            -int(str(g["errors"])), str(g["kind"])))
+        return [{**g, "dollars": f"{Decimal(str(g['dollars'])):.2f}"} for g in rows]
 
 
 def _envelope_dict(e: EnvelopeError, r: Redactor) -> dict[str, object]:
     return {"level": e.level, "code": e.code, "segment": r.text(e.segment), "file_line": e.line,
-            "message": r.text(e.message), "explanation": explain_envelope(e)}
+            "message": r.text(e.message), "explanation": explain_envelope(e), "snip_type": INTEGRITY}

@@ -10,6 +10,8 @@ import textwrap
 
 from scrubber.config import Config, load_config
 from scrubber.rules import REGISTRY, Rule
+from scrubber.snip import SNIP_TYPES
+from scrubber.snip import label as snip_label
 
 PROFILE_ORDER = ("medicare", "commercial", "medicaid")
 
@@ -23,18 +25,24 @@ def rules_markdown(config: Config | None = None) -> str:
         "",
         "Made by `scrubber rules --markdown` from the rule registry; do not edit by hand (a test checks that this",
         "file is current). `scrubber rules CODE` prints one rule. The 277CA column is the claim status category and",
-        "code (and entity) a rejected claim gets; `{entity}` is the provider's entity code.",
+        "code (and entity) a rejected claim gets; `{entity}` is the provider's entity code. SNIP is the rule's",
+        "WEDI SNIP test type (1 integrity, 2 requirement, 3 balancing, 4 inter-segment situation, 5 external code",
+        "sets, 6 product types or line of service, 7 trading-partner specific). The field is where a biller fixes",
+        "it: its name on a billing screen and the CMS-1500, then its X12 place.",
         "",
-        "| code | name | default | 277CA | " + " | ".join(profiles) + " |",
-        "|---|---|---|---|" + "---|" * len(profiles),
+        "| code | name | default | 277CA | SNIP | " + " | ".join(profiles) + " |",
+        "|---|---|---|---|---|" + "---|" * len(profiles),
     ]
     for rule in REGISTRY.values():
         states = [_state(config, p, rule) for p in profiles]
         out.append(f"| [{rule.code}](#{rule.code.lower()}) | {rule.name} | {rule.severity.value} | {_stc(rule)} | "
-                   + " | ".join(states) + " |")
+                   f"{rule.snip} | " + " | ".join(states) + " |")
     for rule in REGISTRY.values():
-        out += ["", f"## {rule.code}", "", f"**{rule.name}** — {rule.severity.value}; 277CA {_stc(rule)}", "", "```",
-                rule.doc, "```"]
+        out += ["", f"## {rule.code}", "", f"**{rule.name}** — {rule.severity.value}; 277CA {_stc(rule)};"
+                f" {snip_label(rule.snip)}", ""]
+        if rule.field:
+            out += [f"Field: {rule.field}", ""]
+        out += ["```", rule.doc, "```"]
         for name, option in rule.options.items():
             out.append(f"- option `{name}` ({option.kind}, default `{option.default!r}`): {option.help}")
     return "\n".join(out) + "\n"
@@ -65,10 +73,10 @@ def plain(text: str) -> str:
 def rules_list(config: Config) -> list[str]:
     """``scrubber rules``: per rule a line of code, name, severity, 277CA and the profiles that run it, and its
     summary under it; no line past :data:`WIDTH` columns (but a URL)."""
-    out = [f"{'code':8}{'name':32}{'severity':9}{'277CA':13}profiles"]
+    out = [f"{'code':8}{'name':32}{'severity':9}{'277CA':13}{'SNIP':5}profiles"]
     for rule in REGISTRY.values():
         profiles = ",".join(name for name, p in config.profiles.items() if rule.code in p.enabled_codes()) or "-"
-        head = f"{rule.code:8}{rule.name:32}{rule.severity.value:9}{rule.stc or '-':13}"
+        head = f"{rule.code:8}{rule.name:32}{rule.severity.value:9}{rule.stc or '-':13}{rule.snip:<5}"
         out.append(head + profiles if len(head + profiles) <= WIDTH else head.rstrip())
         if len(head + profiles) > WIDTH:
             out.extend(textwrap.wrap(profiles.replace(",", ", "), WIDTH, initial_indent=" " * 8,
@@ -85,7 +93,10 @@ def rule_text(rule: Rule, config: Config) -> str:
     if rule.stc10:
         stc += f" (STC10 {rule.stc10})"
     out = [f"{rule.code} {rule.name}", f"severity: {rule.severity.value}", f"277CA: {stc}",
+           f"WEDI SNIP type: {rule.snip} ({SNIP_TYPES[rule.snip]})",
+           *_fit(f"field: {rule.field}" if rule.field else ""),
            f"profiles: {', '.join(profiles) or 'none (enable it in a config)'}"]
+    out = [line for line in out if line]
     if rule.origin != "scrubber":
         out.append(f"from: rule plugin {rule.origin!r}")
     for name, option in rule.options.items():
@@ -120,7 +131,8 @@ def rules_json(config: Config, codes: list[str] | None = None) -> list[dict[str,
         out.append({
             "code": rule.code, "name": rule.name, "summary": plain(rule.summary.split(" ", 1)[1]),
             "severity": rule.severity.value, "stc": rule.stc, "stc10": rule.stc10, "origin": rule.origin,
-            "needs_history": rule.needs_history, "fix": plain(rule.section("Fix")),
+            "needs_history": rule.needs_history, "fix": plain(rule.section("Fix")), "field": rule.field,
+            "snip_type": rule.snip,
             "options": {name: {"kind": o.kind, "default": o.default, "help": o.help}
                         for name, o in rule.options.items()},
             "profiles": profiles,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import hashlib
 import io
 import os
 import stat
@@ -68,7 +69,8 @@ class X12Stream:
             raise X12InputError("empty", "file is empty")
         encoding, bom = sniff_encoding(head)
         self.notes = ReadNotes(encoding=encoding, byte_order_mark=bom)
-        rest = io.BufferedReader(_Prepend(head, raw)) if hasattr(raw, "read") else raw
+        self._raw = _Prepend(head, raw)
+        rest = io.BufferedReader(self._raw)
         self._text = io.TextIOWrapper(rest, encoding=encoding, errors="replace", newline="")
         first = self._text.read(HEAD_SIZE)
         if "\x00" in first[:4096]:
@@ -84,6 +86,16 @@ class X12Stream:
         self.notes.isa_fixed_width = header.fixed_width
         self._buffer = stripped
         self._consumed = False
+
+    @property
+    def bytes_read(self) -> int:
+        """The bytes read from the input so far (ahead of the segments handed out by up to a chunk)."""
+        return self._raw.size
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the bytes read so far: the input's, once every segment was read."""
+        return self._raw.digest.hexdigest()
 
     def __iter__(self) -> Iterator[Segment]:
         if self._consumed:
@@ -190,11 +202,13 @@ def _one_per_line(buffer: str, term: str) -> str:
 
 
 class _Prepend(io.RawIOBase):
-    """A raw stream that yields ``head`` and then the rest of ``raw``."""
+    """A raw stream that yields ``head`` and then the rest of ``raw``, counting and hashing what it yields."""
 
     def __init__(self, head: bytes, raw: BinaryIO) -> None:
         self._head = head
         self._raw = raw
+        self.size = 0
+        self.digest = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
@@ -202,12 +216,14 @@ class _Prepend(io.RawIOBase):
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]  # RawIOBase.readinto takes any writable buffer; we read into what BufferedReader gives
         if self._head:
             n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
+            data = self._head[:n]
             self._head = self._head[n:]
-            return n
-        data = self._raw.read(len(b))
-        n = len(data)
+        else:
+            data = self._raw.read(len(b))
+            n = len(data)
         b[:n] = data
+        self.size += n
+        self.digest.update(data)
         return n
 
     def close(self) -> None:

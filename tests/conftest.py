@@ -13,6 +13,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 # ingest refuses to run without a claim history key (issue 21): the tests' runs, and the processes they start,
 # have one unless a test takes it away.
 os.environ.setdefault("SCRUBBER_HISTORY_KEY", "synthetic-test-key")
+# Every JSON report the tests make, in this process or in the processes they start, is validated against the
+# published report schema (scrubber/report.schema.json) as it is written: one that does not match fails its test.
+os.environ["SCRUBBER_CHECK_REPORT_SCHEMA"] = "1"
 
 PG_URL = os.environ.get("SCRUBBER_TEST_PG")
 #: The ledgers a test of the ``ledger`` fixture runs on: SQLite always, PostgreSQL where a server is named.

@@ -61,8 +61,8 @@ def test_scrub_bytes_is_scrub_path_under_another_name() -> None:
     by_path = scrubber.scrub(DEMO, now=NOW).to_dict()
     by_bytes = scrubber.scrub(DEMO.read_bytes(), now=NOW).to_dict()
     [file_by_bytes] = by_bytes["files"]  # type: ignore[misc] - to_dict is loosely typed
-    assert file_by_bytes["path"] == "<bytes>"
-    file_by_bytes["path"] = str(DEMO)
+    assert file_by_bytes["path"] == by_bytes["inputs"][0]["path"] == "<bytes>"  # type: ignore[index]
+    file_by_bytes["path"] = by_bytes["inputs"][0]["path"] = str(DEMO)  # type: ignore[index]
     assert by_bytes == by_path
 
 

@@ -50,7 +50,7 @@ RULES = {
     "scrubber.ig": (("segments", "scrubber.claims", "scrubber.cachedir"),
                     "the implementation guide is judged without the rules or any output"),
     "scrubber.rules": (("segments", "scrubber.claims", "scrubber.findings", "scrubber.codesets", "scrubber.hcpcs",
-                        "scrubber.npi"), "rules are pure: they read a claim and never write output"),
+                        "scrubber.npi", "scrubber.snip"), "rules are pure: they read a claim and never write output"),
     "scrubber.acks": (("segments", "scrubber.claims", "scrubber.findings", "scrubber.ig.errors", "scrubber.ig",
                        "scrubber.report", "scrubber.claimresult", "scrubber.rules", "scrubber.redact"),
                       "acknowledgments answer from the results; they judge nothing"),

@@ -63,9 +63,17 @@ def _choose(browser, select_id: str, value: str) -> None:  # type: ignore[no-unt
     Select(browser.find_element("id", select_id)).select_by_value(value)
 
 
-def _page(tmp_path: Path, *extra: str) -> Path:
+def _page(tmp_path: Path, *extra: str, inputs: tuple[str, ...] = ("demo.837",)) -> Path:
+    """The HTML report of ``inputs`` (names in ``tmp_path``; demo.837 is the demo), made from inside ``tmp_path`` so
+    that the page names its inputs as a user's relative paths (no machine path in a screenshot)."""
     page = tmp_path / "demo.html"
-    code, _, err = run_cli("check", "--now", NOW, "--format", "html", "-o", str(page), *extra, str(DEMO))
+    (tmp_path / "demo.837").write_bytes(DEMO.read_bytes())
+    before = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        code, _, err = run_cli("check", "--now", NOW, "--format", "html", "-o", page.name, *extra, *inputs)
+    finally:
+        os.chdir(before)
     assert code == 1, err
     return page
 
@@ -80,8 +88,10 @@ def test_claim_table_filters_and_a_claim_opens_on_its_segments(browser, tmp_path
     rows = _rows(browser)
     assert len(rows) == 12
     assert [r[4] for r in rows[:8]] == ["rejected"] * 8, "rejected claims first"
-    assert rows[8][:5] == ["DEMO-004", "NILSSON, KIM", "DMEMAC01", "medicare", "accepted with warnings"]
-    assert rows[0][0] == "DEMO-002" and rows[0][7] == "WB001"
+    rejected = [float(r[6]) for r in rows[:8]]
+    assert rejected == sorted(rejected, reverse=True), "the largest rejected charge first"
+    assert rows[8][4] == "accepted with warnings"
+    assert rows[0][0] == "DEMO-005" and rows[0][6] == "500.00" and rows[0][7] == "KX005 WB003"
 
     _choose(browser, "f-status", "warned")
     assert [r[0] for r in _rows(browser)] == ["DEMO-004"], "accepted claims with warnings can be found"
@@ -102,9 +112,14 @@ def test_claim_table_filters_and_a_claim_opens_on_its_segments(browser, tmp_path
     cells = fault.find_elements("tag name", "td")
     assert cells[1].text == "2400"
     assert cells[2].text.startswith("SV1*HC:L4386")
-    assert fault.find_element("tag name", "mark").text == "KX", "SV101-3, the modifier the finding names, is marked"
-    assert "WB001 side-missing (line 1): L4386 line 1 has no RT or LT modifier" in cells[3].text
+    assert not fault.find_elements("tag name", "mark"), "no neighbouring value is marked for a missing modifier"
+    insertion = fault.find_element("css selector", "ins.missing")
+    assert insertion.text == ":\u2038", "an insertion mark where the side modifier goes: after KX, as SV101-4"
+    assert browser.execute_script("return arguments[0].previousSibling.textContent", insertion) == "KX"
+    assert "WB001 side-missing (line 1) [SNIP 7]: L4386 line 1 has no RT or LT modifier" in cells[3].text
     assert "fix: Add RT or LT; a bilateral fitting is two lines, one RT and one LT." in cells[3].text
+    assert "field: Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6" in cells[3].text
+    assert detail.find_element("css selector", "p.words").text == "line 1 · L4386 · KX · 1 unit · $250.00 · 01/05/2026"
     loops = [tr.find_elements("tag name", "td")[1].text for tr in detail.find_elements("css selector", "tr")[1:]]
     assert loops[:3] == ["2000A", "2010AA", "2010AA"], "the billing provider's loops as context"
     assert "2300" in loops and "2420E" in loops
@@ -122,3 +137,50 @@ def test_redacted_page_shows_placeholders_only(browser, tmp_path: Path) -> None:
         assert real not in shown
     assert "NAME-0001" in shown
     _screenshot(browser, "demo-report-redacted.png")
+
+
+def test_a_worklist_sorted_by_money_with_every_rejection_explained(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A day's worklist: the demo and a resent file whose transaction set the 999 rejects (a date that is not a
+    date).  The biller reads when and how the report was made, sorts by dollars, picks the 999 reason, reads why a
+    claim of the rejected set was rejected, and filters by SNIP type."""
+    text = DEMO.read_text().replace("DTP*472*D8*20260105~", "DTP*472*D8*20261305~", 1)
+    (tmp_path / "resent.837").write_text(text.replace("DEMO-0", "RESENT-0"))
+    _open(browser, _page(tmp_path, inputs=("demo.837", "resent.837")))
+
+    run = browser.find_element("id", "run").text
+    assert "generated\n2026-11-27T10:00:00Z (UTC)" in run and "processing date\n2026-11-27" in run
+    assert "config\nbuilt-in profiles" in run and "ICD-10-CM: CMS ICD-10-CM tabular" in run
+    assert "demo.837 SHA-256 a384a4776c7a0c1abc9f79f3d468716bfed83eda93ce25b3ab1b8787f29ff980, 5,474 bytes" in run
+
+    reasons = browser.find_element("css selector", ".reasons").text
+    assert "999 transaction-set-rejected — DTP03 invalid date (999 IK403 8): 12 claims, $3,360.00" in reasons
+
+    browser.find_element("css selector", "#claims th[data-key=amount]").click()
+    amounts = [float(r[6]) for r in _rows(browser)]
+    assert amounts == sorted(amounts, reverse=True) and amounts[0] == 500.0, "the largest charge first"
+    browser.find_element("css selector", "#claims th[data-key=amount]").click()
+    amounts = [float(r[6]) for r in _rows(browser)]
+    assert amounts == sorted(amounts), "and again: the smallest first"
+
+    _choose(browser, "f-rule", "999")
+    rows = _rows(browser)
+    assert len(rows) == 12 and all(r[0].startswith("RESENT-") for r in rows)
+    assert {r[7] for r in rows} == {"999: set rejected — DTP03 invalid date (ST 0001)"}, "no reason is blank"
+    assert {r[5] for r in rows} == {"error"} and {r[8] for r in rows} == {"1"}
+    _choose(browser, "f-severity", "error")
+    assert len(_rows(browser)) == 12, "the severity filter keeps the claims their set took down"
+    _choose(browser, "f-severity", "")
+    browser.find_element("css selector", "#claims tbody tr.claim").click()
+    detail = browser.find_element("css selector", "#claims tr.detail").text
+    assert "999: set rejected — DTP03 invalid date (ST 0001)" in detail
+    assert "fix: Send a real date as CCYYMMDD, then send all of the set's claims again." in detail
+    _screenshot(browser, "worklist-set-rejected.png")
+
+    _choose(browser, "f-rule", "")
+    _choose(browser, "f-snip", "4")
+    assert [r[0] for r in _rows(browser)] == ["DEMO-003"], "SNIP 4: the missing ordering provider (CLM001)"
+
+    groups = browser.find_element("css selector", "details.errors")
+    assert groups.get_attribute("open") is None, "the 999 errors wait, collapsed, after the claim table"
+    groups.find_element("tag name", "summary").click()
+    assert "DTP03 invalid date (999 IK403 8)" in groups.find_element("css selector", "table.groups").text

@@ -57,15 +57,19 @@ def test_json_fields_of_the_contract(tmp_path: Path) -> None:
                              "service_date": "2026-01-05", "service_end": "2026-01-05", "charge": "250.00"}
     assert set(c["findings"][0]) >= {"rule", "name", "severity", "message", "line_number", "segment",
                                      "file_line", "element", "stc"}
-    assert report["schema_version"] == "2.0"
+    assert report["schema_version"] == "2.1"
     assert c["findings"][0]["fix"] == "Add RT or LT; a bilateral fitting is two lines, one RT and one LT."
+    assert c["findings"][0]["field"] == "Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6"
+    assert c["findings"][0]["snip_type"] == 7 and c["set_rejection"] is None
     assert report["summary"] == {"files": 1, "claims": 1, "accepted": 0, "rejected": 1,
                                  "findings": {"error": 1, "warning": 0, "info": 1},
                                  "unreadable_files": 0, "transactions": 1, "transactions_rejected": 0,
                                  "ig_errors": 0, "envelope_errors": 0,
                                  "dollars": {"billed": "250.00", "accepted": "0.00", "rejected": "250.00"},
-                                 "top_rejections": [{"reason": "WB001", "name": "side-missing", "claims": 1,
-                                                     "fix": c["findings"][0]["fix"]}]}
+                                 "top_rejections": [{"reason": "WB001", "name": "side-missing", "detail": None,
+                                                     "claims": 1, "dollars": "250.00",
+                                                     "fix": c["findings"][0]["fix"]}],
+                                 "error_groups": []}
 
 
 def test_summary_counts_ig_and_envelope_errors_and_their_claims(tmp_path: Path) -> None:
@@ -76,8 +80,15 @@ def test_summary_counts_ig_and_envelope_errors_and_their_claims(tmp_path: Path) 
     s = report["summary"]
     assert (s["rejected"], s["transactions_rejected"], s["ig_errors"], s["findings"]["error"]) == (2, 1, 1, 0)
     assert s["dollars"]["accepted"] == "0.00" and s["dollars"]["rejected"] == s["dollars"]["billed"]
-    assert s["top_rejections"][0]["reason"] == "999" and s["top_rejections"][0]["claims"] == 2
-    assert "send all of its claims again" in s["top_rejections"][0]["fix"]
+    top = s["top_rejections"][0]
+    assert (top["reason"], top["detail"], top["claims"], top["dollars"]) == (
+        "999", "DTP03 invalid date (999 IK403 8)", 2, s["dollars"]["billed"])
+    assert top["fix"] == "Send a real date as CCYYMMDD, then send all of the set's claims again."
+    [group] = s["error_groups"]
+    assert (group["kind"], group["snip_type"], group["errors"], group["sets"], group["claims"]) == (
+        "DTP03 invalid date (999 IK403 8)", 1, 1, 1, 2)
+    claims = report["files"][0]["claims"]
+    assert [c["set_rejection"] for c in claims] == ["999: set rejected — DTP03 invalid date (ST 0001)"] * 2
     error = report["files"][0]["transactions"][0]["ig_errors"][0]
     assert error["claim_id"] == "IGX-1"
     assert error["explanation"] == "invalid date (999 IK403 8): send a real date as CCYYMMDD"

@@ -37,11 +37,11 @@ def test_the_readme_sample_output_is_what_the_demo_prints(monkeypatch: pytest.Mo
     monkeypatch.chdir(ROOT)
     code, out, _ = run_cli("check", "--isolated", "--now", "2026-11-30", "fixtures/demo.837")
     shown = [line for line in _fenced_after("<!-- demo-output -->", README) if line != "..."]
-    assert code == 1 and len(shown) == 10
+    assert code == 1 and len(shown) == 12
     printed = out.splitlines()
-    assert shown[:4] == printed[:4]
-    start = printed.index(shown[4])
-    assert shown[4:] == printed[start:start + 6]
+    assert shown[:6] == printed[:6]
+    start = printed.index(shown[6])
+    assert shown[6:] == printed[start:start + 6]
 
 
 def test_the_readme_links_and_images_exist() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,15 @@ def test_ingest_shows_each_pass_on_a_terminal(tmp_path: Path) -> None:
     code, _, shown = _on_a_terminal("ingest", str(inbox), "--out", str(tmp_path / "out"), "--now", NOW,
                                     "--settle", "0", cwd=tmp_path)
     assert code in (0, 1) and "ingesting" in shown and "100%" in shown and "3 files" in shown
+
+
+def test_one_large_file_moves_the_bar_as_its_bytes_are_read(tmp_path: Path) -> None:
+    """The bar counts bytes, not files: a single file of 3,000 claims shows the percentages between 0 and 100."""
+    code, _, _ = run_cli("generate", "--claims", "3000", "-o", str(tmp_path / "big.837"))
+    assert code == 0
+    code, _, shown = _on_a_terminal("check", "--now", NOW, "--format", "json", "-o", str(tmp_path / "r.json"),
+                                    str(tmp_path / "big.837"), cwd=tmp_path)
+    assert code in (0, 1)
+    steps = {int(p) for p in re.findall(r"(\d+)%", shown)}
+    assert steps & set(range(1, 100)), f"only {sorted(steps)} shown"
+    assert 100 in steps and "3,000 claims" in shown

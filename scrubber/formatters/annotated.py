@@ -9,7 +9,13 @@ terminal (``scrubber show FILE``, or ``check --format annotated``)::
 
 The carets stand under the element (or component) the finding or the
 implementation-guide error names, or under the segment ID when it names
-none.  The segments are read again from the input, one at a time, in step
+none.  A value that is missing gets an insertion mark, ``‸``, under the
+character it goes before (the separator after the last modifier, the
+terminator), never carets under its neighbour::
+
+     42  2400    SV1*HC:L4386:KX*250.00*UN*1***1~
+                             ‸ goes here: WB001 error side-missing (line 1): L4386 line 1 has no RT or LT modifier
+  The segments are read again from the input, one at a time, in step
 with the claims; long values are cut for display, and ``--redact`` replaces
 PHI in the segments and the messages alike.
 """
@@ -82,7 +88,7 @@ def _file(f: FileResult, redactor: Redactor) -> Iterator[str]:
         for c, x in findings.get((seg.line, seg.id), ()):
             if inside and current is not None and c.claim.first_index != current.claim.first_index:
                 continue  # this segment is another claim's (a file on one line: every segment is on line 1)
-            element, component = element_place(x.element)
+            element, component = element_place(x.element, x.segment)
             where = f" (line {x.line_number})" if x.line_number is not None else ""
             head = f"{x.rule} {x.severity.value} {x.name}{where}: {redactor.text(x.message)}"
             if not inside or current is None or c.claim.first_index != current.claim.first_index:
@@ -94,26 +100,33 @@ def _file(f: FileResult, redactor: Redactor) -> Iterator[str]:
 def _note(values: list[str], separator: str, component_separator: str, element: int | None, component: int | None,
           head: str, tail: str) -> Iterator[str]:
     """Carets under the element (or component) named, the message after them, and the fix under it."""
-    start, width = _span(values, separator, component_separator, element, component)
+    start, width, missing = _span(values, separator, component_separator, element, component)
     indent = " " * (_LINE + _LOOP + start)
-    yield f"{indent}{'^' * width} {head}"
+    mark = MISSING if missing else "^" * width
+    yield f"{indent}{mark} {'goes here: ' if missing else ''}{head}"
     if tail:
-        yield f"{indent}{' ' * (width + 1)}{tail}"
+        yield f"{indent}{' ' * (len(mark) + 1)}{tail}"
+
+
+#: The insertion mark under the character a missing value goes before.
+MISSING = "\u2038"
 
 
 def _span(values: list[str], separator: str, component_separator: str, element: int | None,
-          component: int | None) -> tuple[int, int]:
-    """(column, width) in the shown segment of element ``element`` (component ``component``): the segment ID
-    when none is named, the terminator when the element is past the end (missing)."""
+          component: int | None) -> tuple[int, int, bool]:
+    """(column, width, missing) in the shown segment of element ``element`` (component ``component``): the
+    segment ID when none is named; for a value that is not there (empty, or past the last element or
+    component), the column of the character it goes before."""
     if element is None or not values:
-        return 0, len(values[0]) if values else 1
-    if element >= len(values):
-        return sum(len(v) for v in values) + len(separator) * (len(values) - 1), 1
+        return 0, len(values[0]) if values else 1, False
+    if element >= len(values):  # before the terminator
+        return sum(len(v) for v in values) + len(separator) * (len(values) - 1), 1, True
     start = sum(len(v) + len(separator) for v in values[:element])
     value = values[element]
     if component:
         parts = value.split(component_separator)
-        if component <= len(parts):
-            start += sum(len(p) + len(component_separator) for p in parts[:component - 1])
-            value = parts[component - 1]
-    return start, max(1, len(value))
+        if component > len(parts):  # after the element's last component
+            return start + len(value), 1, True
+        start += sum(len(p) + len(component_separator) for p in parts[:component - 1])
+        value = parts[component - 1]
+    return start, max(1, len(value)), value == ""

@@ -38,7 +38,8 @@ from typing import TextIO
 
 from lxml import etree, html
 
-from scrubber.explain import explain_envelope, explain_ig, fix_for
+from scrubber.claims.model import ServiceLine
+from scrubber.explain import explain_envelope, explain_ig, field_for, fix_for, snip_for
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.formatters.escape import H as E
 from scrubber.formatters.escape import css_class
@@ -50,10 +51,11 @@ from scrubber.formatters.segments import (
     shown_values,
 )
 from scrubber.formatters.text import count as _count
-from scrubber.formatters.text import money
+from scrubber.formatters.text import money, reason_line
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
-from scrubber.report import ClaimResult, FileResult, Report
+from scrubber.report import ClaimResult, FileResult, Report, SetRejection
+from scrubber.snip import INTEGRITY, SNIP_TYPES, ig_error_type
 from scrubber.version import __version__
 from segments import Segment
 
@@ -85,8 +87,21 @@ th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .seg{font-family:ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
 tr.fault td{background:#fde7e5}tr.ctx td{background:#f4f4f4;color:#555}
 mark{background:#ffd54f;border-radius:2px;padding:0 1px}mark:empty::after{content:"\\2205"}
-.fix{color:#333}
+.fix{color:#333}.field{color:#555;font-size:.92em}
 .pager{margin:.4em 0}.note{font-size:.92em}
+.run{font-size:.9em;color:#444;margin:.2em 0 .6em;display:grid;grid-template-columns:max-content 1fr;gap:0 1em}
+.run dt{font-weight:600}.run dd{margin:0}.run code{font-size:.95em}
+#claims th[data-key]{cursor:pointer;user-select:none}#claims th[aria-sort=ascending]::after{content:" \\25B2"}
+#claims th[aria-sort=descending]::after{content:" \\25BC"}
+ins.missing{text-decoration:none;background:#ffd54f;border-radius:2px;padding:0 2px;color:#5d4000}
+.words{font-family:ui-monospace,monospace;margin:.2em 0}
+details.errors{margin:1em 0}details.errors summary{cursor:pointer;font-weight:600}
+@media print{
+  body{background:#fff;font-size:11px}.controls,#prev,#next,noscript,.chart{display:none}
+  .band{border:0;padding:0}details.errors>*{display:block}tr.claim:hover{background:none}
+  #claims th[data-key]::after{content:""}a{color:inherit;text-decoration:none}
+  tr{break-inside:avoid}
+}
 """.strip()
 
 SCRIPT = r"""
@@ -108,23 +123,52 @@ SCRIPT = r"""
     if (kind === 'f') files.push(value); else if (kind === 'b') blocks.push(value); else claims.push(value);
   }
   const rank = (c) => (c.status === 'rejected' ? 0 : c.worst ? 1 : 2);
+  const worst = { error: 0, warning: 1, info: 2, '': 3 };
   claims.forEach((c, i) => { c.order = i; });
-  claims.sort((a, b) => rank(a) - rank(b) || a.order - b.order);
+  // Sort keys of the table's columns; 'money' (the default): rejected claims first, the largest charge first.
+  const keys = {
+    money: (c) => [rank(c), -c.amount], id: (c) => [c.id], patient: (c) => [c.patient], payer: (c) => [c.payer],
+    profile: (c) => [c.profile], status: (c) => [rank(c)], worst: (c) => [worst[c.worst]],
+    amount: (c) => [c.amount], rules: (c) => [c.reason || c.rules.join(' ')], snip: (c) => [c.snips.join(' ')],
+  };
+  let sortKey = 'money', sortDir = 1;
+  const compare = (a, b) => {
+    const x = keys[sortKey](a), y = keys[sortKey](b);
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] < y[i]) return -sortDir;
+      if (x[i] > y[i]) return sortDir;
+    }
+    return a.order - b.order;
+  };
   const rules = [...new Set(claims.flatMap((c) => c.rules))].sort();
-  for (const r of rules) $('f-rule').append(new Option(r, r));
+  for (const r of rules) $('f-rule').append(new Option(r === '999' ? '999 (set rejected)' : r, r));
   const PAGE = 100;
   let shown = [], page = 0;
-  const matches = (c, status, severity, rule, text) =>
+  const matches = (c, status, severity, rule, snip, text) =>
     (!status || (status === 'warned' ? c.status === 'accepted' && c.worst : c.status === status)) &&
     (!severity || c.severities.includes(severity)) && (!rule || c.rules.includes(rule)) &&
-    (!text || [c.id, c.patient, c.payer, c.profile, c.rules.join(' '), files[c.file].path]
+    (!snip || c.snips.includes(Number(snip))) &&
+    (!text || [c.id, c.patient, c.payer, c.profile, c.rules.join(' '), c.reason, files[c.file].path]
       .join(' ').toLowerCase().includes(text));
   const filter = () => {
     const text = $('f-text').value.trim().toLowerCase();
-    shown = claims.filter((c) => matches(c, $('f-status').value, $('f-severity').value, $('f-rule').value, text));
+    shown = claims.filter((c) => matches(c, $('f-status').value, $('f-severity').value, $('f-rule').value,
+                                         $('f-snip').value, text));
+    shown.sort(compare);
     page = 0;
     draw();
   };
+  const heads = [...document.querySelectorAll('#claims th[data-key]')];
+  const sortBy = (key) => {
+    if (sortKey === key) sortDir = -sortDir;
+    else { sortKey = key; sortDir = key === 'amount' ? -1 : 1; }
+    for (const th of heads) {
+      if (th.dataset.key === sortKey) th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+    }
+    filter();
+  };
+  for (const th of heads) th.addEventListener('click', () => sortBy(th.dataset.key));
   const draw = () => {
     const body = $('claims').tBodies[0];
     body.replaceChildren();
@@ -134,7 +178,8 @@ SCRIPT = r"""
       const status = c.status === 'accepted' && c.worst
         ? 'accepted with ' + (c.worst === 'info' ? 'notes' : c.worst + 's') : c.status;
       for (const [text, cls] of [[c.id], [c.patient], [c.payer], [c.profile], [status, c.status],
-                                 [c.worst || '-', c.worst], [c.charge, 'num'], [c.rules.join(' ')]]) {
+                                 [c.worst || '-', c.worst], [c.charge, 'num'],
+                                 [c.reason || c.rules.join(' '), c.reason ? 'error' : ''], [c.snips.join(' ')]]) {
         tr.append(make('td', text, cls));
       }
       tr.addEventListener('click', () => toggle(tr, c));
@@ -150,25 +195,34 @@ SCRIPT = r"""
       tr.nextSibling.remove(); tr.classList.remove('open'); return;
     }
     const td = make('td');
-    td.colSpan = 8;
+    td.colSpan = 9;
     td.append(details(c));
     const row = make('tr', null, 'detail');
     row.append(td);
     tr.after(row);
     tr.classList.add('open');
   };
+  // A missing value is an insertion mark where it belongs (with the separators it needs), never its neighbour.
+  const missing = (separators) => {
+    const ins = make('ins', separators + '\u2038', 'missing');
+    ins.title = 'missing: it goes here';
+    return ins;
+  };
   const marked = (elements, el, comp, d) => {
     const seg = make('span', null, 'seg');
     elements.forEach((value, i) => {
       if (i) seg.append(d[0]);
       if (i !== el) { seg.append(value); return; }
-      if (!comp) { seg.append(make('mark', value)); return; }
-      value.split(d[1]).forEach((part, j) => {
+      if (!comp) { seg.append(value === '' ? missing('') : make('mark', value)); return; }
+      const parts = value.split(d[1]);
+      parts.forEach((part, j) => {
         if (j) seg.append(d[1]);
-        seg.append(j === comp - 1 ? make('mark', part) : part);
+        if (j !== comp - 1) seg.append(part);
+        else seg.append(part === '' ? missing('') : make('mark', part));
       });
+      if (comp > parts.length) seg.append(missing(d[1].repeat(comp - parts.length)));
     });
-    if (el !== null && el >= elements.length) seg.append(make('mark'));  // a missing element: marked at the end
+    if (el !== null && el >= elements.length) seg.append(missing(d[0].repeat(el - elements.length + 1)));
     seg.append(d[2]);
     return seg;
   };
@@ -176,6 +230,7 @@ SCRIPT = r"""
     const li = make('li', null, 'note ' + n[4]);
     li.append(make('code', n[5]), ` ${n[6]}: ${n[7]}`);
     if (n[8]) li.append(make('div', (n[5].startsWith('IG ') ? 'means: ' : 'fix: ') + n[8], 'fix'));
+    if (n[9]) li.append(make('div', 'field: ' + n[9], 'field'));
     return li;
   };
   const details = (c) => {
@@ -208,7 +263,9 @@ SCRIPT = r"""
       table.append(tr);
     }
     box.append(make('p', `claim ${c.id}: ${c.status}, profile ${c.profile}, file ${files[c.file].path}`));
-    if (c.set_rejected) box.append(make('p', c.set_rejected, 'error'));
+    for (const words of c.lines) box.append(make('p', words, 'words'));
+    if (c.reason) box.append(make('p', c.reason, 'error reason'));
+    if (c.set_rejected) box.append(make('p', c.set_rejected, 'fix'));
     if (c.more_notes) box.append(make('p', `${c.more_notes} more findings: the JSON report lists them all`));
     const loose = c.notes.filter((n) => !placed.has(n));
     if (loose.length) {
@@ -219,7 +276,7 @@ SCRIPT = r"""
     box.append(table);
     return box;
   };
-  for (const id of ['f-status', 'f-severity', 'f-rule']) $(id).addEventListener('change', filter);
+  for (const id of ['f-status', 'f-severity', 'f-rule', 'f-snip']) $(id).addEventListener('change', filter);
   $('f-text').addEventListener('input', filter);
   $('prev').addEventListener('click', () => { page--; draw(); });
   $('next').addEventListener('click', () => { page++; draw(); });
@@ -302,23 +359,55 @@ def _page(report: Report, redact: bool, redactor: Redactor) -> etree._Element:
     head = E.HEAD(E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width"),
                   E.TITLE("scrubber report"), E.STYLE(CSS))
     body = E.BODY(
-        E.HEADER(E.H1("scrubber report"),
-                 E.P(f"scrubber {__version__}" + (" — patient data redacted" if redact else ""))),
+        E.HEADER(E.H1("scrubber report"), _run(report, redact, redactor)),
         _band(summary, by_rule),
         E.MAIN(
             *[_file_problems(f, redactor) for f in report.files],
             E.H2("Claims"),
             _controls(),
-            E.TABLE(E.THEAD(E.TR(*[E.TH(h) for h in ("claim", "patient", "payer", "profile", "status",
-                                                       "worst", "dollars", "rules")])),
+            E.TABLE(E.THEAD(E.TR(*[E.TH(h, {"data-key": key, **({"aria-sort": "descending"} if key == "amount"
+                                                                  else {})})
+                                   for h, key in COLUMNS])),
                     E.TBODY(), id="claims"),
             E.NOSCRIPT(E.P("The claim table is drawn by the page's own script; the summary above and the"
                            " JSON report (--format json) hold the same findings.")),
+            _error_groups(report, summary, redactor),
         ),
         E.SCRIPT(_DATA_MARK, id=DATA_ID, type="application/gzip+base64"),
         E.SCRIPT(SCRIPT),
     )
     return E.HTML(head, body, lang="en")
+
+
+#: The claim table's columns: heading, sort key (the script's).
+COLUMNS = (("claim", "id"), ("patient", "patient"), ("payer", "payer"), ("profile", "profile"), ("status", "status"),
+           ("worst", "worst"), ("dollars", "amount"), ("rules", "rules"), ("SNIP", "snip"))
+
+
+def _run(report: Report, redact: bool, redactor: Redactor) -> etree._Element:
+    """When and how the report was made: the dates, the version, the config, the code sets, each input."""
+    run = report.run()
+    config = (f"{redactor.text(str(run['config']))} (SHA-256 {run['config_sha256']})" if run["config"]
+              else "built-in profiles")
+    code_sets = run["code_sets"]
+    inputs = run["inputs"]
+    assert isinstance(code_sets, list) and isinstance(inputs, list)
+    items = [("generated", f"{run['generated_at'] or '-'} (UTC)"), ("processing date", str(run["processing_date"]
+                                                                                          or "-")),
+             ("scrubber", f"{__version__}, report schema {run['schema_version']}"
+              + (" — patient data redacted" if redact else "")),
+             ("config", config),
+             *[("code set", f"{c['name']}: {c['release']}") for c in code_sets]]
+    listing = E.DL(css_class("run"), id="run")
+    for name, value in items:
+        listing.append(E.DT(name))
+        listing.append(E.DD(value))
+    for i in inputs:
+        listing.append(E.DT("input"))
+        listing.append(E.DD(redactor.text(str(i["path"])), " ",
+                            E.CODE(f"SHA-256 {i['sha256']}" if i["sha256"] else "not read"),
+                            f", {i['bytes']:,} bytes" if i["bytes"] is not None else ""))
+    return listing
 
 
 def _band(summary: dict[str, object], by_rule: dict[tuple[str, str], int]) -> etree._Element:
@@ -336,9 +425,9 @@ def _band(summary: dict[str, object], by_rule: dict[tuple[str, str], int]) -> et
     ]
     grid = E.DIV(css_class("tiles"), *[E.DIV(css_class(f"tile {cls}".strip()), name, E.B(big), small)
                                        for name, big, small, cls in tiles])
-    reasons = E.DIV(css_class("reasons"), E.H2("Top rejection reasons"),
-                    E.OL(*[E.LI(E.CODE(str(r["reason"])), f" {r['name']}: {r['claims']} claim"
-                                f"{'' if r['claims'] == 1 else 's'}", E.DIV(css_class("fix"), f"fix: {r['fix']}"))
+    reasons = E.DIV(css_class("reasons"), E.H2("Top rejection reasons, by dollars"),
+                    E.OL(*[E.LI(E.CODE(str(r["reason"])), " " + reason_line(r).partition(" ")[2],
+                                E.DIV(css_class("fix"), f"fix: {r['fix']}"))
                            for r in top]) if top else E.P("No claim was rejected."))
     return E.SECTION(css_class("band"), grid, E.DIV(E.H2("Findings by rule"), _chart(by_rule)), reasons)
 
@@ -371,6 +460,9 @@ def _controls() -> etree._Element:
         E.LABEL("severity ", E.SELECT(E.OPTION("any", value=""), *[E.OPTION(s.value, value=s.value)
                                                                    for s in Severity], id="f-severity")),
         E.LABEL("rule ", E.SELECT(E.OPTION("any", value=""), id="f-rule")),
+        E.LABEL("SNIP type ", E.SELECT(E.OPTION("any", value=""), *[E.OPTION(f"{n} {name}", value=str(n))
+                                                                    for n, name in SNIP_TYPES.items()],
+                                       id="f-snip")),
         E.LABEL("search ", E.INPUT(type="search", id="f-text", placeholder="claim, patient, payer, rule")),
         E.BUTTON("previous", type="button", id="prev"), E.BUTTON("next", type="button", id="next"),
         E.SPAN(css_class("pager"), "loading…", id="count"),
@@ -378,37 +470,81 @@ def _controls() -> etree._Element:
 
 
 def _file_problems(f: FileResult, redactor: Redactor) -> etree._Element:
-    """What the file could not pass as a whole: unreadable input, notices, envelope and IG errors."""
-    section = E.SECTION(css_class("file"), E.H2(f.path, " — ", E.SPAN(css_class(f.status), f.status)))
+    """What the file could not pass as a whole, in a line or two: unreadable input, notices, and how many envelope
+    and implementation-guide errors it has (listed, grouped, after the claim table)."""
+    section = E.SECTION(css_class("file"), E.H2(redactor.text(f.path), " — ", E.SPAN(css_class(f.status), f.status)))
     if f.error is not None:
         section.append(E.P(css_class("error"), f"could not be processed: {f.error[1]}"))
         return section
     for notice in f.notices:
         section.append(E.P(css_class("info"), f"note: {redactor.text(notice)}"))
-    header = E.TR(*[E.TH(h) for h in ("file line", "claim", "loop", "segment", "element", "code", "error",
+    errors = len(f.envelope_errors) + sum(len(t.ig_errors) + t.ig_errors_omitted + len(t.envelope_errors)
+                                          for t in f.transactions)
+    rejected = sum(t.ack == "R" for t in f.transactions)
+    if errors or rejected:
+        sunk = sum(n for n, _ in f.claims.rejected_set_totals().values())
+        section.append(E.P(css_class("error"), f"{_count(errors, 'envelope or implementation-guide error')};"
+                           f" {_count(rejected, 'transaction set')} rejected by the 999 with"
+                           f" {_count(sunk, 'claim')} — ", E.A("the errors, grouped", href="#errors"),
+                           " follow the claims."))
+    else:
+        section.append(E.P(f"{_count(len(f.claims), 'claim')}; no envelope or implementation-guide error."))
+    return section
+
+
+def _error_groups(report: Report, summary: dict[str, object], redactor: Redactor) -> etree._Element:
+    """The envelope and implementation-guide errors, collapsed: grouped by segment, element and code with the
+    claims and dollars they sink, then each file's list."""
+    groups = summary["error_groups"]
+    assert isinstance(groups, list)
+    box = E.SECTION(id="errors")
+    if not groups:
+        return box
+    errors = sum(int(g["errors"]) for g in groups)
+    details = E.DETAILS(css_class("errors"), E.SUMMARY(
+        f"Envelope and implementation-guide errors: {_count(errors, 'error')} of {_count(len(groups), 'kind')},"
+        f" {summary['transactions_rejected']} of {_count(summary['transactions'], 'transaction set')} rejected"))
+    head = E.TR(*[E.TH(h) for h in ("error", "SNIP", "errors", "sets", "claims rejected", "dollars", "what to do")])
+    details.append(E.TABLE(css_class("groups"), head, *[
+        E.TR(E.TD(str(g["kind"])), E.TD(str(g["snip_type"])), E.TD(css_class("num"), str(g["errors"])),
+             E.TD(css_class("num"), str(g["sets"])), E.TD(css_class("num"), str(g["claims"])),
+             E.TD(css_class("num"), money(g["dollars"])), E.TD(str(g["fix"])))
+        for g in groups]))
+    for f in report.files:
+        listing = _error_list(f, redactor)
+        if listing is not None:
+            details.append(E.DETAILS(E.SUMMARY(f"{redactor.text(f.path)}: every error"), listing))
+    box.append(details)
+    return box
+
+
+def _error_list(f: FileResult, redactor: Redactor) -> etree._Element | None:
+    """Each envelope and implementation-guide error of the file, with its place and what its code means."""
+    header = E.TR(*[E.TH(h) for h in ("file line", "claim", "loop", "segment", "element", "code", "SNIP", "error",
                                       "what it means")])
     rows = [E.TR(E.TD(str(e.line)), E.TD(""), E.TD(""), E.TD(redactor.text(e.segment)), E.TD(""),
-                 E.TD(f"{e.level} {e.code}"), E.TD(css_class("error"), redactor.text(e.message)),
+                 E.TD(f"{e.level} {e.code}"), E.TD(str(INTEGRITY)), E.TD(css_class("error"), redactor.text(e.message)),
                  E.TD(explain_envelope(e))) for e in f.envelope_errors]
+    rejections = f.set_rejections()
     for t in f.transactions:
         if not (t.ig_errors or t.envelope_errors):
             continue
-        rows.append(E.TR(E.TH(f"transaction set {t.st02}: 999 {t.ack}", colspan="8")))
+        reason = rejections.get(t.key)
+        rows.append(E.TR(E.TH(f"transaction set {t.st02}: 999 {t.ack}"
+                              + (f" — {redactor.text(reason.text)}" if reason else ""), colspan="9")))
         rows += [E.TR(E.TD(str(g.file_line)), E.TD(redactor.text(g.claim_id or "")), E.TD(g.loop),
                       E.TD(redactor.text(g.segment)), E.TD(redactor.text(g.element)), E.TD(g.code),
+                      E.TD(str(ig_error_type(g.code, g.is_element_error))),
                       E.TD(css_class("error"), redactor.text(g.message)), E.TD(explain_ig(g)))
                  for g in t.ig_errors]
         rows += [E.TR(E.TD(str(e.line)), E.TD(""), E.TD(""), E.TD(redactor.text(e.segment)), E.TD(""),
-                      E.TD(e.code), E.TD(css_class("error"), redactor.text(e.message)), E.TD(explain_envelope(e)))
+                      E.TD(e.code), E.TD(str(INTEGRITY)), E.TD(css_class("error"), redactor.text(e.message)),
+                      E.TD(explain_envelope(e)))
                  for e in t.envelope_errors]
         if t.ig_errors_omitted:
             rows.append(E.TR(E.TD(css_class("error"), f"and {t.ig_errors_omitted} more implementation-guide"
-                                  " errors (see the 999)", colspan="8")))
-    if rows:
-        section.append(E.TABLE(css_class("problems"), header, *rows))
-    else:
-        section.append(E.P(f"{len(f.claims)} claims; no envelope or implementation-guide error."))
-    return section
+                                  " errors (see the 999)", colspan="9")))
+    return E.TABLE(css_class("problems"), header, *rows) if rows else None
 
 
 # -- the claim data -------------------------------------------------------------------------------------------------
@@ -421,6 +557,7 @@ def _items(report: Report, redactor: Redactor) -> Iterator[list[object]]:
     blocks = 0
     for number, f in enumerate(report.files):
         view = _SegmentView(f, redactor)
+        rejections = f.set_rejections()
         yield ["f", {"path": f.path, "delimiters": view.delimiters}]
         for result in f.claims:
             context: list[int] = []
@@ -429,15 +566,20 @@ def _items(report: Report, redactor: Redactor) -> Iterator[list[object]]:
                     yield ["b", block.rows]
                     block.number, blocks = blocks, blocks + 1
                 context.append(block.number)
-            yield ["c", _claim_record(number, result, context, view.rows_of(result), redactor)]
+            reason = (rejections.get((result.claim.isa13, result.claim.gs06, result.claim.st02))
+                      if result.transaction_rejected else None)
+            yield ["c", _claim_record(number, result, context, view.rows_of(result), redactor, reason)]
         view.close()
 
 
 def _claim_record(file_number: int, result: ClaimResult, context: list[int], rows: list[Row],
-                  redactor: Redactor) -> dict[str, object]:
+                  redactor: Redactor, reason: SetRejection | None = None) -> dict[str, object]:
     c = result.claim
     person = c.patient or c.subscriber
-    severities = sorted({x.severity.value for x in result.findings}, key=_SEVERITY_RANK.__getitem__)
+    severities = sorted({x.severity.value for x in result.findings} | ({"error"} if result.transaction_rejected
+                                                                       else set()), key=_SEVERITY_RANK.__getitem__)
+    rules = sorted({x.rule for x in result.findings} | ({SET_REJECTED} if result.transaction_rejected else set()))
+    snips = {snip_for(x.rule) for x in result.findings} | ({reason.snip} if reason else set())
     return {
         "file": file_number,
         "id": c.claim_id,
@@ -450,26 +592,46 @@ def _claim_record(file_number: int, result: ClaimResult, context: list[int], row
         "worst": severities[0] if severities else "",
         "severities": severities,
         "charge": "" if c.charge is None else str(c.charge),
-        "rules": sorted({x.rule for x in result.findings}),
+        "amount": float(c.charge or 0),
+        "rules": rules,
+        "snips": sorted(n for n in snips if n),
+        "reason": redactor.text(reason.text) if reason else ("999: set rejected" if result.transaction_rejected
+                                                             else ""),
+        "lines": [line_in_words(ln) for ln in c.lines],
         "context": context,
         "rows": rows,
         "notes": [_finding_note(x, redactor) for x in result.findings[:MAX_NOTES]],
         "more_notes": max(0, len(result.findings) - MAX_NOTES),
-        "set_rejected": (f"rejected with its transaction set {c.st02} (999 IK5 R): {fix_for(SET_REJECTED)}"
+        "set_rejected": (f"fix: {reason.fix if reason else fix_for(SET_REJECTED)}"
                          if result.transaction_rejected else ""),
     }
 
 
 def _finding_note(x: Finding, redactor: Redactor) -> list[object]:
-    element, component = element_place(x.element)
+    element, component = element_place(x.element, x.segment)
     line = f" (line {x.line_number})" if x.line_number is not None else ""
-    return [x.file_line, x.segment, element, component, x.severity.value, x.rule, f"{x.name}{line}",
-            redactor.text(x.message), fix_for(x.rule)]
+    snip = snip_for(x.rule)
+    return [x.file_line, x.segment, element, component, x.severity.value, x.rule,
+            f"{x.name}{line}" + (f" [SNIP {snip}]" if snip else ""), redactor.text(x.message), fix_for(x.rule),
+            field_for(x.rule)]
 
 
 def _ig_note(g: IgError, redactor: Redactor) -> list[object]:
     return [g.file_line, g.segment, g.element_position, g.component_position, "error", f"IG {g.code}",
-            redactor.text(g.element or g.segment), redactor.text(g.message), explain_ig(g)]
+            redactor.text(g.element or g.segment) + f" [SNIP {ig_error_type(g.code, g.is_element_error)}]",
+            redactor.text(g.message), explain_ig(g), ""]
+
+
+def line_in_words(ln: ServiceLine) -> str:
+    """A service line as a biller reads it: ``L4386 · RT KX · 1 unit · $250.00 · 01/05/2026`` (the dates as the
+    CMS-1500 writes them)."""
+    units = "" if ln.units is None else f"{ln.units.normalize():f} unit{'' if ln.units == 1 else 's'}"
+    dates = "" if ln.service_date is None else ln.service_date.strftime("%m/%d/%Y")
+    if ln.service_end is not None and ln.service_end != ln.service_date:
+        dates += "–" + ln.service_end.strftime("%m/%d/%Y")
+    return " · ".join(part for part in (f"line {ln.number}" if ln.number is not None else "", ln.procedure,
+                                        " ".join(ln.modifiers), units,
+                                        "" if ln.charge is None else money(ln.charge), dates) if part)
 
 
 #: The rows one claim (or context block) shows at most, whatever its size: the first, the last, and rows with a

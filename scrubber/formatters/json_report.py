@@ -1,6 +1,7 @@
 """The JSON report of contract section 4, written as it is produced.
 
-The layout is exactly ``json.dumps(report, indent=2)``, but claims are
+Its fields are published as a JSON Schema (:mod:`scrubber.schema`).  The
+layout is exactly ``json.dumps(report, indent=2)``, but claims are
 serialised one at a time straight to the output, so a file of any size is
 reported with one claim in memory: the document is dumped with a placeholder
 where the list of files (and, per file, of claims) goes, and the items are
@@ -13,9 +14,9 @@ import io
 import json
 from typing import TextIO
 
+from scrubber import schema
 from scrubber.redact import Redactor
-from scrubber.report import SCHEMA_VERSION, FileResult, Report
-from scrubber.version import __version__
+from scrubber.report import FileResult, Report, claim_dict
 
 _PLACEHOLDER = "\x00scrubber-items\x00"
 _TOKEN = json.dumps(_PLACEHOLDER)
@@ -28,9 +29,19 @@ def render_json(report: Report, redact: bool = False) -> str:
 
 
 def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
+    if schema.checking():  # the tests' check: the report, written whole, must match the published schema
+        buffer = io.StringIO()
+        _write_json(report, buffer, redact)
+        schema.validate_report(json.loads(buffer.getvalue()))
+        out.write(buffer.getvalue())
+        return
+    _write_json(report, out, redact)
+
+
+def _write_json(report: Report, out: TextIO, redact: bool) -> None:
     redactor = report.redactor(redact)
-    root = {"scrubber_version": __version__, "schema_version": SCHEMA_VERSION, "config": report.config,
-            "files": [_PLACEHOLDER] if report.files else [], "summary": report.summary()}
+    root = {**report.run(), "files": [_PLACEHOLDER] if report.files else [],
+            "summary": report.summary(redactor=redactor)}
     _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)
                                   for f in report.files), 4, out)
     out.write("\n")
@@ -39,7 +50,8 @@ def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
 def _write_file(f: FileResult, redactor: Redactor, out: TextIO, indent: int) -> None:
     data = f.to_dict(redactor, claims=False)
     data["claims"] = [_PLACEHOLDER] if f.claims else []
-    _write_items(_dump(data, indent), (lambda o, ind, c=c: o.write(_dump(c.to_dict(redactor), ind))
+    rejections = f.set_rejections()
+    _write_items(_dump(data, indent), (lambda o, ind, c=c: o.write(_dump(claim_dict(c, redactor, rejections), ind))
                                        for c in f.claims), indent + 4, out)
 
 

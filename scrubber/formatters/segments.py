@@ -19,7 +19,7 @@ from segments.errors import X12InputError
 
 #: Longest element value shown whole; a longer one is cut (the output stays linear in the input).
 MAX_SHOWN_VALUE = 80
-_ELEMENT = re.compile(r"^[A-Z][A-Z0-9]{1,2}?(\d{2})(?:-(\d+))?$")
+_ELEMENT = re.compile(r"^([A-Z][A-Z0-9]{1,2}?)(\d{2})(?:-(\d+))?$")
 
 
 def segments_with_loops(f: FileResult) -> Generator[tuple[Segment, str], None, None]:
@@ -61,9 +61,10 @@ def ig_errors_by_index(f: FileResult) -> dict[int, list[IgError]]:
     return by_index
 
 
-def element_place(element: str) -> tuple[int | None, int | None]:
-    """``SV101-3`` → (1, 3); ``NM109`` → (9, None); anything else → (None, None)."""
+def element_place(element: str, segment: str = "") -> tuple[int | None, int | None]:
+    """``SV101-3`` → (1, 3); ``NM109`` → (9, None); anything else, or an element of another segment than
+    ``segment`` (a finding about a segment that is not there, placed on its neighbour) → (None, None)."""
     match = _ELEMENT.match(element)
-    if match is None:
+    if match is None or (segment and match.group(1) != segment):
         return None, None
-    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
+    return int(match.group(2)), int(match.group(3)) if match.group(3) else None

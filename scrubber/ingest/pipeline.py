@@ -675,7 +675,9 @@ class Ingest:
             if written != len(accepted):  # never a ledger that says forwarded for a claim the file does not hold
                 raise RuntimeError(f"the forward file holds {written} of the {len(accepted)} accepted claims")
         result = replace(result, source=str(work_path), path=name)
-        report = Report((result,))
+        report = Report((result,), config=self.options.config.source,
+                        config_sha256=self.options.config.source_sha256, generated_at=now,
+                        processing_date=now.date())
         with staging.open(f"reports/{base}.json") as out:
             write_json(report, out, self.options.redact)
         if self.options.html:

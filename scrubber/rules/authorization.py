@@ -13,7 +13,8 @@ from scrubber.rules.base import Context, Hit, Option, line_loc, rule, walking_bo
 @rule("AUTH001", "prior-auth-missing", Severity.ERROR, stc="A6:252:PR",
       options={"charge_threshold": Option("number", 0,
                                           "require the authorization only when the L4386 line charge is above this",
-                                          minimum=0, maximum=99_999_999.99)})
+                                          minimum=0, maximum=99_999_999.99)},
+      field="Prior authorization number — CMS-1500 item 23; X12 2300 REF*G1", snip=7)
 def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """AUTH001 L4386 line without a prior authorization number (REF*G1).
 
@@ -34,7 +35,7 @@ def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         profile commercial
         2300 REF*G1*AUTH20260001~
     Fix:
-        Obtain the authorization and send its number in 2300 REF*G1.
+        Obtain the authorization and enter its number in the claim's prior authorization field.
     Options:
         charge_threshold: line charge above which the number is required (0: always).
     References:
@@ -55,7 +56,8 @@ def prior_auth_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       line_loc(line), "REF02", line)
 
 
-@rule("AUTH002", "line-auth-repeats-claim", Severity.WARNING)
+@rule("AUTH002", "line-auth-repeats-claim", Severity.WARNING,
+      field="Prior authorization number — CMS-1500 item 23; X12 2400 REF*G1", snip=4)
 def line_auth_repeats_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """AUTH002 2400 REF*G1 equal to the 2300 REF*G1.
 
@@ -70,7 +72,7 @@ def line_auth_repeats_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         REF*G1*AUTH1~ in 2300 only
     Fix:
-        Remove the line-level REF*G1.
+        Remove the line's authorization number: the claim's number applies to every line.
     References:
         X12 RFI 2459, "Authorization numbers found in 2300 loop v 2400 loop",
         https://x12.org/resources/requests-for-interpretation/rfi-2459authorization-numbers-found-2300-loop-v-2400-loop

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from scrubber.claims.model import Claim, Loc, ServiceLine
 from scrubber.findings import Finding, Severity
+from scrubber.snip import SNIP_TYPES, TRADING_PARTNER
 
 WALKING_BOOT = "L4386"
 #: The prefabricated walking boots a DME MAC edits alike (the AFO policy's RT/LT and KX rules): the ``codes``
@@ -101,6 +102,11 @@ class Rule:
     origin: str = "scrubber"
     #: The rule asks the claim history (``Context.history``): without one it is not run (it would say nothing).
     needs_history: bool = False
+    #: Where the biller fixes it: the name a billing screen and the CMS-1500 give the field, then the X12 place
+    #: ("Prior authorization number — CMS-1500 item 23; X12 2300 REF*G1").
+    field: str = ""
+    #: The WEDI SNIP test type (1-7, :mod:`scrubber.snip`) the rule's edit belongs to.
+    snip: int = TRADING_PARTNER
 
     @property
     def doc(self) -> str:
@@ -138,9 +144,12 @@ def rule(
     stc10: str | None = None,
     options: Mapping[str, Option] | None = None,
     needs_history: bool = False,
+    field: str = "",
+    snip: int = TRADING_PARTNER,
 ) -> Callable[[Check], Check]:
     """Register a check function as rule ``code``; refuses duplicates and bad metadata.  ``needs_history``: the
-    rule asks ``Context.history`` and is run only when there is one."""
+    rule asks ``Context.history`` and is run only when there is one.  ``field``: where the biller fixes it (see
+    :attr:`Rule.field`); ``snip``: its WEDI SNIP type, 1-7 (a payer's or partner's edit, 7, unless told)."""
 
     def register(check: Check) -> Check:
         if not CODE_PATTERN.match(code):
@@ -149,8 +158,10 @@ def rule(
             raise ValueError(f"rule {code} {name} registered twice")
         if not (check.__doc__ and code in check.__doc__.splitlines()[0]):
             raise ValueError(f"rule {code}: the docstring's first line must name the code")
+        if snip not in SNIP_TYPES:
+            raise ValueError(f"rule {code}: SNIP type {snip!r} is not one of 1-7")
         REGISTRY[code] = Rule(code, name, severity, check, stc, stc10, dict(options or {}),
-                              needs_history=needs_history)
+                              needs_history=needs_history, field=field, snip=snip)
         return check
 
     return register
@@ -184,6 +195,13 @@ def lines_billed(claim: Claim, ctx: Context) -> Iterator[ServiceLine]:
     """The claim's lines billed with one of the rule's ``codes``."""
     codes = ctx.options["codes"]
     return (ln for ln in claim.lines if ln.procedure in codes)
+
+
+def modifier_slot(line: ServiceLine) -> str:
+    """Where a missing modifier goes: the SV101 component after the line's last modifier (``SV101-3`` to
+    ``SV101-6``), or the whole SV101 when its four modifiers are taken (one must be replaced)."""
+    taken = len(line.modifiers)
+    return f"SV101-{3 + taken}" if taken < 4 else "SV101"
 
 
 def line_loc(line: ServiceLine) -> Loc:

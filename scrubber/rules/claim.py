@@ -16,7 +16,8 @@ from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, li
 from segments import to_int, x12_date
 
 
-@rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK", options=codes_option())
+@rule("CLM001", "ordering-provider-missing", Severity.ERROR, stc="A6:562:DK", options=codes_option(),
+      field="Ordering provider name and NPI — CMS-1500 items 17 and 17b; X12 2420E NM1*DK (else 2310A)", snip=4)
 def ordering_provider_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM001 Walking-boot line without an ordering or referring provider NPI (2420E NM1*DK).
 
@@ -40,7 +41,7 @@ def ordering_provider_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         NM1*DK*1*ORTIZ*SAMPLE****XX*1987654328~
     Fix:
-        Add the ordering practitioner (NM1*DK, XX, NPI) under the line.
+        Add the ordering practitioner's name and NPI to the line.
     Options:
         codes: the HCPCS codes checked.
     References:
@@ -69,7 +70,8 @@ def ordering_provider_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       line_loc(line), "NM109", line, entity="DK")
 
 
-@rule("CLM002", "npi-invalid", Severity.ERROR, stc="A7:562:{entity}")
+@rule("CLM002", "npi-invalid", Severity.ERROR, stc="A7:562:{entity}",
+      field="Provider NPI — CMS-1500 items 17b, 24J, 32a or 33a; X12 NM109 of the provider's loop", snip=2)
 def npi_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM002 NPI that fails the check digit (any provider on the claim).
 
@@ -107,7 +109,8 @@ _ROLES = {"85": "billing", "82": "rendering", "DK": "ordering", "DN": "referring
 _STC_ENTITIES = frozenset({"77", "82", "85", "87", "DK", "DN", "DQ", "QB"})
 
 
-@rule("CLM003", "service-date-future", Severity.ERROR, stc="A7:510", stc10="A7:187")
+@rule("CLM003", "service-date-future", Severity.ERROR, stc="A7:510", stc10="A7:187",
+      field="Dates of service — CMS-1500 item 24A; X12 2400 DTP*472", snip=7)
 def service_date_future(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM003 Service date after the processing date.
 
@@ -136,7 +139,8 @@ def service_date_future(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       f" {ctx.today.isoformat()}", line.dtp or line_loc(line), "DTP03", line)
 
 
-@rule("CLM004", "claim-out-of-balance", Severity.ERROR, stc="A7:400")
+@rule("CLM004", "claim-out-of-balance", Severity.ERROR, stc="A7:400",
+      field="Total charge — CMS-1500 item 28; X12 2300 CLM02", snip=3)
 def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM004 Claim charge (CLM02) differs from the sum of line charges (SV102).
 
@@ -150,7 +154,7 @@ def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         CLM*PCN1*250***12:B:1*Y*A*Y*Y~
     Fix:
-        Correct CLM02 or the line charges.
+        Correct the total charge or the line charges so that they add up.
     References:
         X12 005010X222A1 (837P) TR3, CLM02 (the total of the SV102 charges), https://x12.org/products/transaction-sets ;
         X12 Claim Status Codes (400), https://x12.org/codes/claim-status-codes
@@ -164,7 +168,8 @@ def claim_out_of_balance(claim: Claim, ctx: Context) -> Iterator[Hit]:
         yield Hit(f"claim charge {claim.charge} differs from the sum of its line charges {total}", claim.loc, "CLM02")
 
 
-@rule("CLM005", "diagnosis-pointer-invalid", Severity.ERROR, stc="A7:477")
+@rule("CLM005", "diagnosis-pointer-invalid", Severity.ERROR, stc="A7:477",
+      field="Diagnosis pointer — CMS-1500 item 24E; X12 2400 SV107", snip=4)
 def diagnosis_pointer_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM005 Diagnosis pointer (SV107) beyond the diagnoses present.
 
@@ -178,7 +183,7 @@ def diagnosis_pointer_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         HI*ABK:S93401A~ ... SV1*HC:L4386:KX:RT*250*UN*1***1~
     Fix:
-        Point to an existing HI position or add the missing diagnosis.
+        Point to a diagnosis the claim lists, or add the missing diagnosis.
     References:
         X12 005010X222A1 (837P) TR3, SV107 (pointers to HI diagnoses), https://x12.org/products/transaction-sets ;
         X12 Claim Status Codes (477), https://x12.org/codes/claim-status-codes
@@ -193,7 +198,8 @@ def diagnosis_pointer_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
                           line)
 
 
-@rule("CLM006", "duplicate-claim", Severity.ERROR, stc="A3:78")
+@rule("CLM006", "duplicate-claim", Severity.ERROR, stc="A3:78",
+      field="Patient account number — CMS-1500 item 26; X12 2300 CLM01", snip=7)
 def duplicate_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM006 Same CLM01 for the same billing provider twice in one interchange.
 
@@ -217,7 +223,8 @@ def duplicate_claim(claim: Claim, ctx: Context) -> Iterator[Hit]:
                   claim.loc, "CLM01")
 
 
-@rule("CLM007", "replacement-reference-missing", Severity.ERROR, stc="A6:464")
+@rule("CLM007", "replacement-reference-missing", Severity.ERROR, stc="A6:464",
+      field="Resubmission code and original reference number — CMS-1500 item 22; X12 2300 CLM05-3 and REF*F8", snip=4)
 def replacement_reference_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM007 Replacement or void claim without the payer's claim number (REF*F8).
 
@@ -236,7 +243,7 @@ def replacement_reference_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         CLM*PCN0001*250***12:B:7*Y*A*Y*Y~
         REF*F8*ICN2026000123~
     Fix:
-        Add 2300 REF*F8 with the payer's claim control number (ICN/DCN) of the original claim.
+        Enter the payer's claim number of the original claim (ICN/DCN) as the original reference number.
     References:
         X12 005010X222A1 (837P) TR3, loop 2300 REF*F8 "Payer Claim Control Number",
         https://x12.org/products/transaction-sets ;
@@ -248,7 +255,8 @@ def replacement_reference_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
                   " number of the claim it corrects", claim.loc, "CLM05-3")
 
 
-@rule("CLM008", "units-invalid", Severity.ERROR, stc="A7:476")
+@rule("CLM008", "units-invalid", Severity.ERROR, stc="A7:476",
+      field="Days or units — CMS-1500 item 24G; X12 2400 SV104", snip=7)
 def units_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM008 Service line with units missing, zero or negative.
 
@@ -279,7 +287,8 @@ def units_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 @rule("CLM009", "timely-filing", Severity.ERROR, stc="A3:718",
       options={"months": Option("number", 12, "months after a line's date of service that the payer accepts a"
-                                                 " claim", minimum=1, maximum=1200)})
+                                                 " claim", minimum=1, maximum=1200)},
+      field="Dates of service — CMS-1500 item 24A; X12 2400 DTP*472", snip=7)
 def timely_filing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM009 Line whose date of service is past the payer's filing limit.
 
@@ -351,7 +360,8 @@ def _federal_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("US", years=year))
 
 
-@rule("CLM010", "diagnosis-code-invalid", Severity.ERROR, stc="A7:255", stc10="A7:700")
+@rule("CLM010", "diagnosis-code-invalid", Severity.ERROR, stc="A7:255", stc10="A7:700",
+      field="Diagnosis codes — CMS-1500 item 21; X12 2300 HI", snip=5)
 def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM010 Diagnosis code that is not a valid, billable ICD-10-CM code as the guide sends it.
 
@@ -381,7 +391,7 @@ def diagnosis_code_invalid(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         HI*ABK:S93401A~
     Fix:
-        Send ICD-10-CM (ABK, ABF) to full specificity with its 7th character, without the decimal point (S93401A).
+        Send the ICD-10-CM code to full specificity with its 7th character, without the decimal point (S93401A).
     References:
         CMS, "ICD-10" (the ICD-10-CM code files), https://www.cms.gov/medicare/coding-billing/icd-10-codes ;
         CMS ICD-10 News, "Qualifiers for ICD-10 Diagnosis Codes on Electronic Claims" (October 28, 2015; CMS
@@ -416,7 +426,8 @@ MEDICARE_DMEPOS_PLACES = ["01", "04", "09", "12", "13", "14", "27", "33", "54", 
 @rule("CLM011", "place-of-service-not-payable", Severity.ERROR, stc="A7:249",
       options={**codes_option(),
                "allowed": Option("list", MEDICARE_DMEPOS_PLACES,
-                                 "places of service where the payer covers the item (default: Medicare's)")})
+                                 "places of service where the payer covers the item (default: Medicare's)")},
+      field="Place of service — CMS-1500 item 24B; X12 2300 CLM05-1 or 2400 SV105", snip=6)
 def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM011 Walking-boot line billed for a place of service where it is not covered.
 
@@ -467,7 +478,9 @@ def place_of_service_not_payable(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       line_loc(line) if line.place_of_service else claim.loc, where, line)
 
 
-@rule("CLM012", "duplicate-claim-history", Severity.ERROR, stc="A3:54", needs_history=True)
+@rule("CLM012", "duplicate-claim-history", Severity.ERROR, stc="A3:54", needs_history=True,
+      field=("Patient account number and dates of service — CMS-1500 items 26 and 24A;"
+             " X12 2300 CLM01, 2400 DTP*472"), snip=7)
 def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM012 Line already accepted in an earlier file (the claim history), not sent as a replacement.
 
@@ -492,7 +505,8 @@ def duplicate_claim_history(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         the same claim sent with CLM05-3 7 and REF*F8 (a replacement)
     Fix:
-        Do not send the claim again; to correct an accepted claim send a replacement (CLM05-3 7) with REF*F8.
+        Do not send the claim again; to correct an accepted claim send a replacement claim (frequency 7) with
+        the payer's claim number of the original.
     References:
         X12 Claim Status Codes (54), https://x12.org/codes/claim-status-codes ;
         CMS, Medicare Claims Processing Manual (Pub. 100-04), chapter 1, section 120 (duplicate claims),
@@ -539,7 +553,8 @@ MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 MBI = re.compile(r"[1-9]{a}[0-9{l}][0-9]{a}[0-9{l}][0-9]{a}{a}[0-9]{{2}}".format(a=f"[{MBI_LETTERS}]", l=MBI_LETTERS))
 
 
-@rule("CLM013", "member-id-not-mbi", Severity.ERROR, stc="A7:164:IL")
+@rule("CLM013", "member-id-not-mbi", Severity.ERROR, stc="A7:164:IL",
+      field="Insured's ID number — CMS-1500 item 1a; X12 2010BA NM109", snip=7)
 def member_id_not_mbi(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CLM013 Medicare member ID (2010BA NM109) that is not a Medicare Beneficiary Identifier.
 
@@ -562,7 +577,7 @@ def member_id_not_mbi(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         2010BA NM1*IL*1*DOE*JORDAN****MI*1EG4TE5MK73~
     Fix:
-        Send the beneficiary's MBI from the Medicare card (11 characters, no dashes) in 2010BA NM109.
+        Enter the beneficiary's MBI from the Medicare card (11 characters, no dashes) as the insured's ID.
     References:
         CMS, "Understanding the Medicare Beneficiary Identifier (MBI) Format",
         https://www.cms.gov/medicare/new-medicare-card/understanding-the-mbi.pdf ;

@@ -26,7 +26,8 @@ def _attachments(claim: Claim, line: ServiceLine) -> list[Pwk]:
 
 
 @rule("DOC001", "documentation-missing", Severity.ERROR, stc="A6:294", stc10="A6:297",
-      options={"types": Option("list", MEDICAL_NECESSITY_TYPES, "PWK01 report types that document medical necessity")})
+      options={"types": Option("list", MEDICAL_NECESSITY_TYPES, "PWK01 report types that document medical necessity")},
+      field="Attachments (paperwork) — CMS-1500 item 19; X12 2300 or 2400 PWK", snip=7)
 def documentation_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC001 L4386 line without a medical-necessity attachment (PWK).
 
@@ -46,7 +47,8 @@ def documentation_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         profile commercial
         2300 PWK*PO*FX***AC*DOC12345~
     Fix:
-        Send the records (fax, mail, 275) and add a PWK with type, transmission and control number.
+        Send the medical records (fax, mail or electronic attachment) and list the attachment on the claim with
+        its type, how it was sent and its control number.
     Options:
         types: PWK01 codes that count.
     References:
@@ -62,7 +64,8 @@ def documentation_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 @rule("DOC002", "order-missing", Severity.ERROR, stc="A6:294", stc10="A6:282",
-      options={"types": Option("list", ORDER_TYPES, "PWK01 report types that are an order or prescription")})
+      options={"types": Option("list", ORDER_TYPES, "PWK01 report types that are an order or prescription")},
+      field="Attachments (paperwork) — CMS-1500 item 19; X12 2300 or 2400 PWK", snip=7)
 def order_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC002 L4386 line without an order attachment (PWK B2, B3 or DB).
 
@@ -80,7 +83,7 @@ def order_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         profile commercial
         2300 PWK*DB*FX***AC*ORD1~
     Fix:
-        Attach the signed order and announce it with a PWK.
+        Attach the signed order and list the attachment on the claim.
     Options:
         types: PWK01 codes that count.
     References:
@@ -96,7 +99,8 @@ def order_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 
 @rule("DOC003", "proof-of-delivery-missing", Severity.ERROR, stc="A6:294",
-      options={"types": Option("list", PROOF_OF_DELIVERY_TYPES, "PWK01 report types that carry proof of delivery")})
+      options={"types": Option("list", PROOF_OF_DELIVERY_TYPES, "PWK01 report types that carry proof of delivery")},
+      field="Attachments (paperwork) — CMS-1500 item 19; X12 2300 or 2400 PWK", snip=7)
 def proof_of_delivery_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC003 L4386 line without a proof-of-delivery attachment actually sent.
 
@@ -113,7 +117,7 @@ def proof_of_delivery_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         PWK*OZ*FX***AC*POD5678~
     Fix:
-        Send the signed delivery receipt and reference it in a PWK.
+        Send the signed delivery receipt and list the attachment on the claim.
     Options:
         types: PWK01 codes that count.
     References:
@@ -129,7 +133,8 @@ def proof_of_delivery_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       " with PWK02 BM, EL, EM, FT or FX)", line_loc(line), "PWK01", line)
 
 
-@rule("DOC004", "attachment-control-missing", Severity.ERROR, stc="A6:489")
+@rule("DOC004", "attachment-control-missing", Severity.ERROR, stc="A6:489",
+      field="Attachment control number — CMS-1500 item 19; X12 PWK05 and PWK06", snip=2)
 def attachment_control_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC004 PWK sent by mail, fax or file without an attachment control number.
 
@@ -145,7 +150,7 @@ def attachment_control_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         PWK*PO*FX***AC*DOC12345~
     Fix:
-        Add PWK05 AC and PWK06 with the number printed on the cover sheet.
+        Add the attachment control number printed on the cover sheet (and how it is identified: AC).
     References:
         CGS, "PWK Segment", https://www.cgsmedicare.com/jc/claims/PWK_Segment.html ;
         X12 005010X222A1 (837P) TR3, loop 2300/2400 PWK05 and PWK06, https://x12.org/products/transaction-sets
@@ -167,7 +172,8 @@ def attachment_control_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
 
 @rule("DOC005", "custom-fit-undocumented", Severity.INFO,
       options={"types": Option("list", MEDICAL_NECESSITY_TYPES, "PWK01 types that can describe the fitting"),
-               "words": Option("list", FITTING_WORDS, "words in an NTE that show the fitting is described")})
+               "words": Option("list", FITTING_WORDS, "words in an NTE that show the fitting is described")},
+      field="Line note — CMS-1500 item 24 (shaded area); X12 2400 NTE", snip=7)
 def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC005 Custom-fitted L4386 with nothing on the claim describing the fitting.
 
@@ -185,7 +191,7 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         NTE*ADD*CUSTOM FITTED BY CO, STRAPS TRIMMED AND LINER MOLDED~
     Fix:
-        Describe the fitting in 2400 NTE or send the fitting notes (PWK).
+        Describe the fitting in the line note, or send the fitting notes as an attachment.
     Options:
         types: PWK01 codes that count; words: NTE keywords.
     References:
@@ -209,7 +215,8 @@ def custom_fit_undocumented(claim: Claim, ctx: Context) -> Iterator[Hit]:
 CMN_RETIRED = date(2023, 1, 1)
 
 
-@rule("DOC006", "cmn-data-after-2023", Severity.ERROR, stc="A7:732", stc10="A7:335")
+@rule("DOC006", "cmn-data-after-2023", Severity.ERROR, stc="A7:732", stc10="A7:335",
+      field="CMN certification data — no CMS-1500 item; X12 2400 PWK*CT and CR3", snip=7)
 def cmn_data_after_2023(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC006 CMN or DIF data (PWK*CT, CR3) on a line dated 2023-01-01 or later.
 
@@ -227,7 +234,8 @@ def cmn_data_after_2023(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         PWK*OZ*FX***AC*POD100~
     Fix:
-        Remove the CMN/DIF data (the PWK*CT indicator and CR3) from lines dated 2023 or later.
+        Remove the CMN information (the CMN attachment indicator and the certification data) from lines dated
+        2023 or later.
     References:
         CGS, "CMN/DIF Elimination Information", https://www.cgsmedicare.com/jc/claims/cmn_dif_elimination.html ;
         CMS MLN Special Edition SE22002, "Elimination of Certificates of Medical Necessity & Durable Medical
@@ -255,7 +263,8 @@ REPLACEMENT_REASONS = ["LOST", "LOSS", "STOLEN", "THEFT", "DAMAGE", "DAMAGED", "
 
 @rule("DOC007", "replacement-narrative-missing", Severity.WARNING,
       options={"words": Option("list", REPLACEMENT_REASONS,
-                               "words or phrases of a narrative that gives a reason for the replacement")})
+                               "words or phrases of a narrative that gives a reason for the replacement")},
+      field="Line note — CMS-1500 item 24 (shaded area); X12 2400 NTE", snip=7)
 def replacement_narrative_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """DOC007 Line with modifier RA (replacement) and no narrative giving the reason for the replacement.
 
@@ -278,7 +287,8 @@ def replacement_narrative_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
         SV1*HC:L4386:KX:RT:RA*250*UN*1***1~
         NTE*ADD*REPLACEMENT, ORIGINAL BOOT STOLEN 20251201~
     Fix:
-        Add 2400 NTE*ADD saying why the item is replaced: lost, stolen, irreparably damaged, or a change in condition.
+        Add a line note saying why the item is replaced: lost, stolen, irreparably damaged, or a change in
+        condition.
     Options:
         words: words or phrases that give a reason (matched in capitals).
     References:

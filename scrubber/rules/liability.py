@@ -6,13 +6,24 @@ from collections.abc import Iterator
 
 from scrubber.claims.model import Claim, ServiceLine
 from scrubber.findings import Severity
-from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule, walking_boot_lines
+from scrubber.rules.base import (
+    Context,
+    Hit,
+    Option,
+    codes_option,
+    line_loc,
+    lines_billed,
+    modifier_slot,
+    rule,
+    walking_boot_lines,
+)
 from segments import to_int
 
 LIABILITY_MODIFIERS = ("KX", "GA", "GZ", "GY")
 
 
-@rule("KX001", "policy-modifier-missing", Severity.ERROR, stc="A6:453", options=codes_option())
+@rule("KX001", "policy-modifier-missing", Severity.ERROR, stc="A6:453", options=codes_option(),
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def policy_modifier_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX001 Walking-boot line with none of KX, GA, GZ or GY (Medicare).
 
@@ -40,11 +51,12 @@ def policy_modifier_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     for line in lines_billed(claim, ctx):
         if not any(m in line.modifiers for m in LIABILITY_MODIFIERS):
-            yield Hit(f"{line.procedure} line {line.line_number} has none of KX, GA, GZ, GY", line_loc(line), "SV101-3",
-                      line)
+            yield Hit(f"{line.procedure} line {line.line_number} has none of KX, GA, GZ, GY", line_loc(line),
+                      modifier_slot(line), line)
 
 
-@rule("KX002", "liability-modifier-conflict", Severity.ERROR, stc="A7:453", options=codes_option())
+@rule("KX002", "liability-modifier-conflict", Severity.ERROR, stc="A7:453", options=codes_option(),
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def liability_modifier_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX002 Walking-boot line with two or more of KX, GA, GZ, GY.
 
@@ -86,7 +98,8 @@ def _lines_with(claim: Claim, modifier: str, message: str) -> Iterator[Hit]:
             yield Hit(message.format(line=line.line_number), line_loc(line), _element_of(line, modifier), line)
 
 
-@rule("KX003", "expected-denial-gz", Severity.WARNING)
+@rule("KX003", "expected-denial-gz", Severity.WARNING,
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def expected_denial_gz(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX003 L4386 line with GZ: expected to be denied.
 
@@ -110,7 +123,8 @@ def expected_denial_gz(claim: Claim, ctx: Context) -> Iterator[Hit]:
     return _lines_with(claim, "GZ", "L4386 line {line} carries GZ: it will be denied and the supplier is liable")
 
 
-@rule("KX004", "abn-on-file-ga", Severity.INFO)
+@rule("KX004", "abn-on-file-ga", Severity.INFO,
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def abn_on_file_ga(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX004 L4386 line with GA: an ABN must be on file.
 
@@ -139,7 +153,8 @@ ULCER_PREFIXES = ("L97", "L89", "E08621", "E09621", "E10621", "E11621", "E13621"
 @rule("KX005", "ulcer-only-diagnosis", Severity.WARNING,
       options={**codes_option(),
                "ulcer_codes": Option("list", list(ULCER_PREFIXES),
-                                     "ICD-10-CM codes or prefixes (without the dot) that mean ulcer/pressure relief")})
+                                     "ICD-10-CM codes or prefixes (without the dot) that mean ulcer/pressure relief")},
+      field="Diagnosis pointer — CMS-1500 item 24E; X12 2400 SV107", snip=7)
 def ulcer_only_diagnosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX005 Walking-boot line whose every pointed diagnosis is an ulcer or pressure code.
 
@@ -179,7 +194,8 @@ def ulcer_only_diagnosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       f" ({', '.join(codes)}); off-loading boots are A9283", line_loc(line), "SV107", line)
 
 
-@rule("KX006", "no-order-ey", Severity.WARNING)
+@rule("KX006", "no-order-ey", Severity.WARNING,
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def no_order_ey(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX006 L4386 line with EY: no order on file.
 
@@ -203,7 +219,8 @@ def no_order_ey(claim: Claim, ctx: Context) -> Iterator[Hit]:
     return _lines_with(claim, "EY", "L4386 line {line} carries EY: no order on file, the line will be denied")
 
 
-@rule("KX007", "gy-on-covered-item", Severity.WARNING, options=codes_option())
+@rule("KX007", "gy-on-covered-item", Severity.WARNING, options=codes_option(),
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def gy_on_covered_item(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX007 Walking-boot line with GY alone (statutorily excluded) on a covered boot.
 
@@ -235,7 +252,8 @@ def gy_on_covered_item(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       " an ulcer-only boot is A9283", line_loc(line), _element_of(line, "GY"), line)
 
 
-@rule("KX008", "kx-with-ey", Severity.ERROR, stc="A8:453")
+@rule("KX008", "kx-with-ey", Severity.ERROR, stc="A8:453",
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def kx_with_ey(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """KX008 L4386 line with both KX and EY.
 

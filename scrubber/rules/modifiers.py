@@ -12,7 +12,8 @@ PRICING_MODIFIERS = ("NU", "RR", "UE", "KH", "KI", "KJ")
 SIDE_MODIFIERS = ("RT", "LT")
 
 
-@rule("MOD001", "modifier-order", Severity.WARNING)
+@rule("MOD001", "modifier-order", Severity.WARNING,
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def modifier_order(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """MOD001 L4386 modifiers out of the DME MAC order.
 
@@ -47,7 +48,8 @@ def modifier_order(claim: Claim, ctx: Context) -> Iterator[Hit]:
                           line_loc(line), f"SV101-{3 + kx}", line)
 
 
-@rule("MOD002", "duplicate-modifier", Severity.ERROR, stc="A7:453")
+@rule("MOD002", "duplicate-modifier", Severity.ERROR, stc="A7:453",
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def duplicate_modifier(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """MOD002 L4386 line with the same modifier twice.
 
@@ -76,7 +78,8 @@ def duplicate_modifier(claim: Claim, ctx: Context) -> Iterator[Hit]:
             seen.add(mod)
 
 
-@rule("MOD003", "pricing-modifier-on-orthosis", Severity.WARNING)
+@rule("MOD003", "pricing-modifier-on-orthosis", Severity.WARNING,
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def pricing_modifier_on_orthosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """MOD003 L4386 line with a rental or purchase pricing modifier (NU, RR, UE, KH, KI, KJ).
 
@@ -105,7 +108,8 @@ def pricing_modifier_on_orthosis(claim: Claim, ctx: Context) -> Iterator[Hit]:
                           " purchase pricing modifiers", line_loc(line), f"SV101-{3 + i}", line)
 
 
-@rule("MOD004", "bilateral-50-on-dmepos", Severity.ERROR, stc="A7:453", options=codes_option())
+@rule("MOD004", "bilateral-50-on-dmepos", Severity.ERROR, stc="A7:453", options=codes_option(),
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def bilateral_50_on_dmepos(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """MOD004 Walking-boot line with modifier 50 (bilateral procedure).
 

@@ -8,11 +8,22 @@ from datetime import date
 from scrubber.claims.model import Claim
 from scrubber.findings import Severity
 from scrubber.hcpcs import WALKING_BOOTS
-from scrubber.rules.base import Context, Hit, Option, codes_option, line_loc, lines_billed, rule, walking_boot_lines
+from scrubber.rules.base import (
+    Context,
+    Hit,
+    Option,
+    codes_option,
+    line_loc,
+    lines_billed,
+    modifier_slot,
+    rule,
+    walking_boot_lines,
+)
 from segments import to_date, x12_date
 
 
-@rule("WB001", "side-missing", Severity.ERROR, stc="A6:453", options=codes_option())
+@rule("WB001", "side-missing", Severity.ERROR, stc="A6:453", options=codes_option(),
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def side_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB001 Walking-boot line with neither RT nor LT.
 
@@ -39,11 +50,12 @@ def side_missing(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """
     for line in lines_billed(claim, ctx):
         if "RT" not in line.modifiers and "LT" not in line.modifiers:
-            yield Hit(f"{line.procedure} line {line.line_number} has no RT or LT modifier", line_loc(line), "SV101-3",
-                      line)
+            yield Hit(f"{line.procedure} line {line.line_number} has no RT or LT modifier", line_loc(line),
+                      modifier_slot(line), line)
 
 
-@rule("WB002", "side-conflict", Severity.ERROR, stc="A7:453", options=codes_option())
+@rule("WB002", "side-conflict", Severity.ERROR, stc="A7:453", options=codes_option(),
+      field="Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6", snip=7)
 def side_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB002 Walking-boot line with both RT and LT.
 
@@ -73,7 +85,8 @@ def side_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       line_loc(line), "SV101-3", line)
 
 
-@rule("WB003", "units-per-side", Severity.ERROR, stc="A7:476", options=codes_option())
+@rule("WB003", "units-per-side", Severity.ERROR, stc="A7:476", options=codes_option(),
+      field="Days or units — CMS-1500 item 24G; X12 2400 SV104", snip=7)
 def units_per_side(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB003 Walking-boot RT or LT line with more than one unit.
 
@@ -103,7 +116,8 @@ def units_per_side(claim: Claim, ctx: Context) -> Iterator[Hit]:
                       " each side on its own line", line_loc(line), "SV104", line)
 
 
-@rule("WB004", "same-side-repeated", Severity.WARNING)
+@rule("WB004", "same-side-repeated", Severity.WARNING,
+      field="Procedure and modifiers — CMS-1500 item 24D; X12 2400 SV101", snip=7)
 def same_side_repeated(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB004 Two L4386 lines for the same side and service date.
 
@@ -138,7 +152,8 @@ def same_side_repeated(claim: Claim, ctx: Context) -> Iterator[Hit]:
             seen[key] = line.line_number
 
 
-@rule("WB005", "fit-class-conflict", Severity.ERROR, stc="A8:454")
+@rule("WB005", "fit-class-conflict", Severity.ERROR, stc="A8:454",
+      field="Procedure code — CMS-1500 item 24D; X12 2400 SV101-2", snip=7)
 def fit_class_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB005 L4386 billed with another walking-boot code on the same side and date.
 
@@ -174,7 +189,8 @@ def fit_class_conflict(claim: Claim, ctx: Context) -> Iterator[Hit]:
                           f" for side {line.side} on the same date", line_loc(line), "SV101-2", line)
 
 
-@rule("WB006", "service-date-span", Severity.ERROR, stc="A7:187", options=codes_option())
+@rule("WB006", "service-date-span", Severity.ERROR, stc="A7:187", options=codes_option(),
+      field="Dates of service — CMS-1500 item 24A; X12 2400 DTP*472", snip=7)
 def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB006 Walking-boot line with a date range (a purchased item has one date of service).
 
@@ -192,7 +208,7 @@ def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         DTP*472*D8*20260105~
     Fix:
-        Bill the delivery date alone (DTP*472*D8).
+        Bill the delivery date alone, as one date rather than a range.
     Options:
         codes: the HCPCS codes checked.
     References:
@@ -211,7 +227,9 @@ def service_date_span(claim: Claim, ctx: Context) -> Iterator[Hit]:
 @rule("WB007", "same-or-similar", Severity.WARNING, needs_history=True,
       options={**codes_option(),
                "lifetime_years": Option("number", 5, "the boot's reasonable useful lifetime, in years",
-                                                 minimum=0, maximum=100)})
+                                                 minimum=0, maximum=100)},
+      field=("Procedure modifiers (RA) and line note — CMS-1500 item 24D and its shaded area;"
+             " X12 2400 SV101, NTE"), snip=7)
 def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB007 Walking boot for a member and side that already got one within its useful lifetime, without RA.
 
@@ -235,7 +253,7 @@ def same_or_similar(claim: Claim, ctx: Context) -> Iterator[Hit]:
     Passing:
         SV1*HC:L4386:KX:RA:RT*... with NTE*ADD*REPLACEMENT - IRREPARABLE DAMAGE
     Fix:
-        If the boot replaces one, add RA and say why in 2400 NTE; else check the member's earlier claims.
+        If the boot replaces one, add RA and say why in the line note; else check the member's earlier claims.
     Options:
         codes: the HCPCS codes checked; lifetime_years: the useful lifetime in years.
     References:
@@ -278,7 +296,8 @@ def _in_ranges(code: str, ranges: list[str]) -> bool:
 @rule("WB008", "addition-with-prefabricated-boot", Severity.ERROR, stc="A8:454",
       options={**codes_option(),
                "additions": Option("list", LOWER_EXTREMITY_ADDITIONS,
-                                   "addition codes (or FIRST-LAST ranges) not billed with a prefabricated boot")})
+                                   "addition codes (or FIRST-LAST ranges) not billed with a prefabricated boot")},
+      field="Procedure code — CMS-1500 item 24D; X12 2400 SV101-2", snip=7)
 def addition_with_prefabricated_boot(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """WB008 Orthosis addition code billed with a prefabricated walking boot on the same date.
 
