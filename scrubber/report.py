@@ -367,7 +367,7 @@ def summarize(files: Iterable[FileResult], top: int | None = TOP_REASONS,
         **{name: counts[name] for name in ("unreadable_files", "transactions", "transactions_rejected", "ig_errors",
                                            "envelope_errors")},
         "dollars": {name: f"{amount:.2f}" for name, amount in dollars.items()},
-        "top_rejections": _ranked(reasons)[:top],
+        "top_rejections": _ranked(reasons, redactor or Redactor(False))[:top],
         "error_groups": groups.rows(),
     }
 
@@ -379,14 +379,14 @@ def _add(reasons: dict[tuple[str, str], list[object]], key: tuple[str, str], cla
     entry[1] = Decimal(str(entry[1])) + amount
 
 
-def _ranked(reasons: dict[tuple[str, str], list[object]]) -> list[dict[str, object]]:
+def _ranked(reasons: dict[tuple[str, str], list[object]], redactor: Redactor) -> list[dict[str, object]]:
     """The rejection reasons by the dollars they hold back, then the claims, then the code: a rule's, and the
     999's per kind of error that rejected the sets."""
     out = []
     for (code, _), (claims, amount, reason) in reasons.items():
         detail = fix = None
         if isinstance(reason, SetRejection):
-            detail, fix = reason.kind, reason.fix
+            detail, fix = redactor.text(reason.kind), reason.fix
         out.append({"reason": code, "name": reason_name(code), "detail": detail or None, "claims": claims,
                     "dollars": f"{amount:.2f}", "fix": fix or fix_for(code)})
     return sorted(out, key=lambda r: (-Decimal(str(r["dollars"])), -int(str(r["claims"])), str(r["reason"]),

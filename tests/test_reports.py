@@ -63,7 +63,7 @@ def test_html_is_one_self_contained_page(mixed: Path) -> None:
     reasons = page.xpath("string(//div[@class='reasons'])")
     assert "KX001 policy-modifier-missing: 1 claim" in reasons and "fix: Add KX when the criteria" in reasons
     assert [s.text for s in page.xpath("//table[@id='claims']//th")] == [
-        "claim", "patient", "payer", "profile", "status", "worst", "dollars", "rules"]
+        "claim", "patient", "payer", "profile", "status", "worst", "dollars", "rules", "SNIP"]
 
 
 def test_html_claim_data_marks_the_segment_at_fault(mixed: Path) -> None:
@@ -77,7 +77,8 @@ def test_html_claim_data_marks_the_segment_at_fault(mixed: Path) -> None:
     rows = {(r[0], r[2][0]): _segment(r, delimiters) for r in bad["rows"]}
     at_fault = [rows[(n[0], n[1])] for n in bad["notes"] if n[4] == "error"]
     assert at_fault == ["SV1*HC:L4386:KX*250.00*UN*1***1~", "SV1*HC:L4386:RT*10.00*UN*1***1~"]
-    assert [n[2:4] for n in bad["notes"] if n[4] == "error"] == [[1, 3], [1, 3]], "SV101-3 marked in its segment"
+    assert [n[2:4] for n in bad["notes"] if n[4] == "error"] == [[1, 4], [1, 4]], (
+        "SV101-4, where the missing modifier goes, marked in its segment")
     assert bad["notes"][0][8] == "Add RT or LT; a bilateral fitting is two lines, one RT and one LT."
     own = [_segment(r, delimiters) for r in bad["rows"]]
     assert own[0].startswith("CLM*BAD-1*") and own[-1].startswith("NM1*DK*"), "the claim's segments, in file order"
@@ -97,7 +98,9 @@ def test_html_shows_ig_errors_beside_their_segment(tmp_path: Path) -> None:
     note = faults[0][3][0]
     assert note[2:6] == [1, 3, "error", "IG 5"]
     assert note[8] == "data element too long (999 IK403 5): shorten the value to the maximum length"
-    assert claim["set_rejected"].startswith("rejected with its transaction set 0001 (999 IK5 R)")
+    assert claim["reason"] == "999: set rejected — SV101-3 data element too long (ST 0001)"
+    assert claim["set_rejected"] == "fix: Shorten the value to the maximum length, then send all of the set's claims again."
+    assert claim["rules"] == ["999"] and claim["severities"] == ["error"] and claim["snips"] == [1]
     page = html.fromstring(out)
     problems = page.xpath("string(//table[@class='problems'])")
     assert "transaction set 0001: 999 R" in problems and "IG-1" in problems and "shorten the value" in problems

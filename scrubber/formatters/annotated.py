@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scrubber.explain import explain_envelope, explain_ig, fix_for
+from scrubber.explain import explain_envelope, explain_ig, fix_for, snip_for
 from scrubber.findings import Finding
 from scrubber.formatters.segments import (
     element_place,
@@ -36,6 +36,7 @@ from scrubber.formatters.segments import (
 from scrubber.formatters.text import summary_lines
 from scrubber.redact import Redactor
 from scrubber.report import ClaimResult, FileResult, Report
+from scrubber.snip import INTEGRITY, ig_error_type
 from scrubber.textsafe import printable
 from segments import EnvelopeError
 
@@ -80,17 +81,21 @@ def _file(f: FileResult, redactor: Redactor) -> Iterator[str]:
         yield f"{seg.line:>{_LINE - 1}} {loop:<{_LOOP}}{d.element.join(values)}{d.segment}"
         for e in envelope.get(seg.index, ()):
             yield from _note(values, d.element, d.component, None, None,
-                             f"{e.level} error {e.code}: {redactor.text(e.message)}", f"means: {explain_envelope(e)}")
+                             f"{e.level} error {e.code}: {redactor.text(e.message)} [SNIP {INTEGRITY}]",
+                             f"means: {explain_envelope(e)}")
         for g in ig.get(seg.index, ()):
             yield from _note(values, d.element, d.component, g.element_position, g.component_position,
-                             f"IG {g.code} error {redactor.text(g.element or g.segment)}: {redactor.text(g.message)}",
+                             f"IG {g.code} error {redactor.text(g.element or g.segment)}: {redactor.text(g.message)}"
+                             f" [SNIP {ig_error_type(g.code, g.is_element_error)}]",
                              f"means: {explain_ig(g)}")
         for c, x in findings.get((seg.line, seg.id), ()):
             if inside and current is not None and c.claim.first_index != current.claim.first_index:
                 continue  # this segment is another claim's (a file on one line: every segment is on line 1)
             element, component = element_place(x.element, x.segment)
             where = f" (line {x.line_number})" if x.line_number is not None else ""
-            head = f"{x.rule} {x.severity.value} {x.name}{where}: {redactor.text(x.message)}"
+            snip = snip_for(x.rule)
+            head = f"{x.rule} {x.severity.value} {x.name}{where}: {redactor.text(x.message)}" + (
+                f" [SNIP {snip}]" if snip else "")
             if not inside or current is None or c.claim.first_index != current.claim.first_index:
                 head += f" [claim {c.claim.claim_id}]"
             fix = fix_for(x.rule)

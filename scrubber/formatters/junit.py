@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from scrubber.explain import explain_envelope, explain_ig, fix_for
+from scrubber.explain import explain_envelope, explain_ig, field_for, fix_for, snip_for
 from scrubber.findings import SET_REJECTED, Severity
+from scrubber.formatters.text import reason_line
 from scrubber.redact import Redactor
-from scrubber.report import ClaimResult, FileResult, Report, summarize
+from scrubber.report import ClaimResult, FileResult, Report, SetRejection, summarize
+from scrubber.snip import INTEGRITY, ig_error_type
 from scrubber.textsafe import xml_safe
 
 
@@ -47,7 +49,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
 
 def _suite(f: FileResult, redactor: Redactor) -> etree._Element:
     suite = etree.Element("testsuite", name=xml_safe(f.path))
-    _summary_properties(suite, summarize([f]))
+    _summary_properties(suite, summarize([f], redactor=redactor))
     failures = errors = 0
     if f.error is not None:
         case = _sub(suite, "testcase", classname=f.path, name="read")
@@ -57,10 +59,11 @@ def _suite(f: FileResult, redactor: Redactor) -> etree._Element:
         if t.ig_errors or t.envelope_errors:
             case = _sub(suite, "testcase", classname=f"{f.path}.ST{t.st02}", name=f"transaction set {t.st02}")
             details = [redactor.text(f"{f.path}:{g.file_line}:" + (f" claim {g.claim_id}" if g.claim_id else "")
-                                     + f" {g.segment} {g.element} IK code {g.code}: {g.message}\n"
+                                     + f" {g.segment} {g.element} IK code {g.code}: {g.message}"
+                                       f" [SNIP {ig_error_type(g.code, g.is_element_error)}]\n"
                                        f"    means: {explain_ig(g)}")
                        for g in t.ig_errors]
-            details += [redactor.text(f"{f.path}:{e.line}: {e.segment} IK502 {e.code}: {e.message}\n"
+            details += [redactor.text(f"{f.path}:{e.line}: {e.segment} IK502 {e.code}: {e.message} [SNIP {INTEGRITY}]\n"
                                       f"    means: {explain_envelope(e)}")
                         for e in t.envelope_errors]
             if t.ig_errors_omitted:
@@ -70,12 +73,14 @@ def _suite(f: FileResult, redactor: Redactor) -> etree._Element:
     if f.envelope_errors:
         case = _sub(suite, "testcase", classname=f.path, name="envelope")
         for e in f.envelope_errors:
-            _sub(case, "failure", redactor.text(f"{f.path}:{e.line}: {e.segment} code {e.code}: {e.message}\n"
+            _sub(case, "failure", redactor.text(f"{f.path}:{e.line}: {e.segment} code {e.code}: {e.message}"
+                                                f" [SNIP {INTEGRITY}]\n"
                                                 f"    means: {explain_envelope(e)}"),
                  type=f"{e.level} {e.code}", message=redactor.text(e.message))
         failures += 1
+    rejections = f.set_rejections()
     for claim in f.claims:
-        suite.append(_case(f, claim, redactor))
+        suite.append(_case(f, claim, redactor, rejections))
         failures += claim.status != "accepted"
     suite.set("tests", str(len(suite.findall("testcase"))))
     suite.set("failures", str(failures))
@@ -93,11 +98,11 @@ def _summary_properties(suite: etree._Element, summary: dict[str, object]) -> No
     for name, amount in dollars.items():
         _sub(props, "property", name=f"dollars_{name}", value=str(amount))
     for i, reason in enumerate(top, 1):
-        _sub(props, "property", name=f"top_rejection_{i}",
-             value=f"{reason['reason']} {reason['name']}: {reason['claims']} claim(s). Fix: {reason['fix']}")
+        _sub(props, "property", name=f"top_rejection_{i}", value=f"{reason_line(reason)}. Fix: {reason['fix']}")
 
 
-def _case(f: FileResult, result: ClaimResult, redactor: Redactor) -> etree._Element:
+def _case(f: FileResult, result: ClaimResult, redactor: Redactor,
+          rejections: dict[tuple[str, str, str], SetRejection]) -> etree._Element:
     c = result.claim
     case = etree.Element("testcase", {k: xml_safe(v) for k, v in (
         ("classname", f"{f.path}.ST{c.st02}"), ("name", c.claim_id), ("file", f.path), ("line", str(c.loc.line)))})
@@ -108,15 +113,18 @@ def _case(f: FileResult, result: ClaimResult, redactor: Redactor) -> etree._Elem
                         ("member_id", redactor.value("ID", c.subscriber.member_id))):
         _sub(props, "property", name=name, value=value)
     if result.transaction_rejected:
-        message = f"transaction set {c.st02} rejected by the 999 (IK5 R)"
+        reason = rejections.get((c.isa13, c.gs06, c.st02))
+        message = redactor.text(reason.text) if reason else f"transaction set {c.st02} rejected by the 999 (IK5 R)"
         _sub(case, "failure", f"{message}; its errors are listed once, on the set's or the envelope's testcase\n"
-                              f"    fix: {fix_for(SET_REJECTED)}", type="999", message=message)
+                              f"    fix: {reason.fix if reason else fix_for(SET_REJECTED)}", type="999",
+             message=message)
     notes = []
     for finding in result.findings:
         line = f" line {finding.line_number}" if finding.line_number is not None else ""
-        fix = fix_for(finding.rule)
+        fix, field, snip = fix_for(finding.rule), field_for(finding.rule), snip_for(finding.rule)
         text = (f"{f.path}:{finding.file_line}: {finding.rule} {finding.severity.value} {finding.name}{line}:"
-                f" {redactor.text(finding.message)}" + (f"\n    fix: {fix}" if fix else ""))
+                f" {redactor.text(finding.message)}" + (f" [SNIP {snip}]" if snip else "")
+                + (f"\n    fix: {fix}" if fix else "") + (f"\n    field: {field}" if field else ""))
         if finding.severity is Severity.ERROR:
             _sub(case, "failure", text, type=finding.rule, message=f"{finding.name}: {redactor.text(finding.message)}")
         else:
