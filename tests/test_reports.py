@@ -99,7 +99,8 @@ def test_html_shows_ig_errors_beside_their_segment(tmp_path: Path) -> None:
     assert note[2:6] == [1, 3, "error", "IG 5"]
     assert note[8] == "data element too long (999 IK403 5): shorten the value to the maximum length"
     assert claim["reason"] == "999: set rejected — SV101-3 data element too long (ST 0001)"
-    assert claim["set_rejected"] == "fix: Shorten the value to the maximum length, then send all of the set's claims again."
+    assert claim["set_rejected"] == ("fix: Shorten the value to the maximum length, then send all of the set's"
+                                     " claims again.")
     assert claim["rules"] == ["999"] and claim["severities"] == ["error"] and claim["snips"] == [1]
     page = html.fromstring(out)
     problems = page.xpath("string(//table[@class='problems'])")
