@@ -15,9 +15,10 @@ import functools
 import json
 import os
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 #: Set to 1: every JSON report written is validated against the schema (a developer's and the tests' check).
 CHECK_VARIABLE = "SCRUBBER_CHECK_REPORT_SCHEMA"
@@ -51,6 +52,8 @@ def checking() -> bool:
 
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema  # only when a report is checked: the import costs a check run 0.1 s
+
     schema = report_schema()
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
