@@ -334,7 +334,7 @@ def summarize(files: Iterable[FileResult], top: int | None = TOP_REASONS,
     rejection reasons listed (None: all); ``redactor``: what hides PHI in the error groups' segment names."""
     severities: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
-    reasons: dict[tuple[str, str], list[object]] = {}  # (code, 999 kind) -> [claims, dollars, reason]
+    reasons: dict[tuple[str, str], _Held] = {}  # (rule code or 999, the 999's kind of error) -> what it holds back
     groups = _ErrorGroups(redactor or Redactor(False))
     dollars = dict.fromkeys(("billed", "accepted", "rejected"), Decimal("0.00"))
     counts = Counter[str]()
@@ -344,12 +344,12 @@ def summarize(files: Iterable[FileResult], top: int | None = TOP_REASONS,
         statuses.update(f.claims.statuses())
         severities.update(f.claims.severities())
         for code, (n, amount) in f.claims.reason_totals().items():
-            _add(reasons, (code, ""), n, amount, None)
+            reasons.setdefault((code, ""), _Held()).add(n, amount)
         sunk = f.claims.rejected_set_totals()
         rejections = f.set_rejections()
         for key, (n, amount) in sunk.items():
             reason = rejections.get(key)
-            _add(reasons, (SET_REJECTED, reason.kind if reason else ""), n, amount, reason)
+            reasons.setdefault((SET_REJECTED, reason.kind if reason else ""), _Held(reason)).add(n, amount)
         groups.add_file(f, sunk)
         for name, amount in f.claims.dollars().items():
             dollars[name] += amount
@@ -372,73 +372,101 @@ def summarize(files: Iterable[FileResult], top: int | None = TOP_REASONS,
     }
 
 
-def _add(reasons: dict[tuple[str, str], list[object]], key: tuple[str, str], claims: int, amount: Decimal,
-         reason: SetRejection | None) -> None:
-    entry = reasons.setdefault(key, [0, Decimal("0.00"), reason])
-    entry[0] = int(str(entry[0])) + claims
-    entry[1] = Decimal(str(entry[1])) + amount
+@dataclass(slots=True)
+class _Held:
+    """The claims a rejection reason holds back and their charges (a 999 reason: with the kind of error)."""
+
+    rejection: SetRejection | None = None
+    claims: int = 0
+    dollars: Decimal = Decimal("0.00")
+
+    def add(self, claims: int, dollars: Decimal) -> None:
+        self.claims += claims
+        self.dollars += dollars
 
 
-def _ranked(reasons: dict[tuple[str, str], list[object]], redactor: Redactor) -> list[dict[str, object]]:
+def _ranked(reasons: dict[tuple[str, str], _Held], redactor: Redactor) -> list[dict[str, object]]:
     """The rejection reasons by the dollars they hold back, then the claims, then the code: a rule's, and the
     999's per kind of error that rejected the sets."""
-    out = []
-    for (code, _), (claims, amount, reason) in reasons.items():
-        detail = fix = None
-        if isinstance(reason, SetRejection):
-            detail, fix = redactor.text(reason.kind), reason.fix
-        out.append({"reason": code, "name": reason_name(code), "detail": detail or None, "claims": claims,
-                    "dollars": f"{amount:.2f}", "fix": fix or fix_for(code)})
-    return sorted(out, key=lambda r: (-Decimal(str(r["dollars"])), -int(str(r["claims"])), str(r["reason"]),
-                                      str(r["detail"] or "")))
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1].dollars, -kv[1].claims, kv[0]))
+    return [{"reason": code, "name": reason_name(code),
+             "detail": redactor.text(held.rejection.kind) if held.rejection else None,
+             "claims": held.claims, "dollars": f"{held.dollars:.2f}",
+             "fix": held.rejection.fix if held.rejection else fix_for(code)}
+            for (code, _), held in ranked]
+
+
+@dataclass(slots=True)
+class _ErrorGroup:
+    """Envelope or implementation-guide errors of one kind: how many, in how many sets, and the claims and
+    dollars of the rejected sets they are in."""
+
+    source: str
+    segment: str
+    element: str
+    code: str
+    meaning: str
+    fix: str
+    snip: int
+    errors: int = 0
+    sets: set[tuple[int, tuple[str, str, str]]] = field(default_factory=set)
+    claims: int = 0
+    dollars: Decimal = Decimal("0.00")
+
+    @property
+    def kind(self) -> str:
+        return f"{self.element or self.segment} {self.meaning} ({self.code})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "source": self.source, "segment": self.segment, "element": self.element or None,
+                "code": self.code, "meaning": self.meaning, "fix": self.fix, "snip_type": self.snip,
+                "errors": self.errors, "sets": len(self.sets), "claims": self.claims,
+                "dollars": f"{self.dollars:.2f}"}
 
 
 class _ErrorGroups:
-    """Implementation-guide and envelope errors grouped by kind (segment, element, code): how many, in how many
-    sets, and the claims and dollars of the rejected sets they are in."""
+    """Implementation-guide and envelope errors grouped by kind (segment, element, code)."""
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
-        self._groups: dict[tuple[str, str, str], dict[str, object]] = {}
-        self._sets: dict[tuple[str, str, str], set[tuple[int, tuple[str, str, str]]]] = {}
+        self._groups: dict[tuple[str, str, str], _ErrorGroup] = {}
         self._files = 0
 
     def add_file(self, f: FileResult, sunk: dict[tuple[str, str, str], tuple[int, Decimal]]) -> None:
+        """The file's errors; ``sunk``: the claims and dollars of each set the 999 rejected."""
         self._files += 1
+        # A broken group or interchange rejects the sets that have no error of their own.
+        orphans = [t.key for t in f.transactions if t.ack == "R" and not (t.ig_errors or t.envelope_errors)]
         for e in f.envelope_errors:
-            self._add("envelope", e.segment, "", *envelope_code(e), INTEGRITY, None, sunk)
+            self._add("envelope", e.segment, "", envelope_code(e), INTEGRITY, orphans, sunk)
         for t in f.transactions:
             for e in t.envelope_errors:
-                self._add("envelope", e.segment, "", *envelope_code(e), INTEGRITY, t.key, sunk)
+                self._add("envelope", e.segment, "", envelope_code(e), INTEGRITY, [t.key], sunk)
             for g in t.ig_errors:
-                self._add("implementation guide", g.segment, g.element, *ig_code(g),
-                          ig_error_type(g.code, g.is_element_error), t.key, sunk)
+                self._add("implementation guide", g.segment, g.element, ig_code(g),
+                          ig_error_type(g.code, g.is_element_error), [t.key], sunk)
 
-    def _add(self, source: str, segment: str, element: str, code: str, meaning: str, todo: str, snip: int,
-             where: tuple[str, str, str] | None, sunk: dict[tuple[str, str, str], tuple[int, Decimal]]) -> None:
+    def _add(self, source: str, segment: str, element: str, code: tuple[str, str, str], snip: int,
+             wheres: list[tuple[str, str, str]], sunk: dict[tuple[str, str, str], tuple[int, Decimal]]) -> None:
         segment, element = self._redactor.text(segment), self._redactor.text(element)
-        key = (segment, element, code)
-        group = self._groups.get(key)
+        where_code, meaning, todo = code
+        group = self._groups.get((segment, element, where_code))
         if group is None:
-            meaning = meaning or f"{code.rpartition(' ')[0]} code {code.rpartition(' ')[2]}"
-            group = self._groups[key] = {
-                "kind": f"{element or segment} {meaning} ({code})", "source": source, "segment": segment,
-                "element": element or None, "code": code, "meaning": meaning, "fix": todo, "snip_type": snip,
-                "errors": 0, "sets": 0, "claims": 0, "dollars": Decimal("0.00")}
-            self._sets[key] = set()
-        group["errors"] = int(str(group["errors"])) + 1
-        if where is not None and (self._files, where) not in self._sets[key]:
-            self._sets[key].add((self._files, where))
-            claims, amount = sunk.get(where, (0, Decimal("0.00")))
-            group["sets"] = int(str(group["sets"])) + 1
-            group["claims"] = int(str(group["claims"])) + claims
-            group["dollars"] = Decimal(str(group["dollars"])) + amount
+            meaning = meaning or f"{where_code.rpartition(' ')[0]} code {where_code.rpartition(' ')[2]}"
+            group = self._groups[segment, element, where_code] = _ErrorGroup(source, segment, element, where_code,
+                                                                             meaning, todo, snip)
+        group.errors += 1
+        for where in wheres:
+            if (self._files, where) not in group.sets:
+                group.sets.add((self._files, where))
+                claims, amount = sunk.get(where, (0, Decimal("0.00")))
+                group.claims += claims
+                group.dollars += amount
 
     def rows(self) -> list[dict[str, object]]:
         """The groups, the ones holding back the most dollars first (then claims, then errors)."""
-        rows = sorted(self._groups.values(), key=lambda g: (-Decimal(str(g["dollars"])), -int(str(g["claims"])),
-                                                            -int(str(g["errors"])), str(g["kind"])))
-        return [{**g, "dollars": f"{Decimal(str(g['dollars'])):.2f}"} for g in rows]
+        ranked = sorted(self._groups.values(), key=lambda g: (-g.dollars, -g.claims, -g.errors, g.kind))
+        return [g.to_dict() for g in ranked]
 
 
 def _envelope_dict(e: EnvelopeError, r: Redactor) -> dict[str, object]:
