@@ -11,7 +11,7 @@ import stat
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -703,6 +703,65 @@ def upgrade(target: str) -> None:
         _fail(f"db: {exc}")
     click.echo(f"ledger at schema version {LEDGER_SCHEMA_VERSION}, claim history at schema version"
                f" {HISTORY_SCHEMA_VERSION}", err=True)
+
+
+DATA_HELP = ("The data store: a SQLite file (made when missing; default: $XDG_DATA_HOME/scrubber/data.sqlite, else"
+             " ~/.local/share/scrubber/data.sqlite).")
+
+
+@cli.group()
+def data() -> None:
+    """CMS public data the DME MAC edits look up (the Order and Referring file, ...), kept in the data store."""
+
+
+@data.command("import")
+@click.argument("kind", type=click.Choice(["order-referring"]))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--data", "store_path", metavar="DB", help=DATA_HELP)
+@click.option("--effective", metavar="YYYY-MM-DD", help="The date the file is in force from (default: today).")
+def data_import(kind: str, file: str, store_path: str | None, effective: str | None) -> None:
+    """Import FILE, in the layout CMS publishes, as the new version of table KIND: all of it or, on the first
+    row out of the layout, nothing (exit 2, the previous version kept).  The same file again changes nothing."""
+    from scrubber.data import DataError, DataStore
+
+    try:
+        when = date.fromisoformat(effective) if effective else None
+    except ValueError:
+        _fail(f"--effective {effective!r} is not YYYY-MM-DD")
+    try:
+        with DataStore(store_path) as store:
+            version, new = store.import_file(kind, file, when)
+    except DataError as exc:
+        _fail(f"data import {kind}: {exc}; nothing changed")
+    said = "imported" if new else "already loaded, unchanged:"
+    click.echo(f"{kind} {said} {version.source}: {version.rows:,} rows, version {version.version}, effective"
+               f" {version.effective}, SHA-256 {version.sha256[:12]}…", err=True)
+
+
+@data.command("status")
+@click.option("--data", "store_path", metavar="DB", help=DATA_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a line per table; json: the versions as a JSON array.")
+def data_status(store_path: str | None, fmt: str) -> None:
+    """List the tables loaded: source file, SHA-256, effective date, rows, when imported."""
+    from scrubber.data import DataError, DataStore, kinds
+
+    try:
+        with DataStore(store_path) as store:
+            versions = store.versions()
+            where = store.path
+    except DataError as exc:
+        _fail(f"data status: {exc}")
+    if fmt == "json":
+        click.echo(json.dumps([v.to_dict() for v in versions], indent=2))
+        return
+    loaded = {v.kind: v for v in versions}
+    click.echo(f"data store: {where}")
+    for name, kind in kinds().items():
+        v = loaded.get(name)
+        click.echo(f"{name:16} " + (f"{v.source}: {v.rows:,} rows, effective {v.effective}, imported"
+                                    f" {v.imported_at}, SHA-256 {v.sha256}" if v else
+                                    f"not loaded ({kind.TITLE}: scrubber data import {name} FILE)"))
 
 
 @cli.command()

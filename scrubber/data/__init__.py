@@ -1,0 +1,231 @@
+"""CMS public data the DME MAC edits need, imported once and looked up by key: the data store.
+
+``scrubber data import KIND FILE`` reads a file in the layout CMS publishes
+and keeps it as a *version* of its table: where it came from (the file's
+name), the SHA-256 of its bytes, its effective date, its row count and when it
+was imported.  The store is a SQLite file, by default in the user's data
+directory (``$XDG_DATA_HOME/scrubber/data.sqlite``, else
+``~/.local/share/scrubber/data.sqlite``), or the one ``--data`` names.
+
+An import is all or nothing: the rows are read and checked as they stream in
+(memory stays flat whatever the file's size), written under a new version
+number, and the version is made current in the same transaction that drops the
+previous one's rows; a file that fails a check (a wrong layout, a truncated
+last row, a key twice, no rows) rolls back and leaves the previous version in
+force.  A reader that opened the store before the commit keeps reading the
+version it started with (SQLite's write-ahead log).  Importing a file whose
+SHA-256 is the current version's changes nothing.
+
+The kinds, each in :data:`KINDS` with its reader module:
+
+- ``order-referring`` — the Medicare Order and Referring data set
+  (:mod:`scrubber.data.order_referring`): the NPIs that may order and refer,
+  with a flag per benefit (DME among them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+#: Rows written per statement batch while importing.
+BATCH = 20_000
+
+
+class DataError(Exception):
+    """A data file that cannot be imported (its message names the file and the problem), or a store that cannot
+    be opened."""
+
+
+class Kind(Protocol):
+    """A kind of CMS file: its name, the table it fills, and how its rows are read."""
+
+    NAME: str
+    TITLE: str
+    TABLE: str
+    COLUMNS: tuple[str, ...]
+    KEY: tuple[str, ...]
+
+    def read(self, stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]: ...
+
+
+def kinds() -> dict[str, Kind]:
+    """The kinds ``data import`` reads, by name."""
+    from scrubber.data import order_referring
+
+    return {k.NAME: k for k in (order_referring,)}  # type: ignore[misc]  # modules that follow the Kind protocol
+
+
+@dataclass(frozen=True)
+class Version:
+    """One imported file: its table's version."""
+
+    kind: str
+    version: int
+    source: str
+    sha256: str
+    effective: str
+    rows: int
+    imported_at: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"table": self.kind, "version": self.version, "source": self.source, "sha256": self.sha256,
+                "effective": self.effective, "rows": self.rows, "imported_at": self.imported_at}
+
+
+def default_path() -> Path:
+    """Where the data store is kept when ``--data`` does not say."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "scrubber" / "data.sqlite"
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS data_versions (
+    kind TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL, sha256 TEXT NOT NULL,
+    effective TEXT NOT NULL, rows INTEGER NOT NULL, imported_at TEXT NOT NULL, current INTEGER NOT NULL,
+    PRIMARY KEY (kind, version));
+"""
+
+
+class DataStore:
+    """The imported tables, in one SQLite file (made when first written)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        if self._db is not None:
+            return self._db
+        if not self.path.exists() and not create:
+            return None
+        if "://" in str(self.path):
+            raise DataError(f"{self.path}: the data store is a SQLite file (a path)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise DataError(f"{self.path}: cannot open the data store ({exc})") from None
+        self._db = db
+        return db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> DataStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what is loaded --------------------------------------------------------------------------------------------
+
+    def versions(self) -> list[Version]:
+        """The current version of each table loaded, by kind."""
+        db = self._connect(create=False)
+        if db is None:
+            return []
+        rows = db.execute("SELECT kind, version, source, sha256, effective, rows, imported_at FROM data_versions"
+                          " WHERE current = 1 ORDER BY kind").fetchall()
+        return [Version(*row) for row in rows]
+
+    def current(self, kind: str) -> Version | None:
+        return next((v for v in self.versions() if v.kind == kind), None)
+
+    def lookup(self, kind: str, key: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The row of the current version of ``kind`` with this key (an index hit), None when absent or when the
+        table is not loaded."""
+        table = kinds()[kind]
+        version = self.current(kind)
+        if version is None:
+            return None
+        db = self._connect(create=False)
+        assert db is not None
+        where = " AND ".join(f"{column} = ?" for column in table.KEY)
+        row = db.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ? AND {where}",
+                         (version.version, *key)).fetchone()
+        return None if row is None else tuple(row)
+
+    # -- importing -------------------------------------------------------------------------------------------------
+
+    def import_file(self, kind: str, path: str | os.PathLike[str], effective: date | None = None,
+                    now: datetime | None = None) -> tuple[Version, bool]:
+        """Import ``path`` as the new current version of ``kind``: (the version in force, True when it is new;
+        False when the file is the current version already).  DataError when the file cannot be imported; the
+        previous version is then kept."""
+        table = kinds()[kind]
+        digest = _sha256(path)
+        db = self._connect(create=True)
+        assert db is not None
+        self._ensure_table(db, table)
+        current = self.current(kind)
+        if current is not None and current.sha256 == digest:
+            return current, False
+        version = (current.version if current else 0) + 1
+        source = Path(path).name
+        moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0, tzinfo=None)
+        try:
+            with open(path, "rb") as stream:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    rows = self._insert(db, table, version, table.read(stream, source))
+                    if rows == 0:
+                        raise DataError(f"{source}: no rows (an empty {table.TITLE} file)")
+                    db.execute(f"DELETE FROM {table.TABLE} WHERE version <> ?", (version,))
+                    db.execute("DELETE FROM data_versions WHERE kind = ?", (kind,))
+                    db.execute("INSERT INTO data_versions VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                               (kind, version, source, digest, (effective or moment.date()).isoformat(), rows,
+                                moment.isoformat() + "Z"))
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            raise DataError(f"{source}: the same {' and '.join(table.KEY).upper()} appears twice; the file is not"
+                            f" the {table.TITLE} file as CMS publishes it") from None
+        except OSError as exc:
+            raise DataError(f"{source}: cannot be read ({exc.strerror})") from None
+        new = self.current(kind)
+        assert new is not None
+        return new, True
+
+    @staticmethod
+    def _ensure_table(db: sqlite3.Connection, table: Kind) -> None:
+        columns = ", ".join(f"{c} TEXT NOT NULL" for c in table.COLUMNS)
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table.TABLE} (version INTEGER NOT NULL, {columns},"
+                   f" PRIMARY KEY (version, {', '.join(table.KEY)})) WITHOUT ROWID")
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, table: Kind, version: int, rows: Iterable[tuple[str, ...]]) -> int:
+        sql = (f"INSERT INTO {table.TABLE} (version, {', '.join(table.COLUMNS)})"
+               f" VALUES (?, {', '.join('?' * len(table.COLUMNS))})")
+        count = 0
+        batch: list[tuple[object, ...]] = []
+        for row in rows:
+            batch.append((version, *row))
+            if len(batch) == BATCH:
+                db.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            db.executemany(sql, batch)
+            count += len(batch)
+        return count
+
+
+def _sha256(path: str | os.PathLike[str]) -> str:
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError as exc:
+        raise DataError(f"{Path(path).name}: cannot be read ({exc.strerror})") from None
