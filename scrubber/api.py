@@ -19,6 +19,7 @@ from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
 from scrubber.clock import as_datetime
 from scrubber.config import Config, load_config
+from scrubber.data import DataStore
 from scrubber.engine import Options, scrub_paths
 from scrubber.report import Report
 from scrubber.rules import REGISTRY, Rule
@@ -38,7 +39,7 @@ STREAM_NAME = "<stream>"
 
 def scrub(source: Source, *, profile: str | None = None, config: Config | str | os.PathLike[str] | None = None,
           now: date | datetime | str | None = None, ig_engine: str = ig.DEFAULT_ENGINE,
-          allow_unvalidated: bool = False) -> Report:
+          allow_unvalidated: bool = False, data: DataStore | str | os.PathLike[str] | None = None) -> Report:
     """Scrub one 837P, as ``scrubber check`` does: a path, bytes, X12 text (a ``str`` that starts with ``ISA``)
     or a binary file object.
 
@@ -46,7 +47,10 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
     :class:`~scrubber.config.Config` or the path of a TOML config; ``now``
     fixes the date the date rules compare against (a ``date``, a ``datetime``
     or an ISO 8601 string: ``2026-11-30``, ``2026-11-30T10:00``; today by
-    default); ``ig_engine`` is ``compiled``, ``pyx12`` or ``none``.  Input
+    default); ``ig_engine`` is ``compiled``, ``pyx12`` or ``none``; ``data``
+    is the data store of CMS tables the CMS rules read (a
+    :class:`~scrubber.data.DataStore` or its path; by default the user's,
+    as ``check``).  Input
     that cannot be read is not raised: the file's ``error`` says why, as the
     CLI's exit 2 does.  Raises :class:`~scrubber.config.ConfigError` for a bad
     config or an unknown profile, ``ValueError`` for a bad ``now`` or
@@ -60,7 +64,8 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
     elif profile is not None:
         config = config.forcing(profile)
     options = Options(config=config, today=moment.date(), ig_engine=ig_engine, allow_unvalidated=allow_unvalidated,
-                      generated_at=None if now is None else moment)
+                      generated_at=None if now is None else moment,
+                      data=data if isinstance(data, DataStore) else DataStore(data))
     held = _held(source)
     if held is None:
         return scrub_paths([source], options)  # type: ignore[list-item]  # _held answers None only for a path

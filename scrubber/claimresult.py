@@ -37,8 +37,9 @@ class ClaimResult:
 
     @property
     def rule_codes(self) -> list[str]:
-        """The rule codes of all findings, in order."""
-        return [f.rule for f in self.findings]
+        """The rule codes of the findings, in order; a rule's note that it could not check (a CMS table not loaded:
+        ``Finding.unchecked``) describes the machine, not the claim, and is left out."""
+        return [f.rule for f in self.findings if not f.unchecked]
 
     def rejected_by(self, code: str) -> bool:
         """True when rule ``code`` gave this claim an error finding; KeyError for a code no rule has."""
@@ -56,7 +57,7 @@ class ClaimResult:
         if self.transaction_rejected:
             return f"{c.claim_id} rejected with its transaction set {c.st02} (999)"
         errors = [f for f in self.findings if f.severity is Severity.ERROR]
-        shown = errors if errors else list(self.findings)
+        shown = errors if errors else [f for f in self.findings if not f.unchecked]
         said = "; ".join(f"{f.rule} {f.name}" + ("" if f.line_number is None else f", line {f.line_number}")
                          for f in shown)
         if errors:

@@ -367,7 +367,7 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
     claim = (tuple(values), billing, name, trace, lines, _person(c.subscriber),
              _person(c.patient), original)
     findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,
-                      f.stc, f.stc10) for f in result.findings)
+                      f.stc, f.stc10, f.unchecked) for f in result.findings)
     return claim, result.profile, findings, result.transaction_rejected
 
 
@@ -388,6 +388,6 @@ def _decode(data: tuple[Any, ...]) -> ClaimResult:
         "lines": made,
     })
     return ClaimResult(model, profile, tuple(Finding(rule, fname, Severity(sev), message, line, segment, file_line,
-                                                     element, stc, stc10)
+                                                     element, stc, stc10, unchecked)
                                              for rule, fname, sev, message, line, segment, file_line, element, stc,
-                                             stc10 in findings), transaction_rejected)
+                                             stc10, unchecked in findings), transaction_rejected)

@@ -21,6 +21,7 @@ from scrubber.acks import ControlNumbers, default_control_start, write_acknowled
 from scrubber.beside import Beside
 from scrubber.clock import NOW_METAVAR, parse_now
 from scrubber.config import Config, ConfigError, find_config, load_config
+from scrubber.data import DataStore
 from scrubber.engine import DEFAULT_GLOBS, DEFAULT_IG_ENGINE, IG_ENGINES, Options, find_inputs, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
@@ -167,11 +168,14 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
               help="A claim history (ingest's OUT/ledger.sqlite, a SQLite file of 'scrubber db upgrade', or a"
                    " postgresql:// URL) for the history rules CLM012 and WB007; the member IDs are hashed with the"
                    " key of SCRUBBER_HISTORY_KEY or the config's [history] key.")
+@click.option("--data", "data_path", metavar="DB",
+              help="The data store of CMS tables the CMS rules read ('scrubber data import'; default:"
+                   " $XDG_DATA_HOME/scrubber/data.sqlite, else ~/.local/share/scrubber/data.sqlite).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
           jobs: int, allow_unvalidated: bool, history_target: str | None = None, isolated: bool = False,
           select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), globs: tuple[str, ...] = (),
-          verbose: bool = False, statistics: bool = False) -> None:
+          verbose: bool = False, statistics: bool = False, data_path: str | None = None) -> None:
     """Scrub PATHS (files, directories searched recursively, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -188,7 +192,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     with ScrubProgress([_size(p) for p in inputs]) as progress:
         report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
                                              allow_unvalidated=allow_unvalidated, progress=progress,
-                                             history=history, generated_at=now))
+                                             history=history, generated_at=now, data=DataStore(data_path)))
     if stdin is not None:
         report = replace(report, files=tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name
                                              else f for f in report.files))

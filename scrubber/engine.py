@@ -36,12 +36,13 @@ from scrubber.claims.mapping import ClaimBuilder
 from scrubber.claims.model import Claim
 from scrubber.claimstore import ClaimStore
 from scrubber.config import Config, RuleSetting
+from scrubber.data import DataStore
 from scrubber.findings import Finding, Severity
 from scrubber.ig.errors import IgError
 from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
-from scrubber.rules.base import ClaimHistory, finding_order
+from scrubber.rules.base import ClaimHistory, DataTables, finding_order
 from scrubber.textsafe import printable
 from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction
@@ -90,6 +91,8 @@ class Options:
     history: ClaimHistory | None = None
     #: When the report is made (None: the clock); a naive time is local time.
     generated_at: datetime | None = None
+    #: The CMS tables the data rules look up (CMS001): the data store at its default place unless told.
+    data: DataTables = field(default_factory=DataStore)
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -105,7 +108,7 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
             options.progress.file_done(files[-1].size or 0)
     return Report(tuple(files), config=options.config.source, config_sha256=options.config.source_sha256,
                   generated_at=options.generated_at or datetime.now(UTC).replace(microsecond=0),
-                  processing_date=options.today)
+                  processing_date=options.today, data_versions=tuple(options.data.describe()))
 
 
 def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
@@ -231,6 +234,7 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     shown = printable(str(path))  # a name with control characters or bytes that are not UTF-8
     if options.history is not None:
         options.history.begin_file()
+    options.data.begin_file()
     source = "" if shown == str(path) else str(path)
     try:
         version = identify(path)
@@ -473,7 +477,7 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     profile = options.config.profile_for(claim.payer_id, claim.filing_indicator)
     bound = None if contexts is None else contexts.get(id(profile))
     if bound is None:
-        bound = [(setting, Context(setting.options, options.today, earlier, options.history))
+        bound = [(setting, Context(setting.options, options.today, earlier, options.history, options.data))
                  for setting in profile.rules if options.history is not None or not setting.rule.needs_history]
         if contexts is not None:
             contexts[id(profile)] = bound
@@ -527,7 +531,8 @@ def run_rules(claim: Claim, bound: Iterable[tuple[RuleSetting, Context]]) -> lis
         for setting, ctx in bound:
             rule = setting.rule
             for hit in rule.check(claim, ctx):
-                severity = (Severity.WARNING if hit.warning_only and setting.severity is Severity.ERROR
+                severity = (Severity.INFO if hit.unchecked else
+                            Severity.WARNING if hit.warning_only and setting.severity is Severity.ERROR
                             else setting.severity)
                 is_error = severity is Severity.ERROR
                 findings.append(Finding(
@@ -542,6 +547,7 @@ def run_rules(claim: Claim, bound: Iterable[tuple[RuleSetting, Context]]) -> lis
                     stc=(hit.stc or rule.stc).format(entity=hit.entity) if (is_error and (hit.stc or rule.stc))  # type: ignore[union-attr]  # one of them is set
                     else None,
                     stc10=rule.stc10 if is_error else None,
+                    unchecked=hit.unchecked,
                 ))
     except BaseException as exc:  # noqa: BLE001 - a plugin's SystemExit must not end check or ingest
         if interrupted(exc) or rule is None:

@@ -36,8 +36,8 @@ PARTIAL, ERROR = "partial", "error"
 #: implementation-guide and envelope errors, and the summary's error counts, dollars and top rejections; 2.0 ISO
 #: dates; 2.1 the run (generated_at, processing_date, config_sha256, code_sets, inputs), ``field`` and
 #: ``snip_type`` on findings and errors, a claim's ``set_rejection``, dollars and ``detail`` on top rejections, and
-#: the summary's ``error_groups`` (docs/json.md).
-SCHEMA_VERSION = "2.1"
+#: the summary's ``error_groups``; 2.2 ``data_versions``, the CMS tables the rules read (docs/json.md).
+SCHEMA_VERSION = "2.2"
 #: Rejection reasons a summary lists.
 TOP_REASONS = 5
 
@@ -265,6 +265,8 @@ class Report:
     #: When the report was made (the clock, or ``--now``) and the processing date the rules judged by.
     generated_at: datetime | None = None
     processing_date: date | None = None
+    #: The CMS tables of the data store the rules read (:meth:`scrubber.data.DataStore.describe`).
+    data_versions: tuple[dict[str, object], ...] = ()
 
     def summary(self, top: int | None = TOP_REASONS, redactor: Redactor | None = None) -> dict[str, object]:
         """Counts and dollars over every claim (kept per transaction set by the claim store: no claim is read),
@@ -308,6 +310,7 @@ class Report:
             "config": self.config,
             "config_sha256": self.config_sha256,
             "code_sets": code_sets(),
+            "data_versions": list(self.data_versions),
             "inputs": [{"path": f.path, "sha256": f.sha256, "bytes": f.size} for f in self.files],
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,27 @@ os.environ.setdefault("SCRUBBER_HISTORY_KEY", "synthetic-test-key")
 # Every JSON report the tests make, in this process or in the processes they start, is validated against the
 # published report schema (scrubber/report.schema.json) as it is written: one that does not match fails its test.
 os.environ["SCRUBBER_CHECK_REPORT_SCHEMA"] = "1"
+# The CMS data store (scrubber data import) is looked for in the user's data directory: the tests, and the
+# processes they start, get one of their own, so what a developer imported never changes a test.  It holds the
+# synthetic Order and Referring file that lists the synthetic claims' ordering provider (CMS001 passes them);
+# the tests of an empty store name one with --data or XDG_DATA_HOME.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="scrubber-test-data-")
+
+
+def _load_synthetic_data() -> None:
+    from datetime import UTC, date, datetime
+
+    from scrubber.data import DataStore, default_path
+    from scrubber.harness.synth import order_referring_csv
+
+    source = default_path().parent / "synthetic-order-referring.csv"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(order_referring_csv(), encoding="utf-8")
+    with DataStore() as store:
+        store.import_file("order-referring", source, date(2026, 11, 1), now=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+_load_synthetic_data()
 
 PG_URL = os.environ.get("SCRUBBER_TEST_PG")
 #: The ledgers a test of the ``ledger`` fixture runs on: SQLite always, PostgreSQL where a server is named.

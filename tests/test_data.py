@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers import run_cli
+from helpers import check_json, run_cli
 from scrubber.data import DataStore
+from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.npi import make_npi
 
 HEADER = "NPI,LAST_NAME,FIRST_NAME,PARTB,DME,HHA,PMD,HOSPICE\r\n"
@@ -123,3 +125,73 @@ def test_the_default_store_is_in_the_users_data_directory(tmp_path: Path, monkey
     assert (tmp_path / "xdg" / "scrubber" / "data.sqlite").is_file()
     code, out, _ = run_cli("data", "import", "order-referring", "--effective", "2026-13-01", str(tmp_path / "or.csv"))
     assert code == 2
+
+
+# -- CMS001: the ordering provider in the Order and Referring file ------------------------------------------------
+
+
+def _claims(tmp_path: Path, *lines: LineSpec) -> Path:
+    path = tmp_path / "claims.837"
+    path.write_text(build_837([ClaimSpec(f"C{i}", lines=[line]) for i, line in enumerate(lines, 1)]))
+    return path
+
+
+def _cms001(report: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    return {c["claim_id"]: [(f["severity"], f["message"]) for f in c["findings"] if f["rule"] == "CMS001"]
+            for f_ in report["files"] for c in f_["claims"]}
+
+
+def test_cms001_checks_the_ordering_provider_against_the_loaded_table(tmp_path: Path) -> None:
+    store = tmp_path / "data.sqlite"
+    other = make_npi("155555555")
+    assert _import(store, _file(tmp_path, [f"{ORDERING},ORTIZ,SAMPLE,Y,Y,Y,N,N", f"{NOT_DME},ORTIZ,SAMPLE,Y,N,Y,N,N",
+                                           f"{other},SMITH,ANN,Y,Y,Y,N,N"]), "--effective", "2026-11-27")[0] == 0
+    absent = make_npi("177777777")
+    path = _claims(tmp_path, LineSpec(), LineSpec(ordering_npi=NOT_DME), LineSpec(ordering_npi=absent),
+                   LineSpec(ordering_npi=other), LineSpec(procedure="A4570", ordering_npi=absent))
+    code, report, _ = check_json(path, extra=("--data", str(store)))
+    assert code == 1
+    found = _cms001(report)
+    assert found["C1"] == [] and found["C5"] == [], "eligible and matching; a code the rule does not check"
+    assert found["C2"] == [("error", f"L4386 line 1: ordering NPI {NOT_DME} (2420E) may not order DME (DME = N in"
+                                     " the Order and Referring file): the DME MAC denies the line (CO-16, N574)")]
+    assert "is not in Medicare's Order and Referring file" in found["C3"][0][1]
+    assert found["C4"] == [("error", f"L4386 line 1: ordering NPI {other} (2420E) is sent as ORTIZ, SAMPLE; the"
+                                     " Order and Referring file has SMITH, ANN (CEDI compares the first four letters"
+                                     " of the last name and the first initial): the DME MAC denies the line (CO-16,"
+                                     " N575)")]
+    c2 = next(c for c in report["files"][0]["claims"] if c["claim_id"] == "C2")
+    assert [(f["stc"], f["element"]) for f in c2["findings"] if f["rule"] == "CMS001"] == [("A7:562:DK", "NM109")]
+    [version] = report["data_versions"]
+    assert (version["table"], version["rows"], version["effective"]) == ("order-referring", 3, "2026-11-27")
+
+
+def test_cms001_name_match_is_cedis_four_letters_and_initial(tmp_path: Path) -> None:
+    store = tmp_path / "data.sqlite"
+    assert _import(store, _file(tmp_path, [f"{ORDERING},ORTIZSON,STEPHANIE,Y,Y,Y,N,N"]))[0] == 0
+    _, report, _ = check_json(_claims(tmp_path, LineSpec()), extra=("--data", str(store)))
+    assert _cms001(report)["C1"] == [], "ORTIZ/SAMPLE matches ORTIZSON/STEPHANIE on ORTI and S"
+
+
+def test_cms001_without_the_table_says_so_once_per_file_and_checks_nothing(tmp_path: Path) -> None:
+    path = _claims(tmp_path, LineSpec(), LineSpec(ordering_npi=make_npi("177777777")), LineSpec())
+    code, report, _ = check_json(path, path, extra=("--data", str(tmp_path / "empty.sqlite")))
+    notes = [(f["claim_id"], f_["severity"]) for f in report["files"][0]["claims"] for f_ in f["findings"]
+             if f_["rule"] == "CMS001"]
+    assert notes == [("C1", "info")], "one note per file, on its first claim the rule applies to"
+    assert len([1 for f in report["files"][1]["claims"] for x in f["findings"] if x["rule"] == "CMS001"]) == 1
+    message = next(x["message"] for x in report["files"][0]["claims"][0]["findings"] if x["rule"] == "CMS001")
+    assert message == ("the ordering providers were not checked: the order-referring table is not loaded"
+                       " (scrubber data import order-referring FILE)")
+    assert report["data_versions"] == [] and code == 0
+
+
+def test_the_api_takes_the_data_store(tmp_path: Path) -> None:
+    import scrubber
+
+    store = tmp_path / "data.sqlite"
+    assert _import(store, _file(tmp_path, [f"{NOT_DME},LEE,DANA,Y,N,Y,N,N"]))[0] == 0
+    report = scrubber.scrub(_claims(tmp_path, LineSpec()), now="2026-11-27", data=store)
+    [claim] = report.files[0].claims
+    assert claim.rejected_by("CMS001"), "ORTIZ's NPI is not in this file"
+    assert report.to_dict()["data_versions"][0]["rows"] == 1  # type: ignore[index]

@@ -33,8 +33,9 @@ def test_the_readme_set_up_commands_are_the_ones_ci_runs() -> None:
     assert ci[-1] == install_and_test
 
 
-def test_the_readme_sample_output_is_what_the_demo_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_readme_sample_output_is_what_the_demo_prints(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # a fresh machine: no CMS table loaded
     code, out, _ = run_cli("check", "--isolated", "--now", "2026-11-30", "fixtures/demo.837")
     shown = [line for line in _fenced_after("<!-- demo-output -->", README) if line != "..."]
     assert code == 1 and len(shown) == 12

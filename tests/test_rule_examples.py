@@ -154,6 +154,7 @@ def test_catalogue_has_38_rules_each_citing_a_public_source() -> None:
 
 
 def test_catalogue_order_is_the_contracts() -> None:
-    """Findings are sorted by catalogue order: WB, KX, MOD, DOC, AUTH, CLM (the import order of the pack)."""
+    """Findings are sorted by catalogue order: WB, KX, MOD, DOC, AUTH, CLM (the import order of the pack), then
+    CMS, the edits against CMS's public data."""
     families = [code.rstrip("0123456789") for code in REGISTRY]
-    assert list(dict.fromkeys(families)) == ["WB", "KX", "MOD", "DOC", "AUTH", "CLM"]
+    assert list(dict.fromkeys(families)) == ["WB", "KX", "MOD", "DOC", "AUTH", "CLM", "CMS"]

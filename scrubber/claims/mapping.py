@@ -181,13 +181,13 @@ class ClaimBuilder:
         elif loop == "2310B" and self._claim is not None:
             self._claim["rendering"] = _npi(seg, loop)
         elif loop == "2310A" and self._claim is not None:
-            self._claim["referring"] = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop))
+            self._claim["referring"] = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop), seg.get(3), seg.get(4))
         elif loop == "2420A" and self._line is not None:
             self._line["rendering"] = _npi(seg, loop)
         elif loop == "2420E" and self._line is not None:
-            self._line["ordering"] = Npi("DK", seg.get(8), seg.get(9), _loc(seg, loop))
+            self._line["ordering"] = Npi("DK", seg.get(8), seg.get(9), _loc(seg, loop), seg.get(3), seg.get(4))
         elif loop == "2420F" and self._line is not None:
-            self._line["referring"] = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop))
+            self._line["referring"] = Npi(seg.get(1), seg.get(8), seg.get(9), _loc(seg, loop), seg.get(3), seg.get(4))
 
     def _dmg(self, seg: Segment, loop: str) -> None:
         if loop in ("2010BA", "2010CA") and self._person is not None:

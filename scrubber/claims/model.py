@@ -107,6 +107,9 @@ class Npi:
     qualifier: str
     value: str
     loc: Loc
+    #: NM103 and NM104 where the rules need the name (the ordering and referring providers).
+    last_name: str = ""
+    first_name: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {"entity": self.entity, "npi": self.value, "file_line": self.loc.line}

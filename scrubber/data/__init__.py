@@ -99,6 +99,14 @@ class DataStore:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._db: sqlite3.Connection | None = None
+        self._in_force: dict[str, Version] | None = None  # the versions a file is checked against
+        self._missed: set[str] = set()
+
+    def __getstate__(self) -> dict[str, object]:  # to a worker process: the path, not the connection
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]  # the same store, opened again when asked
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         if self._db is not None:
@@ -121,6 +129,39 @@ class DataStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self._in_force = None
+
+    # -- what the rules ask (scrubber.rules.base.DataTables) -------------------------------------------------------
+
+    def begin_file(self) -> None:
+        """A new file: the versions in force now are the ones it is checked against, to its end (a read
+        transaction keeps them, even while a newer file is imported), and each missing table is told once."""
+        self._missed = set()
+        db = self._connect(create=False)
+        if db is not None and db.in_transaction:
+            db.execute("COMMIT")
+        if db is not None:
+            db.execute("BEGIN")
+        self._in_force = {v.kind: v for v in self.versions()}
+
+    def loaded(self, kind: str) -> bool:
+        return kind in self._versions_in_force()
+
+    def first_miss(self, kind: str) -> bool:
+        """True the first time in a file a rule finds table ``kind`` not loaded (its note is given once)."""
+        if kind in self._missed:
+            return False
+        self._missed.add(kind)
+        return True
+
+    def describe(self) -> list[dict[str, object]]:
+        """The versions the current file is checked against, as a report names them (``data_versions``)."""
+        return [v.to_dict() for v in sorted(self._versions_in_force().values(), key=lambda v: v.kind)]
+
+    def _versions_in_force(self) -> dict[str, Version]:
+        if self._in_force is None:
+            self._in_force = {v.kind: v for v in self.versions()}
+        return self._in_force
 
     def __enter__(self) -> DataStore:
         return self
@@ -146,7 +187,7 @@ class DataStore:
         """The row of the current version of ``kind`` with this key (an index hit), None when absent or when the
         table is not loaded."""
         table = kinds()[kind]
-        version = self.current(kind)
+        version = self._versions_in_force().get(kind)
         if version is None:
             return None
         db = self._connect(create=False)
@@ -197,6 +238,7 @@ class DataStore:
             raise DataError(f"{source}: cannot be read ({exc.strerror})") from None
         new = self.current(kind)
         assert new is not None
+        self._in_force = None
         return new, True
 
     @staticmethod

@@ -128,7 +128,7 @@ def observe(result: FileResult, acks: Acknowledgments) -> tuple[dict[str, Observ
         queue = statuses.get(c.claim.claim_id, [])
         stc = sorted(queue.pop(0)) if queue and not c.transaction_rejected else None
         claims.append(ObservedClaim(c.claim.claim_id, c.claim.st02, c.status,
-                                    [(f.rule, f.line_number) for f in c.findings], stc))
+                                    [(f.rule, f.line_number) for f in c.findings if not f.unchecked], stc))
     return transactions, claims
 
 

@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from scrubber.config import Config, load_config
 from scrubber.findings import Severity
 from scrubber.harness.synth import ORDERING_NPI, ClaimSpec, LineSpec, interchange, mbi, transaction_segments
+from scrubber.npi import make_npi
 from scrubber.rules import REGISTRY
 
 MANIFEST_VERSION = 1
@@ -222,6 +223,10 @@ def _line_auth(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
     plan.findings.append(("AUTH002", n))
 
 
+#: A valid NPI that the synthetic Order and Referring file does not list (CMS001's defect).
+UNLISTED_NPI = make_npi("177777777")
+
+
 def _bad_ordering_npi(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
     n, line = _first_boot(plan)
     good = line.ordering_npi or ORDERING_NPI
@@ -326,6 +331,9 @@ RULE_DEFECTS: dict[str, RuleDefect] = {d.code: d for d in (
     RuleDefect("CLM013", "a Medicare member ID that is not an MBI (a retired HICN)", _claim_wide("CLM013", _not_mbi),
                ("medicare",)),
     RuleDefect("WB008", "an addition (L2820) billed with the L4386 boot on its date", _addition, ("medicare",)),
+    RuleDefect("CMS001", "an ordering NPI the Order and Referring file does not list (checked against the synthetic"
+               " file of scrubber.harness.synth.order_referring_csv)",
+               _on_boot_line("CMS001", _set(ordering_npi=UNLISTED_NPI)), ("medicare",)),
 )}
 
 

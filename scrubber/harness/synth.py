@@ -16,6 +16,14 @@ BILLING_NPI = make_npi("123456789")  # 1234567893
 ORDERING_NPI = make_npi("198765432")
 
 
+def order_referring_csv() -> str:
+    """A synthetic Medicare Order and Referring file, in the layout CMS publishes, that lists the ordering
+    provider these claims name (ORTIZ, SAMPLE) as eligible to order DME: the test suite's and the goldens' data
+    store, where CMS001 passes the synthetic claims."""
+    return ("NPI,LAST_NAME,FIRST_NAME,PARTB,DME,HHA,PMD,HOSPICE\r\n"
+            f"{ORDERING_NPI},ORTIZ,SAMPLE,Y,Y,Y,N,N\r\n")
+
+
 @dataclass
 class LineSpec:
     """One service line; ``extra`` segments (without terminator) go after its REF and NTE, before 2420E."""

@@ -23,7 +23,7 @@ WALKING_BOOT = "L4386"
 #: option of WB001-WB003, KX001, KX002 and CLM001 (LCD L33686, article A52457).
 BOOT_CODES = ("L4360", "L4361", "L4386", "L4387")
 #: The built-in families; a plugin's rules use a prefix of their own (``ACME001``), checked when it is loaded.
-BUILTIN_FAMILIES = ("WB", "KX", "MOD", "DOC", "AUTH", "CLM")
+BUILTIN_FAMILIES = ("WB", "KX", "MOD", "DOC", "AUTH", "CLM", "CMS")
 #: Every rule code: two to eight capital letters (the family), three digits.
 CODE_PATTERN = re.compile(r"^[A-Z]{2,8}\d{3}$")
 DOC_SECTIONS = ("What it checks", "Why", "Failing", "Passing", "Fix")
@@ -42,6 +42,8 @@ class Hit:
     warning_only: bool = False
     #: The 277CA category:status of this hit when it is not the rule's (CLM010: 254 for the principal diagnosis).
     stc: str | None = None
+    #: The rule could not check (a CMS table it needs is not loaded): a note, whatever the rule's severity.
+    unchecked: bool = False
 
 
 class ClaimHistory(Protocol):
@@ -58,6 +60,22 @@ class ClaimHistory(Protocol):
                  before: str, corrects: tuple[str, str] | None = None) -> tuple[str, str] | None: ...
 
 
+class DataTables(Protocol):
+    """The CMS tables of the data store (:mod:`scrubber.data`), as the rules that need them ask.
+
+    The engine calls ``begin_file`` before each file: the tables read are the versions in force then."""
+
+    def begin_file(self) -> None: ...
+
+    def loaded(self, kind: str) -> bool: ...
+
+    def lookup(self, kind: str, key: tuple[str, ...]) -> tuple[str, ...] | None: ...
+
+    def first_miss(self, kind: str) -> bool: ...
+
+    def describe(self) -> list[dict[str, object]]: ...
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a rule may know besides the claim.
@@ -72,6 +90,8 @@ class Context:
     today: date
     earlier_claims: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()
     history: ClaimHistory | None = None
+    #: The CMS tables (None: no data store; a rule that needs one says so once per file, see DataTables).
+    data: DataTables | None = None
 
 
 Check = Callable[[Claim, Context], Iterator[Hit]]
