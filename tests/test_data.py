@@ -195,3 +195,23 @@ def test_the_api_takes_the_data_store(tmp_path: Path) -> None:
     [claim] = report.files[0].claims
     assert claim.rejected_by("CMS001"), "ORTIZ's NPI is not in this file"
     assert report.to_dict()["data_versions"][0]["rows"] == 1  # type: ignore[index]
+
+
+def test_ingest_reads_the_data_store_it_is_given(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "data.sqlite"
+    assert _import(store, _file(tmp_path, [f"{NOT_DME},LEE,DANA,Y,N,Y,N,N"]))[0] == 0
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    _claims(inbox, LineSpec())
+    done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now",
+                           "2026-11-27T10:00", "--settle", "0", "--data", str(store)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    [path] = (out / "reports").glob("*.json")
+    report = json.loads(path.read_text())
+    assert [v["rows"] for v in report["data_versions"]] == [1]
+    [claim] = report["files"][0]["claims"]
+    assert [f["rule"] for f in claim["findings"] if f["severity"] == "error"] == ["CMS001"]
