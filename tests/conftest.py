@@ -24,20 +24,9 @@ os.environ["SCRUBBER_CHECK_REPORT_SCHEMA"] = "1"
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="scrubber-test-data-")
 
 
-def _load_synthetic_data() -> None:
-    from datetime import UTC, date, datetime
+from scrubber.harness.synth import load_synthetic_data  # noqa: E402 - after XDG_DATA_HOME is set
 
-    from scrubber.data import DataStore, default_path
-    from scrubber.harness.synth import order_referring_csv
-
-    source = default_path().parent / "synthetic-order-referring.csv"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(order_referring_csv(), encoding="utf-8")
-    with DataStore() as store:
-        store.import_file("order-referring", source, date(2026, 11, 1), now=datetime(2026, 11, 1, tzinfo=UTC))
-
-
-_load_synthetic_data()
+load_synthetic_data()
 
 PG_URL = os.environ.get("SCRUBBER_TEST_PG")
 #: The ledgers a test of the ``ledger`` fixture runs on: SQLite always, PostgreSQL where a server is named.

@@ -24,6 +24,20 @@ def order_referring_csv() -> str:
             f"{ORDERING_NPI},ORTIZ,SAMPLE,Y,Y,Y,N,N\r\n")
 
 
+def load_synthetic_data() -> None:
+    """Import :func:`order_referring_csv` into the default data store (``$XDG_DATA_HOME``: point it at a folder
+    of its own first), effective and imported on 2026-11-01, so the reports that name it are the same every run."""
+    from datetime import UTC, date, datetime
+
+    from scrubber.data import DataStore, default_path
+
+    source = default_path().parent / "synthetic-order-referring.csv"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(order_referring_csv(), encoding="utf-8")
+    with DataStore() as store:
+        store.import_file("order-referring", source, date(2026, 11, 1), now=datetime(2026, 11, 1, tzinfo=UTC))
+
+
 @dataclass
 class LineSpec:
     """One service line; ``extra`` segments (without terminator) go after its REF and NTE, before 2420E."""
