@@ -474,8 +474,6 @@ def ingest() -> None:
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True,
               help=IG_ENGINE_HELP)
 @click.option("--html", is_flag=True, help="Also write an HTML report per file.")
-@click.option("--data", "data_path", metavar="DB",
-              help="The data store of CMS tables the CMS rules read, as check's --data (default: the user's).")
 @click.option("--status", "show_status", is_flag=True, help="Print the ledger's totals and last failures, then exit.")
 @click.option("--settle", type=click.FloatRange(0), default=5.0, show_default=True, metavar="SECONDS",
               help="Take a file only once its size and modification time have not changed for this long "
@@ -502,8 +500,7 @@ def ingest() -> None:
 def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
            allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool, no_history: bool,
-           file_timeout: float, metrics_address: str | None = None, status_format: str = "text",
-           data_path: str | None = None) -> None:
+           file_timeout: float, metrics_address: str | None = None, status_format: str = "text") -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     import sqlite3
@@ -572,7 +569,7 @@ def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, 
                                                    allow_unvalidated=allow_unvalidated, redact=redact,
                                                    lease_seconds=lease_seconds, file_timeout=file_timeout,
                                                    log_stderr=log_stderr, no_history=no_history,
-                                                   metrics=address, data=data_path))
+                                                   metrics=address))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)

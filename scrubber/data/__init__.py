@@ -154,6 +154,10 @@ class DataStore:
         self._missed.add(kind)
         return True
 
+    def missing(self, kind: str) -> str:
+        """Why table ``kind`` is not read, as a rule's note says it."""
+        return f"the {kind} table is not loaded (scrubber data import {kind} FILE)"
+
     def describe(self) -> list[dict[str, object]]:
         """The versions the current file is checked against, as a report names them (``data_versions``)."""
         return [v.to_dict() for v in sorted(self._versions_in_force().values(), key=lambda v: v.kind)]
@@ -263,6 +267,36 @@ class DataStore:
             db.executemany(sql, batch)
             count += len(batch)
         return count
+
+
+class NoData:
+    """No data store read at all (``ingest``'s scrubs, for now: they run in processes forked from a node whose
+    threads use SQLite, and SQLite cannot be opened safely in such a child).  The CMS rules say so, once a file."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self._missed: set[str] = set()
+
+    def begin_file(self) -> None:
+        self._missed = set()
+
+    def loaded(self, kind: str) -> bool:
+        return False
+
+    def lookup(self, kind: str, key: tuple[str, ...]) -> tuple[str, ...] | None:
+        return None
+
+    def first_miss(self, kind: str) -> bool:
+        if kind in self._missed:
+            return False
+        self._missed.add(kind)
+        return True
+
+    def missing(self, kind: str) -> str:
+        return self.reason
+
+    def describe(self) -> list[dict[str, object]]:
+        return []
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:

@@ -87,7 +87,7 @@ from typing import Any, TextIO
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
-from scrubber.data import DataStore
+from scrubber.data import NoData
 from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reason, judge_history
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
@@ -123,6 +123,11 @@ from scrubber.report import FileResult, Report
 from scrubber.textsafe import printable
 from segments import X12InputError
 from segments.reader import open_regular
+
+#: Ingest's scrubs read no CMS table yet: they run in worker processes forked from a node whose threads use SQLite,
+#: and a forked child that opens SQLite can wait forever on a lock a parent thread held at the fork.  The CMS
+#: rules will be judged in the node, as the history rules are.
+INGEST_DATA = NoData("ingest does not read the CMS data store yet (scrubber check --data does)")
 
 DATABASE_ERRORS = database_errors()
 DUPLICATE_CLAIM = "DUP001"
@@ -166,8 +171,6 @@ class IngestOptions:
     log_stderr: bool = False
     #: Run without the claim history (said in --status); without it and without a key, ingest refuses to start.
     no_history: bool = False
-    #: The data store of CMS tables (check's --data); None: the user's.
-    data: str | None = None
     #: ``(host, port)`` to serve Prometheus ``/metrics`` and ``/healthz`` on (:mod:`scrubber.ingest.metrics`).
     metrics: tuple[str, int] | None = None
 
@@ -532,7 +535,7 @@ class Ingest:
         today = (self.options.now or datetime.now()).date()
         # No history here: the history rules are asked in step 2, under the lock (engine.judge_history).
         return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine,
-                       allow_unvalidated=self.options.allow_unvalidated, data=DataStore(self.options.data))
+                       allow_unvalidated=self.options.allow_unvalidated, data=INGEST_DATA)
 
     def _scrub(self, path: Path) -> FileResult | None:
         """A scrub in this process (steps 2-4 decided again after their lease was lost: rare)."""
@@ -680,7 +683,7 @@ class Ingest:
         result = replace(result, source=str(work_path), path=name)
         report = Report((result,), config=self.options.config.source,
                         config_sha256=self.options.config.source_sha256, generated_at=now,
-                        processing_date=now.date(), data_versions=tuple(_data_versions(self.options.data)))
+                        processing_date=now.date())
         with staging.open(f"reports/{base}.json") as out:
             write_json(report, out, self.options.redact)
         if self.options.html:
@@ -1009,9 +1012,3 @@ def _kill_point() -> tuple[str, int, signal.Signals] | None:
 
 
 __all__ = ["Ingest", "IngestAborted", "IngestOptions", "Totals"]
-
-
-def _data_versions(path: str | None) -> list[dict[str, object]]:
-    """The CMS tables in force now (the worker read them when it began the file: an import in between is rare)."""
-    with DataStore(path) as store:
-        return store.describe()

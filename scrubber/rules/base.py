@@ -75,6 +75,8 @@ class DataTables(Protocol):
 
     def describe(self) -> list[dict[str, object]]: ...
 
+    def missing(self, kind: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class Context:

@@ -21,8 +21,9 @@ ORDER_REFERRING = "order-referring"
 def not_loaded(claim: Claim, ctx: Context, kind: str, what: str) -> Iterator[Hit]:
     """The note of a rule whose table ``kind`` is not loaded: once per file (every claim without a store)."""
     if ctx.data is None or ctx.data.first_miss(kind):
-        yield Hit(f"{what} not checked: the {kind} table is not loaded (scrubber data import {kind} FILE)",
-                  claim.loc, unchecked=True)
+        why = (f"the {kind} table is not loaded (scrubber data import {kind} FILE)" if ctx.data is None
+               else ctx.data.missing(kind))
+        yield Hit(f"{what} not checked: {why}", claim.loc, unchecked=True)
 
 
 @rule("CMS001", "ordering-provider-not-eligible", Severity.ERROR, stc="A7:562:DK", options=codes_option(),
