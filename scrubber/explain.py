@@ -194,5 +194,11 @@ def envelope_code(error: EnvelopeError) -> tuple[str, str, str]:
 
 def _explain(where: str, meaning: str, todo: str) -> str:
     if not meaning:
-        return f"{where.rpartition(' ')[0]} code {where.rpartition(' ')[2]}"
+        return unknown_code(where)
     return f"{meaning} ({where}): {todo}"
+
+
+def unknown_code(where: str) -> str:
+    """A code the tables do not know, as :func:`ig_code` places it (``999 IK304 Q``): ``999 IK304 code Q``."""
+    place, _, code = where.rpartition(" ")
+    return f"{place} code {code}"

@@ -129,6 +129,10 @@ class Redactor:
             "birth_date": self.birth_date(person.birth_date),
         }
 
+    def shown_name(self, person: Person) -> str:
+        """``LAST, FIRST`` as a report's claim list shows the person (placeholders when redacting)."""
+        return ", ".join(v for v in (self.value("NAME", person.last_name), self.value("NAME", person.first_name)) if v)
+
     def text(self, text: str) -> str:
         """Free text (a message) with every known PHI value replaced, the longest match first.
 

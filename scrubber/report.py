@@ -20,7 +20,7 @@ from decimal import Decimal
 from scrubber.claimresult import ACCEPTED, REJECTED, ClaimResult
 from scrubber.claims.model import Party
 from scrubber.claimstore import ClaimStore
-from scrubber.explain import envelope_code, explain_envelope, explain_ig, fix_for, ig_code, reason_name
+from scrubber.explain import envelope_code, explain_envelope, explain_ig, fix_for, ig_code, reason_name, unknown_code
 from scrubber.findings import SET_REJECTED, Severity
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
@@ -250,8 +250,14 @@ class FileResult:
 
 def claim_dict(c: ClaimResult, r: Redactor, rejections: dict[tuple[str, str, str], SetRejection]) -> dict[str, object]:
     """A claim as the JSON report shows it, with why its set was rejected (``rejections``: the file's)."""
-    reason = rejections.get((c.claim.isa13, c.claim.gs06, c.claim.st02)) if c.transaction_rejected else None
+    reason = rejection_of(c, rejections)
     return c.to_dict(r, None if reason is None else r.text(reason.text))
+
+
+def rejection_of(c: ClaimResult, rejections: dict[tuple[str, str, str], SetRejection]) -> SetRejection | None:
+    """Why the 999 rejected the claim's set (``rejections``: its file's :meth:`FileResult.set_rejections`); None
+    for a claim of an accepted set."""
+    return rejections.get((c.claim.isa13, c.claim.gs06, c.claim.st02)) if c.transaction_rejected else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,7 +461,7 @@ class _ErrorGroups:
         where_code, meaning, todo = code
         group = self._groups.get((segment, element, where_code))
         if group is None:
-            meaning = meaning or f"{where_code.rpartition(' ')[0]} code {where_code.rpartition(' ')[2]}"
+            meaning = meaning or unknown_code(where_code)
             group = self._groups[segment, element, where_code] = _ErrorGroup(source, segment, element, where_code,
                                                                              meaning, todo, snip)
         group.errors += 1

@@ -25,6 +25,7 @@ The kinds, each in :data:`KINDS` with its reader module:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
@@ -55,6 +56,7 @@ class Kind(Protocol):
     def read(self, stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]: ...
 
 
+@functools.cache  # asked on every lookup
 def kinds() -> dict[str, Kind]:
     """The kinds ``data import`` reads, by name."""
     from scrubber.data import order_referring

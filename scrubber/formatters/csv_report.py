@@ -27,7 +27,7 @@ from scrubber.claims.model import decimal_text
 from scrubber.explain import field_for, fix_for, snip_for
 from scrubber.findings import SET_REJECTED
 from scrubber.redact import Redactor
-from scrubber.report import ClaimResult, Report, SetRejection
+from scrubber.report import ClaimResult, Report, SetRejection, rejection_of
 
 COLUMNS = ("file", "claim", "patient", "line", "procedure", "rule", "severity", "snip_type", "message", "field",
            "fix", "charge", "claim_charge", "claim_status")
@@ -66,10 +66,10 @@ def neutralized(value: object) -> str:
 def _rows(c: ClaimResult, r: Redactor, rejections: dict[tuple[str, str, str], SetRejection]) -> Iterator[list[object]]:
     claim = c.claim
     person = claim.patient or claim.subscriber
-    patient = ", ".join(v for v in (r.value("NAME", person.last_name), r.value("NAME", person.first_name)) if v)
+    patient = r.shown_name(person)
     charge = decimal_text(claim.charge)
     if c.transaction_rejected:
-        reason = rejections.get((claim.isa13, claim.gs06, claim.st02))
+        reason = rejection_of(c, rejections)
         if reason is not None:
             yield [claim.claim_id, patient, "", "", SET_REJECTED, "error", reason.snip, r.text(reason.text), "",
                    reason.fix, charge, charge, c.status]

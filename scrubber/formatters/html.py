@@ -54,7 +54,7 @@ from scrubber.formatters.text import count as _count
 from scrubber.formatters.text import money, reason_line
 from scrubber.ig import IgError
 from scrubber.redact import Redactor
-from scrubber.report import ClaimResult, FileResult, Report, SetRejection
+from scrubber.report import ClaimResult, FileResult, Report, SetRejection, rejection_of
 from scrubber.snip import INTEGRITY, SNIP_TYPES, ig_error_type
 from scrubber.version import __version__
 from segments import Segment
@@ -569,9 +569,8 @@ def _items(report: Report, redactor: Redactor) -> Iterator[list[object]]:
                     yield ["b", block.rows]
                     block.number, blocks = blocks, blocks + 1
                 context.append(block.number)
-            reason = (rejections.get((result.claim.isa13, result.claim.gs06, result.claim.st02))
-                      if result.transaction_rejected else None)
-            yield ["c", _claim_record(number, result, context, view.rows_of(result), redactor, reason)]
+            yield ["c", _claim_record(number, result, context, view.rows_of(result), redactor,
+                                      rejection_of(result, rejections))]
         view.close()
 
 
@@ -587,8 +586,7 @@ def _claim_record(file_number: int, result: ClaimResult, context: list[int], row
         "file": file_number,
         "id": c.claim_id,
         "st": c.st02,
-        "patient": ", ".join(v for v in (redactor.value("NAME", person.last_name),
-                                         redactor.value("NAME", person.first_name)) if v),
+        "patient": redactor.shown_name(person),
         "payer": c.payer_id,
         "profile": result.profile,
         "status": result.status,

@@ -20,7 +20,7 @@ from scrubber.explain import explain_envelope, explain_ig, field_for, fix_for, s
 from scrubber.findings import SET_REJECTED, Severity
 from scrubber.formatters.text import reason_line
 from scrubber.redact import Redactor
-from scrubber.report import ClaimResult, FileResult, Report, SetRejection, summarize
+from scrubber.report import ClaimResult, FileResult, Report, SetRejection, rejection_of, summarize
 from scrubber.snip import INTEGRITY, ig_error_type
 from scrubber.textsafe import xml_safe
 
@@ -113,7 +113,7 @@ def _case(f: FileResult, result: ClaimResult, redactor: Redactor,
                         ("member_id", redactor.value("ID", c.subscriber.member_id))):
         _sub(props, "property", name=name, value=value)
     if result.transaction_rejected:
-        reason = rejections.get((c.isa13, c.gs06, c.st02))
+        reason = rejection_of(result, rejections)
         message = redactor.text(reason.text) if reason else f"transaction set {c.st02} rejected by the 999 (IK5 R)"
         _sub(case, "failure", f"{message}; its errors are listed once, on the set's or the envelope's testcase\n"
                               f"    fix: {reason.fix if reason else fix_for(SET_REJECTED)}", type="999",
