@@ -531,3 +531,57 @@ def test_fuzz_requeue_names(tmp_path_factory: pytest.TempPathFactory, names: lis
         assert not any(inbox.iterdir())
     else:
         assert names == ["junk.837"] and len(list(inbox.iterdir())) == 1
+
+
+ORDER_REFERRING = (b"NPI,LAST_NAME,FIRST_NAME,PARTB,DME,HHA,PMD,HOSPICE\r\n"
+                   b"1987654328,ORTIZ,SAMPLE,Y,Y,Y,N,N\r\n1234567893,LEE,DANA,Y,N,Y,N,N\r\n")
+
+
+@st.composite
+def mutated_csv(draw: st.DrawFn) -> bytes:
+    """An Order and Referring file with bytes replaced, inserted, deleted or cut off."""
+    data = bytearray(ORDER_REFERRING)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["replace", "insert", "delete", "cut"]))
+        byte = draw(st.sampled_from([b",", b"\r\n", b"\"", b"\xff", b"\x00", b"Y", b"9", b"", "\ufeff".encode()]))
+        if action == "replace":
+            data[at:at + 1] = byte
+        elif action == "insert":
+            data[at:at] = byte
+        elif action == "delete":
+            del data[at:at + draw(st.integers(1, 12))]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=mutated_csv())
+def test_fuzz_data_import(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    """``scrubber data import``, a new input: any file is imported whole or refused in one line with exit 2, and a
+    refused file leaves the version in force as it was."""
+    from scrubber.data import DataStore
+
+    tmp = tmp_path_factory.mktemp("data")
+    store, good, bad = tmp / "d.sqlite", tmp / "good.csv", tmp / "bad.csv"
+    good.write_bytes(ORDER_REFERRING)
+    bad.write_bytes(data)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["data", "import", "order-referring", "--data", str(store), str(good)]).exit_code == 0
+    result = runner.invoke(cli, ["data", "import", "order-referring", "--data", str(store), str(bad)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (0, 2) and "Traceback" not in result.stderr
+    with DataStore(store) as kept:
+        [version] = kept.versions()
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and (version.source, version.rows) == ("good.csv", 2)
+    elif data == ORDER_REFERRING:  # the same file again: nothing changes
+        assert (version.source, version.version) == ("good.csv", 1)
+    else:
+        db = sqlite3.connect(store)
+        try:
+            rows = db.execute("SELECT count(*) FROM order_referring").fetchone()[0]
+        finally:
+            db.close()
+        assert version.source == "bad.csv" and version.rows == rows
