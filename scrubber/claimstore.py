@@ -336,7 +336,7 @@ def _unpack_line(values: tuple[Any, ...]) -> dict[str, Any]:
 
 
 #: The fields of a line and of a claim that the store keeps (with ``line_control``, and the claim's lines,
-#: billing provider, trace and persons, kept apart); the others take their defaults.
+#: billing provider, trace, persons, ordering and referring providers, kept apart); the others take defaults.
 _LINE_FIELDS = ("line_number", "loc", "qualifier", "procedure", "modifiers", "charge", "unit_basis", "units",
                 "place_of_service", "pointers", "service_date", "service_end", "date_format", "sv1")
 _CLAIM_FIELDS = ("claim_id", "loc", "st02", "isa13", "gs06", "bht03", "charge", "place_of_service",
@@ -360,23 +360,34 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
                 (c.original_reference.qualifier, c.original_reference.value, c.original_reference.loc))
     lines = tuple((_pack_line(ln),
                    None if ln.line_control is None else (ln.line_control.qualifier, ln.line_control.value,
-                                                         ln.line_control.loc))
+                                                         ln.line_control.loc),
+                   _npi(ln.ordering), _npi(ln.referring))
                   for ln in c.lines)
     values = list(_claim_values(c))
     values[_CLAIM_CHARGE] = decimal_text(values[_CLAIM_CHARGE])
     claim = (tuple(values), billing, name, trace, lines, _person(c.subscriber),
-             _person(c.patient), original)
+             _person(c.patient), original, _npi(c.referring))
     findings = tuple((f.rule, f.name, f.severity.value, f.message, f.line_number, f.segment, f.file_line, f.element,
                       f.stc, f.stc10, f.unchecked) for f in result.findings)
     return claim, result.profile, findings, result.transaction_rejected
 
 
+def _npi(npi: Npi | None) -> tuple[Any, ...] | None:
+    """An ordering or referring provider, with the name the CMS rules compare (judged again in ingest's node)."""
+    return None if npi is None else (npi.entity, npi.qualifier, npi.value, npi.loc, npi.last_name, npi.first_name)
+
+
+def _unnpi(values: tuple[Any, ...] | None) -> Npi | None:
+    return None if values is None else Npi(*values)
+
+
 def _decode(data: tuple[Any, ...]) -> ClaimResult:
     claim, profile, findings, transaction_rejected = data
-    values, billing, name, trace, lines, subscriber, patient, original = claim
+    values, billing, name, trace, lines, subscriber, patient, original, referring = claim
     made = tuple(
-        assemble(ServiceLine, {**_unpack_line(line), "line_control": None if control is None else Ref(*control)})
-        for line, control in lines)
+        assemble(ServiceLine, {**_unpack_line(line), "line_control": None if control is None else Ref(*control),
+                               "ordering": _unnpi(ordering), "referring": _unnpi(line_referring)})
+        for line, control, ordering, line_referring in lines)
     model = assemble(Claim, {
         **dict(zip(_CLAIM_FIELDS, values, strict=True)),
         "charge": _unamount(values[_CLAIM_CHARGE]),
@@ -384,6 +395,7 @@ def _decode(data: tuple[Any, ...]) -> ClaimResult:
         "billing_name": None if name is None else Party(*name),
         "trace": None if trace is None else Ref(*trace),
         "original_reference": None if original is None else Ref(*original),
+        "referring": _unnpi(referring),
         "subscriber": _unperson(subscriber) or Person(), "patient": _unperson(patient),
         "lines": made,
     })

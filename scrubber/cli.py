@@ -494,13 +494,17 @@ def ingest() -> None:
               " history key (SCRUBBER_HISTORY_KEY or [history] key) is required.")
 @click.option("--log-stderr", is_flag=True, help="Also write each event to stderr, as the JSON line OUT/ingest.log"
               " gets (for journald and container logs).")
+@click.option("--data", "data_path", metavar="DB",
+              help="The data store of CMS tables the CMS rules read, as check's --data (default:"
+                   " $XDG_DATA_HOME/scrubber/data.sqlite, else ~/.local/share/scrubber/data.sqlite).")
 @click.option("--file-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=900.0, show_default=True,
               metavar="SECONDS", help="How long one file's scrub may take: past it the scrub (a worker process) is"
               " stopped and the file sent to failed/ with the reason.")
 def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
            allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool, no_history: bool,
-           file_timeout: float, metrics_address: str | None = None, status_format: str = "text") -> None:
+           file_timeout: float, metrics_address: str | None = None, status_format: str = "text",
+           data_path: str | None = None) -> None:
     """Turn every file of INBOX into acknowledgments, a forward file and a report; crash-safe."""
     import signal
     import sqlite3
@@ -569,7 +573,8 @@ def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, 
                                                    allow_unvalidated=allow_unvalidated, redact=redact,
                                                    lease_seconds=lease_seconds, file_timeout=file_timeout,
                                                    log_stderr=log_stderr, no_history=no_history,
-                                                   metrics=address))
+                                                   metrics=address,
+                                                   data=Path(data_path) if data_path else None))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)

@@ -42,7 +42,7 @@ from scrubber.ig.errors import IgError
 from scrubber.ig.feed import LazyFeed, ListFeed, StreamFeed
 from scrubber.report import ClaimResult, FileResult, GroupResult, InterchangeResult, Report, TransactionResult
 from scrubber.rules import REGISTRY, Context
-from scrubber.rules.base import ClaimHistory, DataTables, finding_order
+from scrubber.rules.base import ClaimHistory, DataTables, Rule, finding_order
 from scrubber.textsafe import printable
 from segments import EnvelopeError, EnvelopeWalker, Segment, X12InputError, open_x12
 from segments.envelope import Interchange, Transaction
@@ -91,8 +91,9 @@ class Options:
     history: ClaimHistory | None = None
     #: When the report is made (None: the clock); a naive time is local time.
     generated_at: datetime | None = None
-    #: The CMS tables the data rules look up (CMS001): the data store at its default place unless told.
-    data: DataTables = field(default_factory=DataStore)
+    #: The CMS tables the data rules look up (CMS001): the data store at its default place unless told; None: the
+    #: data rules are not run (ingest's workers: the node judges them, :func:`judge_late`).
+    data: DataTables | None = field(default_factory=DataStore)
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -108,7 +109,8 @@ def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Re
             options.progress.file_done(files[-1].size or 0)
     return Report(tuple(files), config=options.config.source, config_sha256=options.config.source_sha256,
                   generated_at=options.generated_at or datetime.now(UTC).replace(microsecond=0),
-                  processing_date=options.today, data_versions=tuple(options.data.describe()))
+                  processing_date=options.today,
+                  data_versions=tuple(options.data.describe()) if options.data is not None else ())
 
 
 def crash_reason(exc: BaseException, done: str = "scrubbed") -> str:
@@ -234,7 +236,8 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     shown = printable(str(path))  # a name with control characters or bytes that are not UTF-8
     if options.history is not None:
         options.history.begin_file()
-    options.data.begin_file()
+    if options.data is not None:
+        options.data.begin_file()
     source = "" if shown == str(path) else str(path)
     try:
         version = identify(path)
@@ -478,7 +481,8 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     bound = None if contexts is None else contexts.get(id(profile))
     if bound is None:
         bound = [(setting, Context(setting.options, options.today, earlier, options.history, options.data))
-                 for setting in profile.rules if options.history is not None or not setting.rule.needs_history]
+                 for setting in profile.rules if (options.history is not None or not setting.rule.needs_history)
+                 and (options.data is not None or not setting.rule.needs_data)]
         if contexts is not None:
             contexts[id(profile)] = bound
     findings = run_rules(claim, bound)
@@ -487,16 +491,27 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     return ClaimResult(claim, profile.name, tuple(findings))
 
 
-def judge_history(claims: Iterable[ClaimResult], config: Config, today: date,
-                  history: ClaimHistory) -> dict[int, tuple[Finding, ...]]:
-    """The history rules' findings (CLM012, WB007, a plugin's ``needs_history`` rules), by CLM ordinal, for
-    claims judged without a history.
+def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, history: ClaimHistory | None,
+               data: DataTables | None) -> dict[int, tuple[Finding, ...]]:
+    """The findings of the rules a worker does not run, by CLM ordinal, for claims judged without a history and
+    without a data store: the history rules (CLM012, WB007, a plugin's ``needs_history`` rules) when ``history``
+    is given, the CMS data rules (``needs_data``) when ``data`` is.
 
-    Ingest judges a file's claims without the history (in a worker, beside other files), then asks this
-    under the ledger's lock of steps 2-4, against what is committed: so the verdict never depends on
-    ``--jobs`` or on how many nodes scrub at once.  Claims of a rejected transaction set are not asked.
+    Ingest judges a file's claims in a worker (beside other files), then asks this in the node under the
+    ledger's lock of steps 2-4: the history against what is committed, so the verdict never depends on
+    ``--jobs`` or on how many nodes scrub at once; the CMS tables in the node's own connection (a worker forked
+    from a node whose threads use SQLite must not open SQLite).  Claims of a rejected transaction set are not
+    asked.
     """
-    history.begin_file()
+    if history is not None:
+        history.begin_file()
+    if data is not None:
+        data.begin_file()
+
+    def late(rule: Rule) -> bool:
+        return ((rule.needs_history or rule.needs_data) and (history is not None or not rule.needs_history)
+                and (data is not None or not rule.needs_data))
+
     found: dict[int, tuple[Finding, ...]] = {}
     bound_by_profile: dict[str, list[tuple[RuleSetting, Context]]] = {}
     for result in claims:
@@ -506,8 +521,8 @@ def judge_history(claims: Iterable[ClaimResult], config: Config, today: date,
         if bound is None:
             profile = config.profiles[result.profile]
             bound = bound_by_profile[result.profile] = [
-                (setting, Context(setting.options, today, frozenset(), history))
-                for setting in profile.rules if setting.rule.needs_history]
+                (setting, Context(setting.options, today, frozenset(), history, data))
+                for setting in profile.rules if late(setting.rule)]
         if bound and (findings := run_rules(result.claim, bound)):
             found[result.claim.first_index] = tuple(findings)
     return found

@@ -77,13 +77,8 @@ def _claims(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["claim_id"]: c for f in report["files"] for c in f["claims"]}
 
 
-def _first(claim: dict[str, Any]) -> dict[str, Any]:
-    """The claim's first finding but ingest's note that it read no CMS table."""
-    return next(f for f in claim["findings"] if not f["unchecked"])
-
-
 def _rules(claim: dict[str, Any]) -> list[str]:
-    return [f["rule"] for f in claim["findings"] if f["rule"] not in ("DOC005",) and not f["unchecked"]]
+    return [f["rule"] for f in claim["findings"] if f["rule"] not in ("DOC005",)]
 
 
 def boot(claim_id: str, date: str = "20260105", **changes: Any) -> ClaimSpec:
@@ -116,10 +111,10 @@ def test_replace_void_and_resend_after_the_void(tmp_path: Path, ledger: str | No
     assert again["status"] == "accepted" and _rules(again) == [], "neither DUP001 nor CLM012 after the void"
 
     resent = house.send(boot("CLAIM-1-RESENT"))["CLAIM-1-RESENT"]  # the same boot again: now a duplicate
-    assert _rules(resent) == ["CLM012"] and "claim CLAIM-1 in forward/f05.837" in _first(resent)["message"]
+    assert _rules(resent) == ["CLM012"] and "claim CLAIM-1 in forward/f05.837" in resent["findings"][0]["message"]
     other_side = boot("CLAIM-1", lines=[LineSpec(modifiers=("KX", "LT"), date="20260105")])
     dup = house.send(other_side)["CLAIM-1"]  # CLM01, date and charge of the claim in force: ingest's DUP001
-    assert _rules(dup) == ["DUP001"] and "already forwarded in forward/f05.837" in _first(dup)["message"]
+    assert _rules(dup) == ["DUP001"] and "already forwarded in forward/f05.837" in dup["findings"][0]["message"]
 
 
 def test_a_dependent_is_a_member_of_its_own(tmp_path: Path, ledger: str | None) -> None:
@@ -131,7 +126,7 @@ def test_a_dependent_is_a_member_of_its_own(tmp_path: Path, ledger: str | None) 
     assert first["A-1"]["status"] == "accepted" and first["B-1"]["status"] == "accepted"
     assert _rules(first["B-1"]) == [], "twin B's boot is not twin A's line"
     later = house.send(boot("A-2", date="20260601", patient=twin_a), boot("SELF-2", date="20260601"))
-    assert _rules(later["A-2"]) == ["WB007"] and "(claim A-1)" in _first(later["A-2"])["message"]
+    assert _rules(later["A-2"]) == ["WB007"] and "(claim A-1)" in later["A-2"]["findings"][0]["message"]
     assert _rules(later["SELF-2"]) == [], "the subscriber got no boot: the dependents' are theirs"
     members = {r[0] for r in house.rows("SELECT member FROM claim_history")}
     assert len(members) == 3 and SUBSCRIBER not in "".join(members), "twin A, twin B, the subscriber"

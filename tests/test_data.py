@@ -197,9 +197,34 @@ def test_the_api_takes_the_data_store(tmp_path: Path) -> None:
     assert report.to_dict()["data_versions"][0]["rows"] == 1  # type: ignore[index]
 
 
-def test_ingest_says_it_does_not_read_the_data_store_yet(tmp_path: Path) -> None:
-    """Ingest's scrubs run in processes forked from a node whose threads use SQLite, where opening SQLite can wait
-    forever on a lock held at the fork: they read no CMS table yet, and CMS001 says so, once per file."""
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ingest_reads_the_same_store_as_check(tmp_path: Path, jobs: str) -> None:
+    """Ingest judges the CMS rules in the node (its workers, forked from a node whose threads use SQLite, open no
+    SQLite): the same findings as check, the claim not forwarded, its 277CA rejection, the report's versions."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "data.sqlite"
+    assert _import(store, _file(tmp_path, [f"{ORDERING},ORTIZ,SAMPLE,Y,Y,Y,N,N", f"{NOT_DME},ORTIZ,SAMPLE,Y,N,Y,N,N"]),
+                   "--effective", "2026-11-27")[0] == 0
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    path = _claims(inbox, LineSpec(), LineSpec(ordering_npi=NOT_DME))
+    _, checked, _ = check_json(path, extra=("--data", str(store)))
+    done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now",
+                           "2026-11-27T10:00", "--settle", "0", "--data", str(store), "--jobs", jobs],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "reports" / "claims.837.json").read_text())
+    assert _cms001(report) == _cms001(checked) and _cms001(report)["C2"][0][0] == "error"
+    assert [c["status"] for c in report["files"][0]["claims"]] == ["accepted", "rejected"]
+    assert report["data_versions"] == checked["data_versions"] and report["data_versions"][0]["rows"] == 2
+    forwarded = (out / "forward" / "claims.837").read_text()
+    assert "CLM*C1*" in forwarded and "CLM*C2*" not in forwarded
+    assert "STC*A7:562:DK" in (out / "acks" / "claims.837.277").read_text()
+
+
+def test_ingest_without_the_table_says_so_once_per_file(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -207,12 +232,13 @@ def test_ingest_says_it_does_not_read_the_data_store_yet(tmp_path: Path) -> None
     inbox.mkdir()
     _claims(inbox, LineSpec(), LineSpec())
     done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now",
-                           "2026-11-27T10:00", "--settle", "0"], capture_output=True, text=True, timeout=300)
+                           "2026-11-27T10:00", "--settle", "0", "--data", str(tmp_path / "none.sqlite")],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    [path] = (out / "reports").glob("*.json")
-    report = json.loads(path.read_text())
+    report = json.loads((out / "reports" / "claims.837.json").read_text())
     assert report["data_versions"] == []
     notes = [(c["claim_id"], f["message"], f["unchecked"]) for c in report["files"][0]["claims"]
              for f in c["findings"] if f["rule"] == "CMS001"]
-    assert notes == [("C1", "the ordering providers were not checked: ingest does not read the CMS data store yet"
-                            " (scrubber check --data does)", True)]
+    assert notes == [("C1", "the ordering providers were not checked: the order-referring table is not loaded"
+                            " (scrubber data import order-referring FILE)", True)]
+    assert "CLM*C2*" in (out / "forward" / "claims.837").read_text(), "a note rejects nothing"

@@ -20,7 +20,13 @@ The kinds, each in :data:`KINDS` with its reader module:
 
 - ``order-referring`` — the Medicare Order and Referring data set
   (:mod:`scrubber.data.order_referring`): the NPIs that may order and refer,
-  with a flag per benefit (DME among them).
+  with a flag per benefit (DME among them);
+- ``hcpcs`` — the quarterly alpha-numeric HCPCS file (:mod:`scrubber.data.hcpcs`):
+  each Level II code's added and termination dates;
+- ``dmepos-fee`` — the DMEPOS fee schedule (:mod:`scrubber.data.dmepos_fee`):
+  the pricing modifiers each code is priced with;
+- ``mue-dme`` — the DME Supplier Services MUE table (:mod:`scrubber.data.mue_dme`):
+  the most units per line or per date of service.
 """
 
 from __future__ import annotations
@@ -59,9 +65,9 @@ class Kind(Protocol):
 @functools.cache  # asked on every lookup
 def kinds() -> dict[str, Kind]:
     """The kinds ``data import`` reads, by name."""
-    from scrubber.data import order_referring
+    from scrubber.data import dmepos_fee, hcpcs, mue_dme, order_referring
 
-    return {k.NAME: k for k in (order_referring,)}  # type: ignore[misc]  # modules that follow the Kind protocol
+    return {k.NAME: k for k in (order_referring, hcpcs, dmepos_fee, mue_dme)}  # type: ignore[misc]  # modules that follow the Kind protocol
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,16 @@ class Version:
     rows: int
     imported_at: str
 
+    @property
+    def quarter(self) -> str:
+        """The calendar quarter the version is effective from (``2026Q1``): how CMS names its quarterly files."""
+        day = date.fromisoformat(self.effective)
+        return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
     def to_dict(self) -> dict[str, object]:
         return {"table": self.kind, "version": self.version, "source": self.source, "sha256": self.sha256,
-                "effective": self.effective, "rows": self.rows, "imported_at": self.imported_at}
+                "effective": self.effective, "quarter": self.quarter, "rows": self.rows,
+                "imported_at": self.imported_at}
 
 
 def default_path() -> Path:
@@ -150,7 +163,8 @@ class DataStore:
         return kind in self._versions_in_force()
 
     def first_miss(self, kind: str) -> bool:
-        """True the first time in a file a rule finds table ``kind`` not loaded (its note is given once)."""
+        """True the first time in a file a rule finds table ``kind`` not loaded, or a code absent from it
+        (``kind`` is then ``hcpcs:L4386``): its note is given once."""
         if kind in self._missed:
             return False
         self._missed.add(kind)
@@ -163,6 +177,12 @@ class DataStore:
     def describe(self) -> list[dict[str, object]]:
         """The versions the current file is checked against, as a report names them (``data_versions``)."""
         return [v.to_dict() for v in sorted(self._versions_in_force().values(), key=lambda v: v.kind)]
+
+    def quarter(self, kind: str) -> str:
+        """The quarter of the version of ``kind`` the current file is checked against ("" when not loaded): a
+        rule's message names it."""
+        version = self._versions_in_force().get(kind)
+        return version.quarter if version is not None else ""
 
     def _versions_in_force(self) -> dict[str, Version]:
         if self._in_force is None:
@@ -192,16 +212,25 @@ class DataStore:
     def lookup(self, kind: str, key: tuple[str, ...]) -> tuple[str, ...] | None:
         """The row of the current version of ``kind`` with this key (an index hit), None when absent or when the
         table is not loaded."""
+        rows = self.rows(kind, key)
+        return rows[0] if rows else None
+
+    def rows(self, kind: str, key: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The rows of the current version of ``kind`` whose key starts with ``key`` (an index range: the fee
+        schedule's rows of one code), in key order; none when the table is not loaded."""
         table = kinds()[kind]
         version = self._versions_in_force().get(kind)
         if version is None:
-            return None
+            return []
         db = self._connect(create=False)
         assert db is not None
-        where = " AND ".join(f"{column} = ?" for column in table.KEY)
-        row = db.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ? AND {where}",
-                         (version.version, *key)).fetchone()
-        return None if row is None else tuple(row)
+        where = " AND ".join(f"{column} = ?" for column in table.KEY[:len(key)])
+        try:
+            found = db.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ? AND {where}"
+                               f" ORDER BY {', '.join(table.KEY)}", (version.version, *key)).fetchall()
+        except sqlite3.Error as exc:
+            raise DataError(f"{self.path}: cannot read the {kind} table ({exc})") from None
+        return [tuple(row) for row in found]
 
     # -- importing -------------------------------------------------------------------------------------------------
 
@@ -269,36 +298,6 @@ class DataStore:
             db.executemany(sql, batch)
             count += len(batch)
         return count
-
-
-class NoData:
-    """No data store read at all (``ingest``'s scrubs, for now: they run in processes forked from a node whose
-    threads use SQLite, and SQLite cannot be opened safely in such a child).  The CMS rules say so, once a file."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        self._missed: set[str] = set()
-
-    def begin_file(self) -> None:
-        self._missed = set()
-
-    def loaded(self, kind: str) -> bool:
-        return False
-
-    def lookup(self, kind: str, key: tuple[str, ...]) -> tuple[str, ...] | None:
-        return None
-
-    def first_miss(self, kind: str) -> bool:
-        if kind in self._missed:
-            return False
-        self._missed.add(kind)
-        return True
-
-    def missing(self, kind: str) -> str:
-        return self.reason
-
-    def describe(self) -> list[dict[str, object]]:
-        return []
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:

@@ -87,8 +87,8 @@ from typing import Any, TextIO
 
 from scrubber.acks import ControlNumbers, write_each, write_rejection_ta1
 from scrubber.config import Config
-from scrubber.data import NoData
-from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reason, judge_history
+from scrubber.data import DataError, DataStore
+from scrubber.engine import DEFAULT_IG_ENGINE, Options, RuleCrashed, crash_reason, judge_late
 from scrubber.findings import Finding, Severity
 from scrubber.formatters.html import write_html
 from scrubber.formatters.json_report import write_json
@@ -127,7 +127,6 @@ from segments.reader import open_regular
 #: Ingest's scrubs read no CMS table yet: they run in worker processes forked from a node whose threads use SQLite,
 #: and a forked child that opens SQLite can wait forever on a lock a parent thread held at the fork.  The CMS
 #: rules will be judged in the node, as the history rules are.
-INGEST_DATA = NoData("ingest does not read the CMS data store yet (scrubber check --data does)")
 
 DATABASE_ERRORS = database_errors()
 DUPLICATE_CLAIM = "DUP001"
@@ -173,6 +172,8 @@ class IngestOptions:
     no_history: bool = False
     #: ``(host, port)`` to serve Prometheus ``/metrics`` and ``/healthz`` on (:mod:`scrubber.ingest.metrics`).
     metrics: tuple[str, int] | None = None
+    #: The data store of CMS tables the CMS rules read (None: the default one, as ``check``'s), opened by the node.
+    data: Path | None = None
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
@@ -235,6 +236,7 @@ class Ingest:
             raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
         self.ledger = open_ledger(options.db)
         self._history = self._open_history()
+        self._data = DataStore(options.data)  # read by the node (judge_late), never by a worker
         self.totals = Totals()
         self.stopping = False
         self.interrupted = False
@@ -294,6 +296,8 @@ class Ingest:
         self.ledger.close()
         if self._history is not None:
             self._history.close()
+        if getattr(self, "_data", None) is not None:
+            self._data.close()
         for handler in list(self._logger.handlers):
             self._logger.removeHandler(handler)
             handler.close()
@@ -533,9 +537,9 @@ class Ingest:
 
     def _scrub_options(self) -> Options:
         today = (self.options.now or datetime.now()).date()
-        # No history here: the history rules are asked in step 2, under the lock (engine.judge_history).
+        # No history and no CMS tables here: those rules are asked in step 2, by the node (engine.judge_late).
         return Options(config=self.options.config, today=today, ig_engine=self.options.ig_engine,
-                       allow_unvalidated=self.options.allow_unvalidated, data=INGEST_DATA)
+                       allow_unvalidated=self.options.allow_unvalidated, data=None)
 
     def _scrub(self, path: Path) -> FileResult | None:
         """A scrub in this process (steps 2-4 decided again after their lease was lost: rare)."""
@@ -665,8 +669,10 @@ class Ingest:
                             controls.take(),
                             [{"event": "file-duplicate", "file": name, "isa13": isa13, "sender": sender,
                               "duplicate_of": earlier}])
-        late = ({} if self._history is None
-                else judge_history(result.claims, self.options.config, now.date(), self._history))
+        try:
+            late = judge_late(result.claims, self.options.config, now.date(), self._history, self._data)
+        except DataError as exc:  # the machine's problem, not the file's: stop rather than pass claims unchecked
+            raise IngestAborted(f"data store: {exc}") from None
         for ordinal, findings in self._duplicates(result, late).items():
             late[ordinal] = (*late.get(ordinal, ()), *findings)
         if late:  # added once: a spilled store is read again for it
@@ -683,7 +689,7 @@ class Ingest:
         result = replace(result, source=str(work_path), path=name)
         report = Report((result,), config=self.options.config.source,
                         config_sha256=self.options.config.source_sha256, generated_at=now,
-                        processing_date=now.date())
+                        processing_date=now.date(), data_versions=tuple(self._data.describe()))
         with staging.open(f"reports/{base}.json") as out:
             write_json(report, out, self.options.redact)
         if self.options.html:

@@ -71,6 +71,10 @@ class DataTables(Protocol):
 
     def lookup(self, kind: str, key: tuple[str, ...]) -> tuple[str, ...] | None: ...
 
+    def rows(self, kind: str, key: tuple[str, ...]) -> list[tuple[str, ...]]: ...
+
+    def quarter(self, kind: str) -> str: ...
+
     def first_miss(self, kind: str) -> bool: ...
 
     def describe(self) -> list[dict[str, object]]: ...
@@ -124,6 +128,9 @@ class Rule:
     origin: str = "scrubber"
     #: The rule asks the claim history (``Context.history``): without one it is not run (it would say nothing).
     needs_history: bool = False
+    #: The rule looks the claim up in the CMS tables (``Context.data``): without a data store it is not run (ingest
+    #: judges it in the node, :func:`scrubber.engine.judge_late`, not in the worker that scrubs the file).
+    needs_data: bool = False
     #: Where the biller fixes it: the name a billing screen and the CMS-1500 give the field, then the X12 place
     #: ("Prior authorization number — CMS-1500 item 23; X12 2300 REF*G1").
     field: str = ""
@@ -167,10 +174,12 @@ def rule(
     options: Mapping[str, Option] | None = None,
     needs_history: bool = False,
     field: str = "",
+    needs_data: bool = False,
     snip: int = TRADING_PARTNER,
 ) -> Callable[[Check], Check]:
     """Register a check function as rule ``code``; refuses duplicates and bad metadata.  ``needs_history``: the
-    rule asks ``Context.history`` and is run only when there is one.  ``field``: where the biller fixes it (see
+    rule asks ``Context.history`` and is run only when there is one; ``needs_data``: it asks ``Context.data`` (a CMS
+    table) and is run only when there is a data store.  ``field``: where the biller fixes it (see
     :attr:`Rule.field`); ``snip``: its WEDI SNIP type, 1-7 (a payer's or partner's edit, 7, unless told)."""
 
     def register(check: Check) -> Check:
@@ -183,7 +192,7 @@ def rule(
         if snip not in SNIP_TYPES:
             raise ValueError(f"rule {code}: SNIP type {snip!r} is not one of 1-7")
         REGISTRY[code] = Rule(code, name, severity, check, stc, stc10, dict(options or {}),
-                              needs_history=needs_history, field=field, snip=snip)
+                              needs_history=needs_history, field=field, snip=snip, needs_data=needs_data)
         return check
 
     return register

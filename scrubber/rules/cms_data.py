@@ -27,7 +27,8 @@ def not_loaded(claim: Claim, ctx: Context, kind: str, what: str) -> Iterator[Hit
 
 
 @rule("CMS001", "ordering-provider-not-eligible", Severity.ERROR, stc="A7:562:DK", options=codes_option(),
-      field="Ordering provider name and NPI — CMS-1500 items 17 and 17b; X12 2420E NM1*DK (else 2310A)", snip=7)
+      field="Ordering provider name and NPI — CMS-1500 items 17 and 17b; X12 2420E NM1*DK (else 2310A)", snip=7,
+      needs_data=True)
 def ordering_provider_not_eligible(claim: Claim, ctx: Context) -> Iterator[Hit]:
     """CMS001 Ordering provider not eligible to order DME in Medicare's Order and Referring file.
 

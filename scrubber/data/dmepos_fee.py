@@ -1,0 +1,83 @@
+"""The DMEPOS fee schedule: which codes Medicare prices with which pricing modifiers.
+
+CMS publishes the Durable Medical Equipment, Prosthetics/Orthotics and
+Supplies fee schedule each quarter ("DMEPOS Fee Schedule",
+https://www.cms.gov/medicare/payment/fee-schedules/dmepos
+) as a ZIP holding ``DMEPOS<YY>_<MON>.csv``: a few lines of title and
+disclaimer, then a header row and one row per code and modifiers.  The columns
+(Noridian JD DME, "Fee Schedule Column Descriptors",
+https://med.noridianmedicare.com/web/jddme/fees-news/fee-schedules/dmepos/column-descriptors
+): ``HCPCS``; ``MOD``, the pricing modifier the fee is for (NU purchased new,
+RR rented, UE purchased used, KM/KN facial prosthesis, AU/AV/AW supplies with
+an item, KE, KF, KL, KC); ``MOD2``; ``JURIS`` (D DME MAC, L local Part B
+carrier, J joint); ``CATG`` (IN, FS, CR, OX, OS, SD, PO, SU, TE, TS); then
+``CEILING``, ``FLOOR`` and a non-rural and a rural fee per state.  The fees are
+not kept: the rules ask which modifiers a code is priced with.
+
+The header row is found among the first lines by its names (HCPCS, MOD, MOD2,
+JURIS, CATG, in any case); the rows after it are checked as they are read: a
+code of five letters and digits, modifiers of two, a known jurisdiction, as
+many fields as the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from scrubber.data import DataError
+
+NAME = "dmepos-fee"
+TITLE = "DMEPOS fee schedule"
+TABLE = "dmepos_fee"
+COLUMNS = ("hcpcs", "mod", "mod2", "juris", "catg")
+KEY = ("hcpcs", "mod", "mod2")
+REQUIRED = ("HCPCS", "MOD", "MOD2", "JURIS", "CATG")
+#: How far down the title and disclaimer lines may push the header row.
+HEADER_WITHIN = 30
+
+_CODE = re.compile(r"^[A-Z0-9]{5}$")
+_MODIFIER = re.compile(r"^([A-Z0-9]{2}|)$")
+
+
+def read(stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]:
+    """The file's rows as :data:`COLUMNS`; DataError (naming the file and line) at the first row that is not the
+    published layout."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(text)
+    try:
+        at: list[int] = []
+        width = 0
+        for row in reader:
+            names = [h.strip().upper() for h in row]
+            if all(c in names for c in REQUIRED):
+                at, width = [names.index(c) for c in REQUIRED], len(names)
+                break
+            if reader.line_num >= HEADER_WITHIN:
+                break
+        if not at:
+            if reader.line_num == 0:
+                raise DataError(f"{name}: the file is empty")
+            raise DataError(f"{name}: not the {TITLE} layout: no header row naming {', '.join(REQUIRED)} in its"
+                            f" first {HEADER_WITHIN} lines")
+        for row in reader:
+            if not row or not "".join(row).strip():
+                continue
+            line = reader.line_num
+            if len(row) != width:
+                raise DataError(f"{name}:{line}: {len(row)} fields where the header has {width} (a file cut off?)")
+            code, mod, mod2, juris, catg = (row[i].strip().upper() for i in at)
+            if not _CODE.match(code):
+                raise DataError(f"{name}:{line}: HCPCS {code[:20]!r} is not five letters and digits")
+            if not (_MODIFIER.match(mod) and _MODIFIER.match(mod2)):
+                raise DataError(f"{name}:{line}: {code}: a modifier is not two letters or digits ({mod!r}, {mod2!r})")
+            if juris not in ("D", "L", "J"):
+                raise DataError(f"{name}:{line}: {code}: JURIS {juris[:10]!r} is not D, L or J")
+            yield (code, mod, mod2, juris, catg)
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not UTF-8 text (the {TITLE} is a CSV)") from None
+    except csv.Error as exc:
+        raise DataError(f"{name}:{reader.line_num}: not CSV ({exc})") from None
