@@ -21,6 +21,7 @@ from scrubber.acks import ControlNumbers, default_control_start, write_acknowled
 from scrubber.beside import Beside
 from scrubber.clock import NOW_METAVAR, parse_now
 from scrubber.config import Config, ConfigError, find_config, load_config
+from scrubber.data import KIND_NAMES as DATA_KINDS
 from scrubber.data import DataStore
 from scrubber.engine import DEFAULT_GLOBS, DEFAULT_IG_ENGINE, IG_ENGINES, Options, find_inputs, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
@@ -720,11 +721,12 @@ DATA_HELP = ("The data store: a SQLite file (made when missing; default: $XDG_DA
 
 @cli.group()
 def data() -> None:
-    """CMS public data the DME MAC edits look up (the Order and Referring file, ...), kept in the data store."""
+    """CMS public data the DME MAC edits look up (the Order and Referring file, the HCPCS file, the DMEPOS fee
+    schedule, the DME MUE table), kept in the data store."""
 
 
 @data.command("import")
-@click.argument("kind", type=click.Choice(["order-referring"]))
+@click.argument("kind", type=click.Choice(DATA_KINDS))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--data", "store_path", metavar="DB", help=DATA_HELP)
 @click.option("--effective", metavar="YYYY-MM-DD", help="The date the file is in force from (default: today).")

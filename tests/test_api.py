@@ -154,7 +154,8 @@ def test_claims_made_without_init_hold_exactly_their_fields(tmp_path):
     decoded = [claimstore._decode(claimstore._encode(c)) for c in stored]
     for kept, back in zip(stored, decoded, strict=True):
         assert set(vars(back.claim)) == names(back.claim)
-        assert back.claim.lines == tuple(dataclasses.replace(ln, pwks=(), prior_auths=(), notes=(), ordering=None,
-                                                              rendering=None, dtp=None, cr3=None)
-                                         for ln in kept.claim.lines)
+        assert back.claim.lines == tuple(dataclasses.replace(ln, pwks=(), prior_auths=(), notes=(), rendering=None,
+                                                              dtp=None, cr3=None)
+                                         for ln in kept.claim.lines), "the ordering provider is kept (the CMS rules)"
+        assert back.claim.referring == kept.claim.referring
         assert back.findings == kept.findings and back.claim.claim_id == kept.claim.claim_id

@@ -140,6 +140,7 @@ def test_a_ledger_of_schema_1_is_migrated_by_db_upgrade(tmp_path: Path) -> None:
     with sqlite3.connect(house.out / "ledger.sqlite") as conn:  # back to schema 1
         conn.executescript("""
             ALTER TABLE claim_history DROP COLUMN status;
+            ALTER TABLE claim_history DROP COLUMN units;
             DROP INDEX claim_history_claim;
             ALTER TABLE claims DROP COLUMN frequency;
             ALTER TABLE claims DROP COLUMN superseded;
@@ -151,7 +152,7 @@ def test_a_ledger_of_schema_1_is_migrated_by_db_upgrade(tmp_path: Path) -> None:
         """)
     done = subprocess.run([sys.executable, "-m", "scrubber", "db", "upgrade", "--db", str(house.out / "ledger.sqlite")],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "ledger at schema version 2, claim history at schema version 2" in done.stderr
+    assert done.returncode == 0 and "ledger at schema version 2, claim history at schema version 3" in done.stderr
     resent = house.send(boot("OLD-1-RESENT"))["OLD-1-RESENT"]
     assert _rules(resent) == ["CLM012"], "a line of schema 1 is in force"
     assert house.rows("SELECT path FROM output_paths ORDER BY path")[:2] == [("acks/f01.837.277",),

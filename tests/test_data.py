@@ -242,3 +242,9 @@ def test_ingest_without_the_table_says_so_once_per_file(tmp_path: Path) -> None:
     assert notes == [("C1", "the ordering providers were not checked: the order-referring table is not loaded"
                             " (scrubber data import order-referring FILE)", True)]
     assert "CLM*C2*" in (out / "forward" / "claims.837").read_text(), "a note rejects nothing"
+
+
+def test_the_kinds_named_are_the_kinds_read() -> None:
+    from scrubber.data import KIND_NAMES, kinds
+
+    assert tuple(kinds()) == KIND_NAMES

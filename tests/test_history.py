@@ -134,13 +134,13 @@ def test_history_needs_a_key_and_refuses_a_newer_schema(ingested: Path, tmp_path
     with sqlite3.connect(ingested) as db:
         db.execute("UPDATE history_schema SET version = 99")
     code, _, err = run_cli("check", "--now", NOW, "--history", str(ingested), str(path))
-    assert code == 2 and "schema is version 99, newer than this scrubber's (2)" in err and "Traceback" not in err
+    assert code == 2 and "schema is version 99, newer than this scrubber's (3)" in err and "Traceback" not in err
 
 
 def test_db_upgrade_makes_a_history_check_can_use(tmp_path: Path) -> None:
     target = tmp_path / "history.sqlite"
     code, _, err = run_cli("db", "upgrade", "--db", str(target))
-    assert code == 0 and err == "ledger at schema version 2, claim history at schema version 2\n"
+    assert code == 0 and err == "ledger at schema version 2, claim history at schema version 3\n"
     assert run_cli("db", "upgrade", "--db", str(target))[0] == 0, "again: nothing to do"
     path = _file(tmp_path, "x.837", _claim("X-1"))
     assert _rules(_check(path, str(target)))["X-1"] == []

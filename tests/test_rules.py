@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import check_json
+from scrubber.harness.generate import TERMINATED_BOOT, UNLISTED_NPI
 from scrubber.harness.synth import ClaimSpec, LineSpec, build_837
 from scrubber.rules import REGISTRY
 
@@ -49,10 +50,20 @@ CASES: dict[str, tuple[list[ClaimSpec], list[ClaimSpec], str | None]] = {
     "KX008": ([claim(MEDICARE, lines=[line(modifiers=("KX", "EY", "RT"))])], [claim(MEDICARE)], None),
     "MOD001": ([claim(MEDICARE, lines=[line(modifiers=("RT", "KX"))])], [claim(MEDICARE)], None),
     "MOD002": ([claim(MEDICARE, lines=[line(modifiers=("KX", "KX", "RT"))])], [claim(MEDICARE)], None),
-    "MOD003": ([claim(MEDICARE, lines=[line(modifiers=("NU", "KX", "RT"))]),
+    # KI, KH: NU, RR and UE on L4386 are also CMS003's errors in Medicare (the fee schedule prices it with none)
+    "MOD003": ([claim(MEDICARE, lines=[line(modifiers=("KI", "KX", "RT"))]),
                 claim(MEDICARE, claim_id="PCN0002", lines=[line(modifiers=("KH", "KX", "RT"))])],
                [claim(MEDICARE)], None),
     "MOD004": ([claim(MEDICARE, lines=[line(modifiers=("KX", "50"))])], [claim(MEDICARE)], None),
+    # The CMS rules, against the synthetic tables the test suite's default data store holds (tests/conftest.py):
+    "CMS001": ([claim(MEDICARE, lines=[line(ordering_npi=UNLISTED_NPI)])], [claim(MEDICARE)], None),
+    "CMS002": ([claim(MEDICARE, lines=[line(procedure=TERMINATED_BOOT)])], [claim(MEDICARE)], None),
+    "CMS003": ([claim(MEDICARE, lines=[line(modifiers=("RR", "KX", "RT"))])], [claim(MEDICARE)], None),
+    # Units over a boot's MUE of 2 a line are also WB003's (1 a side): E0601's MUE of 1 a date (MAI 2) instead.
+    "CMS004": ([claim(MEDICARE, lines=[line(procedure="E0601", modifiers=("RR",), charge="90.00"),
+                                       line(procedure="E0601", modifiers=("RR",), charge="90.00")])],
+               [claim(MEDICARE, lines=[line(procedure="E0601", modifiers=("RR",), charge="90.00")])],
+               '[rules.CMS004]\ncodes = ["E0601"]\n'),
     "DOC001": ([claim(COMMERCIAL, pwks=["DB*FX***AC*ORD100"], prior_auth="AUTH100")],
                [claim(COMMERCIAL, **DOCUMENTED)], None),
     "DOC002": ([claim(COMMERCIAL, pwks=["PO*FX***AC*DOC100"], prior_auth="AUTH100")],
@@ -86,10 +97,9 @@ CASES: dict[str, tuple[list[ClaimSpec], list[ClaimSpec], str | None]] = {
 
 
 def test_every_rule_has_cases() -> None:
-    """The history rules' cases span two files: tests/test_history.py; the CMS rules' need a data store of their
-    own: tests/test_data.py."""
-    assert sorted(CASES) == sorted(set(REGISTRY) - {code for code, r in REGISTRY.items() if r.needs_history}
-                                   - {code for code in REGISTRY if code.startswith("CMS")})
+    """The history rules' cases span two files: tests/test_history.py (CMS004's across files:
+    tests/test_cms_tables.py)."""
+    assert sorted(CASES) == sorted(set(REGISTRY) - {code for code, r in REGISTRY.items() if r.needs_history})
 
 
 def _scrub(tmp_path: Path, claims: list[ClaimSpec], config: str | None, name: str) -> tuple[int, dict]:

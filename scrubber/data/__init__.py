@@ -41,13 +41,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from scrubber.data.errors import DataError
+
+__all__ = ["BATCH", "KIND_NAMES", "DataError", "DataStore", "Kind", "Version", "default_path", "kinds"]
+
 #: Rows written per statement batch while importing.
 BATCH = 20_000
-
-
-class DataError(Exception):
-    """A data file that cannot be imported (its message names the file and the problem), or a store that cannot
-    be opened."""
 
 
 class Kind(Protocol):
@@ -62,12 +61,16 @@ class Kind(Protocol):
     def read(self, stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]: ...
 
 
+#: The kinds' names, in the order ``data status`` lists them (each one a module of its own, read when needed).
+KIND_NAMES = ("order-referring", "hcpcs", "dmepos-fee", "mue-dme")
+
+
 @functools.cache  # asked on every lookup
 def kinds() -> dict[str, Kind]:
     """The kinds ``data import`` reads, by name."""
     from scrubber.data import dmepos_fee, hcpcs, mue_dme, order_referring
 
-    return {k.NAME: k for k in (order_referring, hcpcs, dmepos_fee, mue_dme)}  # type: ignore[misc]  # modules that follow the Kind protocol
+    return {k.NAME: k for k in (order_referring, hcpcs, dmepos_fee, mue_dme)}
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,8 @@ class DataStore:
                     raise
                 db.execute("COMMIT")
         except sqlite3.IntegrityError:
-            raise DataError(f"{source}: the same {' and '.join(table.KEY).upper()} appears twice; the file is not"
+            key = " and ".join(k.upper() for k in table.KEY)
+            raise DataError(f"{source}: the same {key} appears twice; the file is not"
                             f" the {table.TITLE} file as CMS publishes it") from None
         except OSError as exc:
             raise DataError(f"{source}: cannot be read ({exc.strerror})") from None

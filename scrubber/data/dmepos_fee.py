@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from scrubber.data import DataError
+from scrubber.data.errors import DataError
 
 NAME = "dmepos-fee"
 TITLE = "DMEPOS fee schedule"

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from scrubber.data import DataError
+from scrubber.data.errors import DataError
 
 NAME = "hcpcs"
 TITLE = "HCPCS"
@@ -44,6 +44,8 @@ COLUMNS = ("hcpcs", "short_description", "added", "action_effective", "terminate
 KEY = ("hcpcs",)
 
 _CODE = re.compile(r"^[A-Z0-9]{5}$")
+#: A modifier's record: three blanks, then the modifier (columns 4-5).
+_MODIFIER = re.compile(r"^   [A-Z0-9]{2}$")
 _DATE = re.compile(r"^(\d{8}|)$")
 #: The last column a procedure's first record must reach (the action code).
 _ACTION_COLUMN = 293
@@ -58,14 +60,16 @@ def read(stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]:
         record = raw.rstrip("\r\n")
         if not record.strip():
             continue
-        if "\x00" in record or len(record) < 11 or record[10] not in "3478" or not _CODE.match(record[:5]):
+        kind = record[10:11]
+        if ("\x00" in record or kind not in ("3", "4", "7", "8")
+                or not (_CODE.match(record[:5]) if kind in ("3", "4") else _MODIFIER.match(record[:5]))):
             if not seen:
                 raise DataError(f"{name}: not the {TITLE} layout (fixed-width contractor records of 320 columns:"
                                 f" code in 1-5, record identification 3/4/7/8 in column 11)")
             raise DataError(f"{name}:{number}: not a {TITLE} record (code {record[:5]!r}, record identification"
                             f" {record[10:11]!r})")
         seen = True
-        if record[10] != "3":
+        if kind != "3":
             continue
         if len(record) < _ACTION_COLUMN:
             raise DataError(f"{name}:{number}: {record[:5]}'s record ends at column {len(record)}, before its action"

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from scrubber.data import DataError
+from scrubber.data.errors import DataError
 
 NAME = "mue-dme"
 TITLE = "DME Supplier Services MUE"

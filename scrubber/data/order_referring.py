@@ -26,7 +26,7 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from scrubber.data import DataError
+from scrubber.data.errors import DataError
 
 NAME = "order-referring"
 TITLE = "Order and Referring"

@@ -30,6 +30,9 @@ def render_text(report: Report, redact: bool = False) -> str:
     out.extend(summary_lines(report.summary()))
     if report.config:
         out.append(printable(f"config: {report.config}"))
+    out.extend(printable(f"data: {v['table']} {v['source']} ({v['quarter']}, effective {v['effective']},"
+                         f" {v['rows']:,} row{'' if v['rows'] == 1 else 's'}, SHA-256 {str(v['sha256'])[:12]})")
+               for v in report.data_versions)
     return "\n".join(out) + "\n"
 
 

@@ -223,6 +223,8 @@ def _line_auth(plan: Plan, rng: random.Random, earlier: list[Plan]) -> None:
     plan.findings.append(("AUTH002", n))
 
 
+#: The boot code the synthetic HCPCS file terminates before the generated dates (CMS002's defect).
+TERMINATED_BOOT = "L4360"
 #: A valid NPI that the synthetic Order and Referring file does not list (CMS001's defect).
 UNLISTED_NPI = make_npi("177777777")
 
@@ -292,8 +294,9 @@ RULE_DEFECTS: dict[str, RuleDefect] = {d.code: d for d in (
                                                                                                         "KX")))),
     RuleDefect("MOD002", "a repeated modifier", _on_boot_line("MOD002", _set(modifiers=lambda ln: ("KX", "KX",
                                                                                                    _side(ln))))),
-    RuleDefect("MOD003", "NU on an L4386 line (warning)",
-               _on_boot_line("MOD003", _set(modifiers=lambda ln: ("NU", "KX", _side(ln))))),
+    RuleDefect("MOD003", "NU on an L4386 line (warning; for Medicare also CMS003's error: the synthetic DMEPOS fee"
+               " schedule prices L4386 with no modifier)",
+               _on_boot_line(("MOD003", "CMS003"), _set(modifiers=lambda ln: ("NU", "KX", _side(ln))))),
     RuleDefect("MOD004", "modifier 50 on an L4386 line",
                _on_boot_line("MOD004", _set(modifiers=lambda ln: ("KX", _side(ln), "50")))),
     RuleDefect("DOC001", "no medical-necessity attachment", _each_boot_line("DOC001", _drop_pwk("PO")),
@@ -334,6 +337,15 @@ RULE_DEFECTS: dict[str, RuleDefect] = {d.code: d for d in (
     RuleDefect("CMS001", "an ordering NPI the Order and Referring file does not list (checked against the synthetic"
                " file of scrubber.harness.synth.order_referring_csv)",
                _on_boot_line("CMS001", _set(ordering_npi=UNLISTED_NPI)), ("medicare",)),
+    RuleDefect("CMS002", "the boot billed as L4360, which the synthetic HCPCS file terminates on 2025-12-31"
+               " (scrubber.harness.synth.hcpcs_txt)", _on_boot_line("CMS002", _set(procedure=TERMINATED_BOOT)),
+               ("medicare",)),
+    RuleDefect("CMS003", "RR (rented) on the boot, which the synthetic DMEPOS fee schedule prices with no modifier"
+               " (also MOD003's warning)",
+               _on_boot_line(("CMS003", "MOD003"), _set(modifiers=lambda line: ("RR", *line.modifiers))),
+               ("medicare",)),
+    RuleDefect("CMS004", "3 units on the boot line, over its synthetic DME MUE of 2 per line (also WB003's 1 per"
+               " side)", _on_boot_line(("WB003", "CMS004"), _set(units="3", charge="750.00")), ("medicare",)),
 )}
 
 

@@ -24,18 +24,75 @@ def order_referring_csv() -> str:
             f"{ORDERING_NPI},ORTIZ,SAMPLE,Y,Y,Y,N,N\r\n")
 
 
-def load_synthetic_data() -> None:
-    """Import :func:`order_referring_csv` into the default data store (``$XDG_DATA_HOME``: point it at a folder
-    of its own first), effective and imported on 2026-11-01, so the reports that name it are the same every run."""
+#: The codes the synthetic CMS tables hold: the prefabricated walking boots, and one that is priced with NU, RR and
+#: UE (E0601, a CPAP device) for the fee schedule's cases.
+SYNTHETIC_BOOTS = ("L4360", "L4361", "L4386", "L4387")
+
+
+def hcpcs_record(code: str, short: str, added: str, terminated: str = "", action: str = "N") -> str:
+    """One procedure record (record identification 3) of CMS's fixed-width HCPCS file, 320 columns."""
+    record = [" "] * 320
+    for start, text in ((0, code), (5, "00100"), (10, "3"), (11, short.upper()[:80]), (91, short[:28]),
+                        (119, "46"), (127, "A"), (268, added), (276, added), (284, terminated), (292, action)):
+        record[start:start + len(text)] = text
+    return "".join(record)
+
+
+def hcpcs_txt() -> str:
+    """A synthetic HCPCS quarterly file in CMS's fixed-width layout: the boots, added long ago, not terminated, but
+    L4360, which this invented file discontinues on 2025-12-31 (``generate``'s CMS002 defect bills it)."""
+    records = [hcpcs_record(code, f"Walker boot {code}", "20060101", *(("20251231", "D") if code == "L4360" else ()))
+               for code in SYNTHETIC_BOOTS]
+    records.append(hcpcs_record("E0601", "Cont airway pressure device", "19940101"))
+    return "\r\n".join(records) + "\r\n"
+
+
+def dmepos_fee_csv() -> str:
+    """A synthetic DMEPOS fee schedule in CMS's CSV layout (title lines, header, a fee per state): the boots priced
+    with no modifier, E0601 with NU, RR and UE."""
+    head = ("DMEPOS Fee Schedule - synthetic test file\r\n\r\n"
+            "HCPCS,MOD,MOD2,JURIS,CATG,CEILING,FLOOR,AL (NR),AL (R),DESCRIPTION\r\n")
+    rows = [f"{code},,,D,PO,300.00,250.00,280.00,290.00,Walker boot" for code in SYNTHETIC_BOOTS]
+    rows += [f"E0601,{mod},,D,{cat},900.00,700.00,800.00,820.00,CPAP device"
+             for mod, cat in (("NU", "IN"), ("RR", "CR"), ("UE", "IN"))]
+    return head + "\r\n".join(rows) + "\r\n"
+
+
+def mue_dme_csv() -> str:
+    """A synthetic DME Supplier Services MUE table in CMS's CSV layout: the boots at 2 per line (MAI 1, a right and
+    a left), E0601 at 1 per date of service (MAI 2)."""
+    head = ("DME Supplier Services MUE Table - synthetic test file\r\n"
+            '"HCPCS/CPT Code","DME Supplier Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\r\n')
+    rows = [f"{code},2,1 Line Edit,Anatomic Consideration" for code in SYNTHETIC_BOOTS]
+    rows.append("E0601,1,2 Date of Service Edit: Policy,Nature of Equipment")
+    return head + "\r\n".join(rows) + "\r\n"
+
+
+#: Each synthetic table, by kind: its file name and text.
+SYNTHETIC_TABLES = {
+    "order-referring": ("synthetic-order-referring.csv", order_referring_csv),
+    "hcpcs": ("synthetic-HCPC2026_OCT_ANWEB.txt", hcpcs_txt),
+    "dmepos-fee": ("synthetic-DMEPOS26_OCT.csv", dmepos_fee_csv),
+    "mue-dme": ("synthetic-mue-dme-2026q4.csv", mue_dme_csv),
+}
+
+
+def load_synthetic_data(store_path: str | None = None) -> None:
+    """Import the synthetic CMS tables (:data:`SYNTHETIC_TABLES`) into the default data store (``$XDG_DATA_HOME``:
+    point it at a folder of its own first) or ``store_path``, effective and imported on 2026-11-01, so the reports
+    that name them are the same every run."""
     from datetime import UTC, date, datetime
+    from pathlib import Path
 
     from scrubber.data import DataStore, default_path
 
-    source = default_path().parent / "synthetic-order-referring.csv"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(order_referring_csv(), encoding="utf-8")
-    with DataStore() as store:
-        store.import_file("order-referring", source, date(2026, 11, 1), now=datetime(2026, 11, 1, tzinfo=UTC))
+    folder = (Path(store_path).parent if store_path else default_path().parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    with DataStore(store_path) as store:
+        for kind, (name, text) in SYNTHETIC_TABLES.items():
+            source = folder / name
+            source.write_bytes(text().encode("latin-1" if kind == "hcpcs" else "utf-8"))
+            store.import_file(kind, source, date(2026, 11, 1), now=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 @dataclass

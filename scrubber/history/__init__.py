@@ -25,9 +25,10 @@ import hmac
 import os
 import time
 from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from scrubber.claims.model import Claim
+from scrubber.claims.model import Claim, decimal_text
 from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, HistoryLost, MemberLine, fit
 
 __all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "HistoryLost",
@@ -158,6 +159,19 @@ class ClaimHistory:
         latest = max(found, key=lambda line: line.service_date)  # the first recorded of that date
         return latest.service_date, latest.claim_id
 
+    def units_billed(self, member: str, procedure: str, service_date: str,
+                     corrects: tuple[str, str] | None = None) -> tuple[Decimal, str] | None:
+        """(the units, the CLM01 of the first) of the accepted lines of ``procedure`` for this member dated
+        ``service_date`` (CCYYMMDD), if any; a line recorded without units counts one.  ``corrects``: the (billing
+        NPI, CLM01) of the claim a replacement corrects, whose lines do not count."""
+        skip = None if corrects is None else (fit(corrects[0]), fit(corrects[1]))
+        found = [line for line in self._member(member)
+                 if line.procedure == procedure and line.service_date == service_date
+                 and (line.billing_npi, line.claim_id) != skip]
+        if not found:
+            return None
+        return sum((_units(line.units) for line in found), Decimal(0)), found[0].claim_id
+
     def lines_of(self, claim: Claim, forward_file: str) -> list[HistoryLine]:
         """The history lines of an accepted claim, its member (:meth:`Claim.member_identity`) hashed with this
         history's key.  A void (CLM05-3 8) supplies nothing: it has none."""
@@ -166,7 +180,8 @@ class ClaimHistory:
         member = member_hash(self._key, claim.member_identity())
         return [HistoryLine(fit(claim.billing_npi), fit(claim.claim_id), member, line.procedure, line.side or "",
                             f"{line.service_date:%Y%m%d}" if line.service_date else "",
-                            "" if line.charge is None else str(line.charge), claim.frequency, forward_file)
+                            "" if line.charge is None else str(line.charge), claim.frequency, forward_file,
+                            decimal_text(line.units) or "")
                 for line in claim.lines]
 
     def record(self, lines: Iterable[HistoryLine]) -> None:
@@ -176,6 +191,14 @@ class ClaimHistory:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _units(text: str) -> Decimal:
+    """A recorded line's units: one when it had none (or the history predates units, schema 2)."""
+    try:
+        return Decimal(text) if text else Decimal(1)
+    except InvalidOperation:
+        return Decimal(1)
 
 
 #: Waits between attempts when the history's connection is lost (as the ledger's), then the error stands.

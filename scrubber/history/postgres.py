@@ -9,6 +9,7 @@ from typing import Any
 
 from scrubber.history.records import (
     MIGRATE_FROM_1,
+    MIGRATE_FROM_2,
     SCHEMA_VERSION,
     TABLE_NAMES,
     TABLES,
@@ -54,7 +55,7 @@ class Store:
     def member_lines(self, member: str) -> list[MemberLine]:
         try:
             return [MemberLine(*row) for row in self._conn.execute(
-                "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
+                "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file, units FROM claim_history"
                 " WHERE member = %s AND status = '' ORDER BY id", (member,))]
         except self._errors as exc:
             if connection_lost(exc):
@@ -143,7 +144,7 @@ def upgrade(conn: Any, key: bytes | None = None) -> int:
     are not tables.  With ``key``: the history's key is that one (its check value stored when it has none)."""
     _check_kinds(conn)
     version = ensure_schema(conn, "history_schema", SCHEMA_VERSION, SCHEMA, _UPGRADE_LOCK, "the claim history's",
-                            lambda db, found: db.execute(MIGRATE_FROM_1) if found < 2 else None)
+                            _migrate)
     if key is not None:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
@@ -191,13 +192,21 @@ def ensure_schema(conn: Any, version_table: str, version: int, schema: str, lock
     return version
 
 
+def _migrate(db: Any, found: int) -> None:
+    if found < 2:
+        db.execute(MIGRATE_FROM_1)
+    if found < 3:
+        db.execute(MIGRATE_FROM_2)
+
+
 def record(conn: Any, lines: Iterable[HistoryLine]) -> None:
     """Insert the lines (in the caller's transaction)."""
     rows = [(h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge, h.frequency,
-             h.forward_file) for h in lines]
+             h.forward_file, h.units) for h in lines]
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO claim_history (billing_npi, claim_id, member, procedure, side, service_date,"
-                        " charge, frequency, forward_file) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                        " charge, frequency, forward_file, units) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        rows)
 
 
 def where(exc: Exception) -> str:

@@ -11,8 +11,10 @@ KEY_ENV = "SCRUBBER_HISTORY_KEY"
 #: member IDs were hashed with (a history is never asked with another key); ``claim_history.status``, ``''`` for a
 #: line in force, ``replaced`` or ``voided`` once a replacement or void of its claim was forwarded (such lines
 #: count for no rule); a dependent's member is its subscriber's ID with its name and birth date
-#: (:meth:`~scrubber.claims.model.Claim.member_identity`; rows of schema 1 keep the subscriber's ID alone).
-SCHEMA_VERSION = 2
+#: (:meth:`~scrubber.claims.model.Claim.member_identity`; rows of schema 1 keep the subscriber's ID alone).  3:
+#: ``claim_history.units``, the line's SV104 (the MUE rule adds them up per member, code and date; ``''`` in the
+#: rows of schema 2, counted as one unit).
+SCHEMA_VERSION = 3
 #: The history's tables; a database whose names are not tables (a view, recursive or not) is refused.
 TABLE_NAMES = ("history_schema", "claim_history", "history_key")
 #: What the check value of a key is the HMAC of.
@@ -32,7 +34,8 @@ CREATE TABLE IF NOT EXISTS claim_history (
     charge TEXT NOT NULL,
     frequency TEXT NOT NULL,
     forward_file TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT ''
+    status TEXT NOT NULL DEFAULT '',
+    units TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS claim_history_member ON claim_history (member);
 CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (billing_npi, claim_id);
@@ -42,6 +45,8 @@ CREATE TABLE IF NOT EXISTS history_key (check_value TEXT NOT NULL);
 
 #: Bring a history of schema 1 to 2 (its new tables and indexes are made by :data:`TABLES` first).
 MIGRATE_FROM_1 = "ALTER TABLE claim_history ADD COLUMN status TEXT NOT NULL DEFAULT ''"
+#: Bring a history of schema 2 to 3.
+MIGRATE_FROM_2 = "ALTER TABLE claim_history ADD COLUMN units TEXT NOT NULL DEFAULT ''"
 #: The statuses of lines that no longer count, by the CLM05-3 of the correction that ends them.
 ENDED_BY = {"7": "replaced", "8": "voided"}
 
@@ -104,6 +109,8 @@ class HistoryLine:
     charge: str
     frequency: str
     forward_file: str
+    #: SV104 ("" when the line had none).
+    units: str = ""
 
 
 class MemberLine(NamedTuple):
@@ -115,3 +122,4 @@ class MemberLine(NamedTuple):
     side: str
     service_date: str
     forward_file: str
+    units: str = ""

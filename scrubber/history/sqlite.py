@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from scrubber.history.records import (
     MIGRATE_FROM_1,
+    MIGRATE_FROM_2,
     SCHEMA_VERSION,
     TABLE_NAMES,
     TABLES,
@@ -36,6 +37,8 @@ def upgrade(conn: sqlite3.Connection, key: bytes | None = None) -> int:
             conn.executescript(SCHEMA)
             if version == 1:
                 conn.execute(MIGRATE_FROM_1)
+            if version in (1, 2):
+                conn.execute(MIGRATE_FROM_2)
             conn.execute("DELETE FROM history_schema")
             conn.execute("INSERT INTO history_schema (version) VALUES (?)", (SCHEMA_VERSION,))
     if key is not None:
@@ -94,15 +97,15 @@ def _key_check(conn: sqlite3.Connection) -> str | None:
 def record(conn: sqlite3.Connection, lines: Iterable[HistoryLine]) -> None:
     """Insert the lines (in the caller's transaction)."""
     conn.executemany("INSERT INTO claim_history (billing_npi, claim_id, member, procedure, side, service_date, charge,"
-                     " frequency, forward_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     " frequency, forward_file, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [(h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge,
-                       h.frequency, h.forward_file) for h in lines])
+                       h.frequency, h.forward_file, h.units) for h in lines])
 
 
 def member_lines(conn: sqlite3.Connection, member: str) -> list[MemberLine]:
     """Every accepted line of a member, in the order recorded."""
     return [MemberLine(*row) for row in conn.execute(
-        "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file FROM claim_history"
+        "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file, units FROM claim_history"
         " WHERE member = ? AND status = '' ORDER BY id", (member,))]
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol
 
 from scrubber.claims.model import Claim, Loc, ServiceLine
@@ -58,6 +59,9 @@ class ClaimHistory(Protocol):
 
     def supplied(self, member: str, side: str, procedures: Sequence[str], since: str,
                  before: str, corrects: tuple[str, str] | None = None) -> tuple[str, str] | None: ...
+
+    def units_billed(self, member: str, procedure: str, service_date: str,
+                     corrects: tuple[str, str] | None = None) -> tuple[Decimal, str] | None: ...
 
 
 class DataTables(Protocol):
