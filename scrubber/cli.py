@@ -496,8 +496,8 @@ def ingest() -> None:
 @click.option("--log-stderr", is_flag=True, help="Also write each event to stderr, as the JSON line OUT/ingest.log"
               " gets (for journald and container logs).")
 @click.option("--data", "data_path", metavar="DB",
-              help="The data store of CMS tables the CMS rules read, as check's --data (default:"
-                   " $XDG_DATA_HOME/scrubber/data.sqlite, else ~/.local/share/scrubber/data.sqlite).")
+              help="The data store of CMS tables the CMS rules read, as check's --data: a SQLite file or a"
+                   " postgresql:// URL (default: $XDG_DATA_HOME/scrubber/data.sqlite).")
 @click.option("--file-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=900.0, show_default=True,
               metavar="SECONDS", help="How long one file's scrub may take: past it the scrub (a worker process) is"
               " stopped and the file sent to failed/ with the reason.")
@@ -575,7 +575,7 @@ def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, 
                                                    lease_seconds=lease_seconds, file_timeout=file_timeout,
                                                    log_stderr=log_stderr, no_history=no_history,
                                                    metrics=address,
-                                                   data=Path(data_path) if data_path else None))
+                                                   data=data_path))
     except IngestAborted as exc:
         _fail(f"ingest cannot start: {exc}")
     signal.signal(signal.SIGTERM, runner.request_stop)
@@ -716,7 +716,8 @@ def upgrade(target: str) -> None:
 
 
 DATA_HELP = ("The data store: a SQLite file (made when missing; default: $XDG_DATA_HOME/scrubber/data.sqlite, else"
-             " ~/.local/share/scrubber/data.sqlite).")
+             " ~/.local/share/scrubber/data.sqlite), or a postgresql:// URL (the database ingest's nodes share; pip"
+             " install '.[postgres]').")
 
 
 @cli.group()
@@ -760,7 +761,7 @@ def data_status(store_path: str | None, fmt: str) -> None:
     try:
         with DataStore(store_path) as store:
             versions = store.versions()
-            where = store.path
+            where = store.shown
     except DataError as exc:
         _fail(f"data status: {exc}")
     if fmt == "json":

@@ -4,7 +4,9 @@ Order and Referring file).  Synthetic files in the published layout, a few rows 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,15 +200,18 @@ def test_the_api_takes_the_data_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_ingest_reads_the_same_store_as_check(tmp_path: Path, jobs: str) -> None:
+def test_ingest_reads_the_same_store_as_check(tmp_path: Path, jobs: str, store_target: str) -> None:
     """Ingest judges the CMS rules in the node (its workers, forked from a node whose threads use SQLite, open no
-    SQLite): the same findings as check, the claim not forwarded, its 277CA rejection, the report's versions."""
+    SQLite): the same findings as check, the claim not forwarded, its 277CA rejection, the report's versions; on a
+    SQLite and on a PostgreSQL store."""
     import subprocess
     import sys
 
-    store = tmp_path / "data.sqlite"
-    assert _import(store, _file(tmp_path, [f"{ORDERING},ORTIZ,SAMPLE,Y,Y,Y,N,N", f"{NOT_DME},ORTIZ,SAMPLE,Y,N,Y,N,N"]),
-                   "--effective", "2026-11-27")[0] == 0
+    store = store_target
+    code, _, err = run_cli("data", "import", "order-referring", "--data", store, "--effective", "2026-11-27",
+                           str(_file(tmp_path, [f"{ORDERING},ORTIZ,SAMPLE,Y,Y,Y,N,N",
+                                                f"{NOT_DME},ORTIZ,SAMPLE,Y,N,Y,N,N"])))
+    assert code == 0, err
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     path = _claims(inbox, LineSpec(), LineSpec(ordering_npi=NOT_DME))
@@ -248,3 +253,63 @@ def test_the_kinds_named_are_the_kinds_read() -> None:
     from scrubber.data import KIND_NAMES, kinds
 
     assert tuple(kinds()) == KIND_NAMES
+
+
+# -- the same store on PostgreSQL (the database ingest's nodes share) -------------------------------------------------
+
+
+PG_URL = os.environ.get("SCRUBBER_TEST_PG")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)"))])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A data store: a SQLite file, or a PostgreSQL schema of its own where a server is named."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "data.sqlite")
+        return
+    import killtest
+
+    assert PG_URL is not None
+    url, drop = killtest.pg_schema(PG_URL)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def test_both_stores_import_look_up_keep_a_readers_version_and_refuse_a_bad_file(tmp_path: Path,
+                                                                                 store_target: str) -> None:
+    code, _, err = run_cli("data", "import", "order-referring", "--data", store_target,
+                           str(_file(tmp_path, [f"{NOT_DME},LEE,DANA,Y,N,Y,N,N", *_rows(300)])))
+    assert code == 0 and "301 rows, version 1" in err, err
+    reader = DataStore(store_target)
+    reader.begin_file()
+    assert reader.lookup("order-referring", (NOT_DME,))[1] == "LEE"  # type: ignore[index]
+    code, _, err = run_cli("data", "import", "order-referring", "--data", store_target,
+                           str(_file(tmp_path, [f"{ORDERING},ORTIZ,SAMPLE,Y,Y,Y,N,N"], "or-2.csv")))
+    assert code == 0 and "1 rows, version 2" in err, "an import does not wait for a reader"
+    assert reader.lookup("order-referring", (NOT_DME,)) is not None, "the reader keeps the version it started with"
+    assert reader.describe()[0]["rows"] == 301
+    reader.begin_file()  # the next file: the new version
+    assert reader.lookup("order-referring", (NOT_DME,)) is None
+    assert reader.lookup("order-referring", (ORDERING,)) is not None
+    reader.close()
+    code, _, err = run_cli("data", "import", "order-referring", "--data", store_target,
+                           str(_file(tmp_path, [*_rows(3), _rows(1)[0]], "dup.csv")))
+    assert code == 2 and "the same NPI appears twice" in err and err.count("\n") == 1
+    with DataStore(store_target) as data:
+        [version] = data.versions()
+        assert (version.source, version.version) == ("or-2.csv", 2)
+    path = _claims(tmp_path, LineSpec(), LineSpec(ordering_npi=NOT_DME))
+    code, report, _ = check_json(path, extra=("--data", store_target))
+    found = _cms001(report)
+    assert found["C1"] == [] and "is not in Medicare's Order and Referring file" in found["C2"][0][1]
+    code, out, _ = run_cli("data", "status", "--data", store_target)
+    assert code == 0 and "order-referring  or-2.csv: 1 rows" in out and "@" not in out.splitlines()[0]
+
+
+def test_a_postgresql_store_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install '.[postgres]')")
+    code, _, err = run_cli("data", "status", "--data", f"postgresql://nobody:secret@/none?host={tmp_path}&port=1")
+    assert code == 2 and err.count("\n") == 1 and "secret" not in err and "Traceback" not in err, err

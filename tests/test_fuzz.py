@@ -537,14 +537,24 @@ ORDER_REFERRING = (b"NPI,LAST_NAME,FIRST_NAME,PARTB,DME,HHA,PMD,HOSPICE\r\n"
                    b"1987654328,ORTIZ,SAMPLE,Y,Y,Y,N,N\r\n1234567893,LEE,DANA,Y,N,Y,N,N\r\n")
 
 
+def _data_files() -> dict[str, bytes]:
+    """A good file of each kind ``data import`` reads, in CMS's layout."""
+    from scrubber.harness.synth import dmepos_fee_csv, hcpcs_txt, mue_dme_csv
+
+    return {"order-referring": ORDER_REFERRING, "hcpcs": hcpcs_txt().encode("latin-1"),
+            "dmepos-fee": dmepos_fee_csv().encode(), "mue-dme": mue_dme_csv().encode()}
+
+
 @st.composite
-def mutated_csv(draw: st.DrawFn) -> bytes:
-    """An Order and Referring file with bytes replaced, inserted, deleted or cut off."""
-    data = bytearray(ORDER_REFERRING)
+def mutated_csv(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A kind, and a file of it with bytes replaced, inserted, deleted or cut off."""
+    kind = draw(st.sampled_from(sorted(_data_files())))
+    data = bytearray(_data_files()[kind])
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
         action = draw(st.sampled_from(["replace", "insert", "delete", "cut"]))
-        byte = draw(st.sampled_from([b",", b"\r\n", b"\"", b"\xff", b"\x00", b"Y", b"9", b"", "\ufeff".encode()]))
+        byte = draw(st.sampled_from([b",", b"\r\n", b"\"", b"\xff", b"\x00", b"Y", b"9", b"", b" ", b"3",
+                                     "\ufeff".encode()]))
         if action == "replace":
             data[at:at + 1] = byte
         elif action == "insert":
@@ -553,35 +563,38 @@ def mutated_csv(draw: st.DrawFn) -> bytes:
             del data[at:at + draw(st.integers(1, 12))]
         else:
             del data[at:]
-    return bytes(data)
+    return kind, bytes(data)
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-@given(data=mutated_csv())
-def test_fuzz_data_import(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
-    """``scrubber data import``, a new input: any file is imported whole or refused in one line with exit 2, and a
-    refused file leaves the version in force as it was."""
-    from scrubber.data import DataStore
+@settings(max_examples=160, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(case=mutated_csv())
+def test_fuzz_data_import(tmp_path_factory: pytest.TempPathFactory, case: tuple[str, bytes]) -> None:
+    """``scrubber data import``, a new input of four kinds: any file is imported whole or refused in one line with
+    exit 2, and a refused file leaves the version in force as it was."""
+    from scrubber.data import DataStore, kinds
 
+    kind, data = case
     tmp = tmp_path_factory.mktemp("data")
-    store, good, bad = tmp / "d.sqlite", tmp / "good.csv", tmp / "bad.csv"
-    good.write_bytes(ORDER_REFERRING)
+    store, good, bad = tmp / "d.sqlite", tmp / "good.in", tmp / "bad.in"
+    good.write_bytes(_data_files()[kind])
     bad.write_bytes(data)
     runner = CliRunner()
-    assert runner.invoke(cli, ["data", "import", "order-referring", "--data", str(store), str(good)]).exit_code == 0
-    result = runner.invoke(cli, ["data", "import", "order-referring", "--data", str(store), str(bad)])
+    assert runner.invoke(cli, ["data", "import", kind, "--data", str(store), str(good)]).exit_code == 0
+    with DataStore(store) as kept:
+        [before] = kept.versions()
+    result = runner.invoke(cli, ["data", "import", kind, "--data", str(store), str(bad)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code in (0, 2) and "Traceback" not in result.stderr
     with DataStore(store) as kept:
         [version] = kept.versions()
     if result.exit_code == 2:
-        assert result.stderr.count("\n") == 1 and (version.source, version.rows) == ("good.csv", 2)
-    elif data == ORDER_REFERRING:  # the same file again: nothing changes
-        assert (version.source, version.version) == ("good.csv", 1)
+        assert result.stderr.count("\n") == 1 and version == before
+    elif data == _data_files()[kind]:  # the same file again: nothing changes
+        assert (version.source, version.version) == ("good.in", 1)
     else:
         db = sqlite3.connect(store)
         try:
-            rows = db.execute("SELECT count(*) FROM order_referring").fetchone()[0]
+            rows = db.execute(f"SELECT count(*) FROM {kinds()[kind].TABLE}").fetchone()[0]  # noqa: S608 - our table
         finally:
             db.close()
-        assert version.source == "bad.csv" and version.rows == rows
+        assert version.source == "bad.in" and version.rows == rows

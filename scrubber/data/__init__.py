@@ -5,7 +5,8 @@ and keeps it as a *version* of its table: where it came from (the file's
 name), the SHA-256 of its bytes, its effective date, its row count and when it
 was imported.  The store is a SQLite file, by default in the user's data
 directory (``$XDG_DATA_HOME/scrubber/data.sqlite``, else
-``~/.local/share/scrubber/data.sqlite``), or the one ``--data`` names.
+``~/.local/share/scrubber/data.sqlite``), or the one ``--data`` names: a
+SQLite path or a ``postgresql://`` URL (:mod:`scrubber.data.backends`).
 
 An import is all or nothing: the rows are read and checked as they stream in
 (memory stays flat whatever the file's size), written under a new version
@@ -13,10 +14,11 @@ number, and the version is made current in the same transaction that drops the
 previous one's rows; a file that fails a check (a wrong layout, a truncated
 last row, a key twice, no rows) rolls back and leaves the previous version in
 force.  A reader that opened the store before the commit keeps reading the
-version it started with (SQLite's write-ahead log).  Importing a file whose
+version it started with (SQLite's write-ahead log, PostgreSQL's repeatable
+read).  Importing a file whose
 SHA-256 is the current version's changes nothing.
 
-The kinds, each in :data:`KINDS` with its reader module:
+The kinds, each in :data:`KIND_NAMES` with its reader module:
 
 - ``order-referring`` — the Medicare Order and Referring data set
   (:mod:`scrubber.data.order_referring`): the NPIs that may order and refer,
@@ -35,18 +37,17 @@ import functools
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
+from scrubber.data.backends import Backend, open_backend
 from scrubber.data.errors import DataError
 
-__all__ = ["BATCH", "KIND_NAMES", "DataError", "DataStore", "Kind", "Version", "default_path", "kinds"]
+__all__ = ["KIND_NAMES", "DataError", "DataStore", "Kind", "Version", "default_path", "kinds"]
 
-#: Rows written per statement batch while importing.
-BATCH = 20_000
 
 
 class Kind(Protocol):
@@ -103,50 +104,32 @@ def default_path() -> Path:
     return Path(base) / "scrubber" / "data.sqlite"
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS data_versions (
-    kind TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL, sha256 TEXT NOT NULL,
-    effective TEXT NOT NULL, rows INTEGER NOT NULL, imported_at TEXT NOT NULL, current INTEGER NOT NULL,
-    PRIMARY KEY (kind, version));
-"""
-
-
 class DataStore:
-    """The imported tables, in one SQLite file (made when first written)."""
+    """The imported tables: in one SQLite file (made when first written), or in a PostgreSQL database given as a
+    ``postgresql://`` URL (:mod:`scrubber.data.backends`)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else default_path()
-        self._db: sqlite3.Connection | None = None
+    def __init__(self, target: str | os.PathLike[str] | None = None) -> None:
+        self.target = os.fspath(target) if target is not None else str(default_path())
+        self._backend = open_backend(self.target)
         self._in_force: dict[str, Version] | None = None  # the versions a file is checked against
         self._missed: set[str] = set()
 
-    def __getstate__(self) -> dict[str, object]:  # to a worker process: the path, not the connection
-        return {"path": self.path}
+    @property
+    def shown(self) -> str:
+        """The store as a message names it (a PostgreSQL URL's host only, never its password)."""
+        return self._backend.shown
+
+    def __getstate__(self) -> dict[str, object]:  # to a worker process: where it is, not the connection
+        return {"target": self.target}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__init__(state["path"])  # type: ignore[misc]  # the same store, opened again when asked
+        self.__init__(state["target"])  # type: ignore[misc]  # the same store, opened again when asked
 
-    def _connect(self, create: bool) -> sqlite3.Connection | None:
-        if self._db is not None:
-            return self._db
-        if not self.path.exists() and not create:
-            return None
-        if "://" in str(self.path):
-            raise DataError(f"{self.path}: the data store is a SQLite file (a path)")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise DataError(f"{self.path}: cannot open the data store ({exc})") from None
-        self._db = db
-        return db
+    def _connect(self, create: bool) -> Any | None:
+        return self._backend.connect(create)
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._backend.close()
         self._in_force = None
 
     # -- what the rules ask (scrubber.rules.base.DataTables) -------------------------------------------------------
@@ -155,11 +138,8 @@ class DataStore:
         """A new file: the versions in force now are the ones it is checked against, to its end (a read
         transaction keeps them, even while a newer file is imported), and each missing table is told once."""
         self._missed = set()
-        db = self._connect(create=False)
-        if db is not None and db.in_transaction:
-            db.execute("COMMIT")
-        if db is not None:
-            db.execute("BEGIN")
+        self._connect(create=False)
+        self._backend.begin_read()
         self._in_force = {v.kind: v for v in self.versions()}
 
     def loaded(self, kind: str) -> bool:
@@ -202,11 +182,10 @@ class DataStore:
 
     def versions(self) -> list[Version]:
         """The current version of each table loaded, by kind."""
-        db = self._connect(create=False)
-        if db is None:
+        if self._connect(create=False) is None:
             return []
-        rows = db.execute("SELECT kind, version, source, sha256, effective, rows, imported_at FROM data_versions"
-                          " WHERE current = 1 ORDER BY kind").fetchall()
+        rows = self._backend.execute("SELECT kind, version, source, sha256, effective, rows, imported_at FROM"
+                                     " data_versions WHERE current = 1 ORDER BY kind").fetchall()
         return [Version(*row) for row in rows]
 
     def current(self, kind: str) -> Version | None:
@@ -225,14 +204,13 @@ class DataStore:
         version = self._versions_in_force().get(kind)
         if version is None:
             return []
-        db = self._connect(create=False)
-        assert db is not None
         where = " AND ".join(f"{column} = ?" for column in table.KEY[:len(key)])
         try:
-            found = db.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ? AND {where}"
-                               f" ORDER BY {', '.join(table.KEY)}", (version.version, *key)).fetchall()
+            found = self._backend.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ?"
+                                          f" AND {where} ORDER BY {', '.join(table.KEY)}",
+                                          (version.version, *key)).fetchall()
         except sqlite3.Error as exc:
-            raise DataError(f"{self.path}: cannot read the {kind} table ({exc})") from None
+            raise DataError(f"{self.shown}: cannot read the {kind} table ({exc})") from None
         return [tuple(row) for row in found]
 
     # -- importing -------------------------------------------------------------------------------------------------
@@ -244,9 +222,8 @@ class DataStore:
         previous version is then kept."""
         table = kinds()[kind]
         digest = _sha256(path)
-        db = self._connect(create=True)
-        assert db is not None
-        self._ensure_table(db, table)
+        backend = self._backend
+        backend.connect(create=True)
         current = self.current(kind)
         if current is not None and current.sha256 == digest:
             return current, False
@@ -255,21 +232,23 @@ class DataStore:
         moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0, tzinfo=None)
         try:
             with open(path, "rb") as stream:
-                db.execute("BEGIN IMMEDIATE")
+                backend.begin_write()
                 try:
-                    rows = self._insert(db, table, version, table.read(stream, source))
+                    self._ensure_table(backend, table)
+                    rows = backend.insert(table.TABLE, ("version", *table.COLUMNS),
+                                          ((version, *row) for row in table.read(stream, source)))
                     if rows == 0:
                         raise DataError(f"{source}: no rows (an empty {table.TITLE} file)")
-                    db.execute(f"DELETE FROM {table.TABLE} WHERE version <> ?", (version,))
-                    db.execute("DELETE FROM data_versions WHERE kind = ?", (kind,))
-                    db.execute("INSERT INTO data_versions VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                               (kind, version, source, digest, (effective or moment.date()).isoformat(), rows,
-                                moment.isoformat() + "Z"))
+                    backend.execute(f"DELETE FROM {table.TABLE} WHERE version <> ?", (version,))
+                    backend.execute("DELETE FROM data_versions WHERE kind = ?", (kind,))
+                    backend.execute("INSERT INTO data_versions VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                                    (kind, version, source, digest, (effective or moment.date()).isoformat(), rows,
+                                     moment.isoformat() + "Z"))
                 except BaseException:
-                    db.execute("ROLLBACK")
+                    backend.rollback()
                     raise
-                db.execute("COMMIT")
-        except sqlite3.IntegrityError:
+                backend.commit()
+        except backend.duplicate_key:
             key = " and ".join(k.upper() for k in table.KEY)
             raise DataError(f"{source}: the same {key} appears twice; the file is not"
                             f" the {table.TITLE} file as CMS publishes it") from None
@@ -281,27 +260,10 @@ class DataStore:
         return new, True
 
     @staticmethod
-    def _ensure_table(db: sqlite3.Connection, table: Kind) -> None:
+    def _ensure_table(backend: Backend, table: Kind) -> None:
         columns = ", ".join(f"{c} TEXT NOT NULL" for c in table.COLUMNS)
-        db.execute(f"CREATE TABLE IF NOT EXISTS {table.TABLE} (version INTEGER NOT NULL, {columns},"
-                   f" PRIMARY KEY (version, {', '.join(table.KEY)})) WITHOUT ROWID")
-
-    @staticmethod
-    def _insert(db: sqlite3.Connection, table: Kind, version: int, rows: Iterable[tuple[str, ...]]) -> int:
-        sql = (f"INSERT INTO {table.TABLE} (version, {', '.join(table.COLUMNS)})"
-               f" VALUES (?, {', '.join('?' * len(table.COLUMNS))})")
-        count = 0
-        batch: list[tuple[object, ...]] = []
-        for row in rows:
-            batch.append((version, *row))
-            if len(batch) == BATCH:
-                db.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            db.executemany(sql, batch)
-            count += len(batch)
-        return count
+        backend.execute(f"CREATE TABLE IF NOT EXISTS {table.TABLE} (version INTEGER NOT NULL, {columns},"
+                        f" PRIMARY KEY (version, {', '.join(table.KEY)})){backend.table_options}")
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:

@@ -398,7 +398,8 @@ def _run(report: Report, redact: bool, redactor: Redactor) -> etree._Element:
               + (" — patient data redacted" if redact else "")),
              ("config", config),
              *[("code set", f"{c['name']}: {c['release']}") for c in code_sets],
-             *([("CMS data", f"{v['table']}: {v['source']} ({v['quarter']}), effective {v['effective']}, {v['rows']:,} rows,"
+             *([("CMS data", f"{v['table']}: {v['source']} ({v['quarter']}), effective {v['effective']},"
+                             f" {v['rows']:,} rows,"
                              f" SHA-256 {v['sha256']}") for v in report.data_versions]
                or [("CMS data", "none loaded (scrubber data import)")])]
     listing = E.DL(css_class("run"), id="run")

@@ -172,8 +172,9 @@ class IngestOptions:
     no_history: bool = False
     #: ``(host, port)`` to serve Prometheus ``/metrics`` and ``/healthz`` on (:mod:`scrubber.ingest.metrics`).
     metrics: tuple[str, int] | None = None
-    #: The data store of CMS tables the CMS rules read (None: the default one, as ``check``'s), opened by the node.
-    data: Path | None = None
+    #: The data store of CMS tables the CMS rules read (a SQLite path or a ``postgresql://`` URL; None: the default
+    #: one, as ``check``'s), opened by the node.
+    data: str | None = None
 
 
 #: Names an upload in progress carries (SFTP clients and scripts): never taken.
