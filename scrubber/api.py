@@ -49,7 +49,7 @@ def scrub(source: Source, *, profile: str | None = None, config: Config | str | 
     or an ISO 8601 string: ``2026-11-30``, ``2026-11-30T10:00``; today by
     default); ``ig_engine`` is ``compiled``, ``pyx12`` or ``none``; ``data``
     is the data store of CMS tables the CMS rules read (a
-    :class:`~scrubber.data.DataStore` or its path; by default the user's,
+    :class:`~scrubber.data.DataStore`, its path or a ``postgresql://`` URL; by default the user's,
     as ``check``).  Input
     that cannot be read is not raised: the file's ``error`` says why, as the
     CLI's exit 2 does.  Raises :class:`~scrubber.config.ConfigError` for a bad

@@ -24,7 +24,11 @@ def _write(tmp_path: Path, claims: list[ClaimSpec], name: str = "in.837") -> Pat
 def test_clean_file_exits_0_and_text_summary(tmp_path: Path) -> None:
     code, out, err = run_cli("check", "--now", NOW, str(_write(tmp_path, [ClaimSpec(note="CUSTOM FITTED")])))
     assert code == 0 and err == ""
-    assert out.splitlines()[-3:] == ["1 file, 1 claim: 1 accepted, 0 rejected; 0 errors, 0 warnings, 0 info",
+    lines = out.splitlines()
+    assert [line.split(" ")[1] for line in lines if line.startswith("data: ")] == [
+        "dmepos-fee", "hcpcs", "mue-dme", "order-referring"], "the CMS tables read, last"
+    assert [line for line in lines if not line.startswith("data: ")][-3:] == [
+        "1 file, 1 claim: 1 accepted, 0 rejected; 0 errors, 0 warnings, 0 info",
                                      "dollars: $250.00 billed, $250.00 accepted, $0.00 rejected",
                                      "1 transaction set, 0 rejected by the 999; 0 implementation-guide errors,"
                                      " 0 envelope errors"]
