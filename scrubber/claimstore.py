@@ -32,7 +32,7 @@ from operator import attrgetter
 from typing import Any, BinaryIO
 
 from scrubber.claimresult import ClaimResult
-from scrubber.claims.model import Claim, Npi, Party, Person, Ref, ServiceLine, assemble, decimal_text
+from scrubber.claims.model import Claim, Loc, Npi, Party, Person, Ref, ServiceLine, assemble, decimal_text
 from scrubber.findings import SET_REJECTED, Finding, Severity
 from scrubber.rules.base import finding_order
 from segments import to_decimal
@@ -374,11 +374,16 @@ def _encode(result: ClaimResult) -> tuple[Any, ...]:
 
 def _npi(npi: Npi | None) -> tuple[Any, ...] | None:
     """An ordering or referring provider, with the name the CMS rules compare (judged again in ingest's node)."""
-    return None if npi is None else (npi.entity, npi.qualifier, npi.value, npi.loc, npi.last_name, npi.first_name)
+    if npi is None:
+        return None
+    return (npi.entity, npi.qualifier, npi.value, *npi.loc, npi.last_name, npi.first_name)  # a plain tuple: cheaper
 
 
 def _unnpi(values: tuple[Any, ...] | None) -> Npi | None:
-    return None if values is None else Npi(*values)
+    if values is None:
+        return None
+    entity, qualifier, value, segment, position, line, loop, last, first = values
+    return Npi(entity, qualifier, value, Loc(segment, position, line, loop), last, first)
 
 
 def _decode(data: tuple[Any, ...]) -> ClaimResult:
