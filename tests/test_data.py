@@ -313,3 +313,16 @@ def test_a_postgresql_store_that_cannot_be_reached_is_one_line(tmp_path: Path) -
     pytest.importorskip("psycopg", reason="psycopg is not installed (pip install '.[postgres]')")
     code, _, err = run_cli("data", "status", "--data", f"postgresql://nobody:secret@/none?host={tmp_path}&port=1")
     assert code == 2 and err.count("\n") == 1 and "secret" not in err and "Traceback" not in err, err
+
+
+def test_ingest_with_a_data_store_it_cannot_read_does_not_start(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "bad.sqlite").write_bytes(b"not a database, 100 bytes of it " * 4)
+    done = subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(tmp_path / "inbox"), "--out",
+                           str(tmp_path / "out"), "--settle", "0", "--data", str(tmp_path / "bad.sqlite")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("scrubber: ingest cannot start: data store:"), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

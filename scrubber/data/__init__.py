@@ -142,6 +142,11 @@ class DataStore:
         self._backend.begin_read()
         self._in_force = {v.kind: v for v in self.versions()}
 
+    def end_file(self) -> None:
+        """The file is judged: its read snapshot ends (the versions it was checked against are still described), so
+        an idle reader holds no old version back."""
+        self._backend.end_read()
+
     def loaded(self, kind: str) -> bool:
         return kind in self._versions_in_force()
 

@@ -60,6 +60,9 @@ class Backend:
     def begin_write(self) -> None:
         raise NotImplementedError
 
+    def end_read(self) -> None:
+        raise NotImplementedError
+
     def commit(self) -> None:
         self.execute("COMMIT")
 
@@ -105,12 +108,15 @@ class SQLiteBackend(Backend):
 
     def begin_read(self) -> None:
         if self._db is not None:
-            if self._db.in_transaction:
-                self._db.execute("COMMIT")
+            self.end_read()
             self._db.execute("BEGIN")
 
     def begin_write(self) -> None:
         self.execute("BEGIN IMMEDIATE")
+
+    def end_read(self) -> None:
+        if self._db is not None and self._db.in_transaction:
+            self._db.execute("COMMIT")
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> int:
         assert self._db is not None
@@ -184,15 +190,17 @@ class PostgresBackend(Backend):
 
     def begin_read(self) -> None:
         if self._db is not None:
-            if self._db.info.transaction_status != 0:  # psycopg.pq.TransactionStatus.IDLE
-                self._db.execute("COMMIT")
+            self.end_read()
             self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
 
     def begin_write(self) -> None:
-        self.begin_read()
-        self.execute("COMMIT")
+        self.end_read()
         self.execute("BEGIN")
         self.execute("SELECT pg_advisory_xact_lock(?)", (IMPORT_LOCK,))
+
+    def end_read(self) -> None:
+        if self._db is not None and self._db.info.transaction_status != 0:  # psycopg.pq.TransactionStatus.IDLE
+            self._db.execute("COMMIT")
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> int:
         count = 0

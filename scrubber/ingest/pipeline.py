@@ -124,10 +124,6 @@ from scrubber.textsafe import printable
 from segments import X12InputError
 from segments.reader import open_regular
 
-#: Ingest's scrubs read no CMS table yet: they run in worker processes forked from a node whose threads use SQLite,
-#: and a forked child that opens SQLite can wait forever on a lock a parent thread held at the fork.  The CMS
-#: rules will be judged in the node, as the history rules are.
-
 DATABASE_ERRORS = database_errors()
 DUPLICATE_CLAIM = "DUP001"
 DUPLICATE_INTERCHANGE_NOTE = "025"
@@ -237,7 +233,16 @@ class Ingest:
             raise IngestAborted(f"cannot use {self.out}: {exc.strerror}") from None
         self.ledger = open_ledger(options.db)
         self._history = self._open_history()
-        self._data = DataStore(options.data)  # read by the node (judge_late), never by a worker
+        # The CMS tables: read by the node (judge_late), never by a worker (one forked from a node whose threads
+        # use SQLite must not open SQLite); a store that cannot be read stops the start, not the first file.
+        self._data = DataStore(options.data)
+        try:
+            self._data.versions()
+        except DataError as exc:
+            if self._history is not None:
+                self._history.close()
+            self.ledger.close()
+            raise IngestAborted(f"data store: {exc}") from None
         self.totals = Totals()
         self.stopping = False
         self.interrupted = False
@@ -672,6 +677,7 @@ class Ingest:
                               "duplicate_of": earlier}])
         try:
             late = judge_late(result.claims, self.options.config, now.date(), self._history, self._data)
+            self._data.end_file()  # no read snapshot held while the node waits for the next file
         except DataError as exc:  # the machine's problem, not the file's: stop rather than pass claims unchecked
             raise IngestAborted(f"data store: {exc}") from None
         for ordinal, findings in self._duplicates(result, late).items():
