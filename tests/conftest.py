@@ -34,12 +34,8 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
     not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)"))]
 
 
-@pytest.fixture(params=BACKENDS)
-def ledger(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """The --db of the test's ingest runs: None (SQLite under OUT), or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield None
-        return
+def _postgres_schema() -> Iterator[str]:
+    """A URL of the test server whose tables go to a schema of their own, dropped after the test."""
     import killtest
 
     assert PG_URL is not None
@@ -48,3 +44,21 @@ def ledger(request: pytest.FixtureRequest) -> Iterator[str | None]:
         yield url
     finally:
         drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def ledger(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The --db of the test's ingest runs: None (SQLite under OUT), or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    yield from _postgres_schema()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A data store (``--data``): a SQLite file, or a PostgreSQL schema of its own where a server is named."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "data.sqlite")
+        return
+    yield from _postgres_schema()

@@ -4,9 +4,7 @@ Order and Referring file).  Synthetic files in the published layout, a few rows 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -256,26 +254,6 @@ def test_the_kinds_named_are_the_kinds_read() -> None:
 
 
 # -- the same store on PostgreSQL (the database ingest's nodes share) -------------------------------------------------
-
-
-PG_URL = os.environ.get("SCRUBBER_TEST_PG")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not PG_URL, reason="no PostgreSQL server: SCRUBBER_TEST_PG is not set (.ci/run starts one)"))])
-def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A data store: a SQLite file, or a PostgreSQL schema of its own where a server is named."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "data.sqlite")
-        return
-    import killtest
-
-    assert PG_URL is not None
-    url, drop = killtest.pg_schema(PG_URL)
-    try:
-        yield url
-    finally:
-        drop()
 
 
 def test_both_stores_import_look_up_keep_a_readers_version_and_refuse_a_bad_file(tmp_path: Path,

@@ -22,12 +22,11 @@ many fields as the header.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from scrubber.data.csvfile import csv_rows
 from scrubber.data.errors import DataError
 
 NAME = "dmepos-fee"
@@ -43,41 +42,20 @@ _CODE = re.compile(r"^[A-Z0-9]{5}$")
 _MODIFIER = re.compile(r"^([A-Z0-9]{2}|)$")
 
 
+def _columns(names: list[str]) -> list[int] | None:
+    return [names.index(c) for c in REQUIRED] if all(c in names for c in REQUIRED) else None
+
+
 def read(stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]:
     """The file's rows as :data:`COLUMNS`; DataError (naming the file and line) at the first row that is not the
     published layout."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
-    try:
-        at: list[int] = []
-        width = 0
-        for row in reader:
-            names = [h.strip().upper() for h in row]
-            if all(c in names for c in REQUIRED):
-                at, width = [names.index(c) for c in REQUIRED], len(names)
-                break
-            if reader.line_num >= HEADER_WITHIN:
-                break
-        if not at:
-            if reader.line_num == 0:
-                raise DataError(f"{name}: the file is empty")
-            raise DataError(f"{name}: not the {TITLE} layout: no header row naming {', '.join(REQUIRED)} in its"
-                            f" first {HEADER_WITHIN} lines")
-        for row in reader:
-            if not row or not "".join(row).strip():
-                continue
-            line = reader.line_num
-            if len(row) != width:
-                raise DataError(f"{name}:{line}: {len(row)} fields where the header has {width} (a file cut off?)")
-            code, mod, mod2, juris, catg = (row[i].strip().upper() for i in at)
-            if not _CODE.match(code):
-                raise DataError(f"{name}:{line}: HCPCS {code[:20]!r} is not five letters and digits")
-            if not (_MODIFIER.match(mod) and _MODIFIER.match(mod2)):
-                raise DataError(f"{name}:{line}: {code}: a modifier is not two letters or digits ({mod!r}, {mod2!r})")
-            if juris not in ("D", "L", "J"):
-                raise DataError(f"{name}:{line}: {code}: JURIS {juris[:10]!r} is not D, L or J")
-            yield (code, mod, mod2, juris, catg)
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not UTF-8 text (the {TITLE} is a CSV)") from None
-    except csv.Error as exc:
-        raise DataError(f"{name}:{reader.line_num}: not CSV ({exc})") from None
+    for line, cells in csv_rows(stream, name, TITLE, _columns, HEADER_WITHIN,
+                                f"no header row naming {', '.join(REQUIRED)} in its first {HEADER_WITHIN} lines"):
+        code, mod, mod2, juris, catg = (cell.upper() for cell in cells)
+        if not _CODE.match(code):
+            raise DataError(f"{name}:{line}: HCPCS {code[:20]!r} is not five letters and digits")
+        if not (_MODIFIER.match(mod) and _MODIFIER.match(mod2)):
+            raise DataError(f"{name}:{line}: {code}: a modifier is not two letters or digits ({mod!r}, {mod2!r})")
+        if juris not in ("D", "L", "J"):
+            raise DataError(f"{name}:{line}: {code}: JURIS {juris[:10]!r} is not D, L or J")
+        yield (code, mod, mod2, juris, catg)

@@ -20,12 +20,11 @@ an MUE, and CMS keeps some confidential: a code not in the table is not checked.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from scrubber.data.csvfile import csv_rows
 from scrubber.data.errors import DataError
 
 NAME = "mue-dme"
@@ -40,8 +39,7 @@ HEADER_WITHIN = 30
 _CODE = re.compile(r"^[A-Z0-9]{5}$")
 
 
-def _columns(row: list[str]) -> list[int] | None:
-    names = [h.strip().upper() for h in row]
+def _columns(names: list[str]) -> list[int] | None:
     at = [next((i for i, n in enumerate(names) if part in n), -1) for part, _ in HEADERS]
     return None if -1 in at else at
 
@@ -49,39 +47,14 @@ def _columns(row: list[str]) -> list[int] | None:
 def read(stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]:
     """The table's rows as :data:`COLUMNS` (MAI as its digit); DataError (naming the file and line) at the first
     row that is not the published layout."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
-    try:
-        at: list[int] | None = None
-        width = 0
-        for row in reader:
-            at = _columns(row)
-            if at is not None:
-                width = len(row)
-                break
-            if reader.line_num >= HEADER_WITHIN:
-                break
-        if at is None:
-            if reader.line_num == 0:
-                raise DataError(f"{name}: the file is empty")
-            raise DataError(f"{name}: not the {TITLE} layout: no header row naming HCPCS, MUE values, MUE"
-                            f" adjudication indicator and rationale in its first {HEADER_WITHIN} lines")
-        for row in reader:
-            if not row or not "".join(row).strip():
-                continue
-            line = reader.line_num
-            if len(row) != width:
-                raise DataError(f"{name}:{line}: {len(row)} fields where the header has {width} (a file cut off?)")
-            code, value, mai, rationale = (row[i].strip() for i in at)
-            code = code.upper()
-            if not _CODE.match(code):
-                raise DataError(f"{name}:{line}: HCPCS {code[:20]!r} is not five letters and digits")
-            if not value.isdigit():
-                raise DataError(f"{name}:{line}: {code}: MUE value {value[:20]!r} is not a whole number")
-            if mai[:1] not in ("1", "2", "3"):
-                raise DataError(f"{name}:{line}: {code}: MUE adjudication indicator {mai[:40]!r} is not 1, 2 or 3")
-            yield (code, str(int(value)), mai[:1], rationale)
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not UTF-8 text (the {TITLE} table is a CSV)") from None
-    except csv.Error as exc:
-        raise DataError(f"{name}:{reader.line_num}: not CSV ({exc})") from None
+    for line, (code, value, mai, rationale) in csv_rows(
+            stream, name, TITLE, _columns, HEADER_WITHIN, "no header row naming HCPCS, MUE values, MUE adjudication"
+            f" indicator and rationale in its first {HEADER_WITHIN} lines"):
+        code = code.upper()
+        if not _CODE.match(code):
+            raise DataError(f"{name}:{line}: HCPCS {code[:20]!r} is not five letters and digits")
+        if not value.isdigit():
+            raise DataError(f"{name}:{line}: {code}: MUE value {value[:20]!r} is not a whole number")
+        if mai[:1] not in ("1", "2", "3"):
+            raise DataError(f"{name}:{line}: {code}: MUE adjudication indicator {mai[:40]!r} is not 1, 2 or 3")
+        yield (code, str(int(value)), mai[:1], rationale)

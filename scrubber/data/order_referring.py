@@ -21,11 +21,10 @@ header (a short last row is a file cut off).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from scrubber.data.csvfile import csv_rows
 from scrubber.data.errors import DataError
 
 NAME = "order-referring"
@@ -37,42 +36,27 @@ KEY = ("npi",)
 REQUIRED = ("NPI", "LAST_NAME", "FIRST_NAME", "PARTB", "DME", "HHA", "PMD")
 
 
+def _columns(names: list[str]) -> list[int] | None:
+    """The columns of the header (the file's first row), HOSPICE -1 when it lacks it; None when it is not."""
+    if any(c not in names for c in REQUIRED):
+        return None
+    return [*(names.index(c) for c in REQUIRED), names.index("HOSPICE") if "HOSPICE" in names else -1]
+
+
+def _lacks(names: list[str]) -> str:
+    return (f"the header lacks {', '.join(c for c in REQUIRED if c not in names)} (it has"
+            f" {', '.join(names[:8]) or 'nothing'})")
+
+
 def read(stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]:
     """The file's rows as :data:`COLUMNS`; DataError (naming the file and line) at the first row that is not in
     the published layout."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise DataError(f"{name}: the file is empty")
-        names = [h.strip().upper() for h in header]
-        missing = [c for c in REQUIRED if c not in names]
-        if missing:
-            raise DataError(f"{name}: not the {TITLE} layout: the header lacks {', '.join(missing)}"
-                            f" (it has {', '.join(names[:8]) or 'nothing'})")
-        at = [names.index(c) for c in REQUIRED]
-        hospice = names.index("HOSPICE") if "HOSPICE" in names else None
-        width = len(names)
-        for row in reader:
-            if not row or row == [""]:
-                continue
-            line = reader.line_num
-            if len(row) != width:
-                raise DataError(f"{name}:{line}: {len(row)} fields where the header has {width} (a file cut off?)")
-            npi, last, first, *flags = (row[i].strip() for i in at)
-            flags.append(row[hospice].strip() if hospice is not None else "N")
-            if len(npi) != 10 or not npi.isdigit():
-                raise DataError(f"{name}:{line}: NPI {npi[:20]!r} is not ten digits")
-            if not last:
-                raise DataError(f"{name}:{line}: NPI {npi} has no last name")
-            flags = [f.upper() or "N" for f in flags]
-            if any(f not in ("Y", "N") for f in flags):
-                raise DataError(f"{name}:{line}: NPI {npi}: a benefit flag is not Y or N ({', '.join(flags)})")
-            yield (npi, last.upper(), first.upper(), *flags)
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not UTF-8 text (a {TITLE} file is a CSV)") from None
-    except csv.Error as exc:
-        raise DataError(f"{name}:{reader.line_num}: not CSV ({exc})") from None
-
-
+    for line, (npi, last, first, *flags) in csv_rows(stream, name, TITLE, _columns, 1, _lacks):
+        if len(npi) != 10 or not npi.isdigit():
+            raise DataError(f"{name}:{line}: NPI {npi[:20]!r} is not ten digits")
+        if not last:
+            raise DataError(f"{name}:{line}: NPI {npi} has no last name")
+        flags = [f.upper() or "N" for f in flags]  # an empty HOSPICE (or none) reads N
+        if any(f not in ("Y", "N") for f in flags):
+            raise DataError(f"{name}:{line}: NPI {npi}: a benefit flag is not Y or N ({', '.join(flags)})")
+        yield (npi, last.upper(), first.upper(), *flags)

@@ -44,8 +44,13 @@ def not_listed(line: ServiceLine, ctx: Context, kind: str, title: str, what: str
                   line.loc, "SV101-2", line, unchecked=True)
 
 
-def _loaded(ctx: Context, kind: str) -> bool:
-    return ctx.data is not None and ctx.data.loaded(kind)
+def lines_to_check(claim: Claim, ctx: Context, kind: str, what: str) -> tuple[list[ServiceLine], list[Hit]]:
+    """The claim's lines billed with one of the rule's ``codes`` when table ``kind`` is loaded; else none, and the
+    rule's note that ``what`` was not checked (once per file)."""
+    lines = list(lines_billed(claim, ctx))
+    if not lines or (ctx.data is not None and ctx.data.loaded(kind)):
+        return lines, []
+    return [], list(not_loaded(claim, ctx, kind, what))
 
 
 @rule("CMS001", "ordering-provider-not-eligible", Severity.ERROR, stc="A7:562:DK", options=codes_option(),
@@ -91,11 +96,9 @@ def ordering_provider_not_eligible(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Noridian JD DME, "Provider Enrollment, Chain and Ownership System (PECOS) Edits",
         https://med.noridianmedicare.com/web/jddme/claims-appeals/claim-submission/pecos-edits
     """
-    lines = list(lines_billed(claim, ctx))
-    if not lines:
-        return
-    if ctx.data is None or not ctx.data.loaded(ORDER_REFERRING):
-        yield from not_loaded(claim, ctx, ORDER_REFERRING, "the ordering providers were")
+    lines, notes = lines_to_check(claim, ctx, ORDER_REFERRING, "the ordering providers were")
+    yield from notes
+    if not lines or ctx.data is None:
         return
     for line in lines:
         provider = next((p for p in (line.ordering, claim.referring) if _usable(p)), None)
@@ -166,13 +169,10 @@ def hcpcs_not_valid_on_date(claim: Claim, ctx: Context) -> Iterator[Hit]:
         ;
         CEDI, "5010 Front-End Edits" (X222.351.2400.SV101-2.020: HCPCS code invalid for the date of service)
     """
-    lines = list(lines_billed(claim, ctx))
-    if not lines:
+    lines, notes = lines_to_check(claim, ctx, HCPCS, "the HCPCS codes were")
+    yield from notes
+    if not lines or ctx.data is None:
         return
-    if not _loaded(ctx, HCPCS):
-        yield from not_loaded(claim, ctx, HCPCS, "the HCPCS codes were")
-        return
-    assert ctx.data is not None
     quarter = ctx.data.quarter(HCPCS)
     for line in lines:
         if line.qualifier != "HC" or line.service_date is None:
@@ -229,13 +229,10 @@ def pricing_modifier_mismatch(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Noridian JD DME, "Fee Schedule Column Descriptors",
         https://med.noridianmedicare.com/web/jddme/fees-news/fee-schedules/dmepos/column-descriptors
     """
-    lines = list(lines_billed(claim, ctx))
-    if not lines:
+    lines, notes = lines_to_check(claim, ctx, DMEPOS_FEE, "the pricing modifiers were")
+    yield from notes
+    if not lines or ctx.data is None:
         return
-    if not _loaded(ctx, DMEPOS_FEE):
-        yield from not_loaded(claim, ctx, DMEPOS_FEE, "the pricing modifiers were")
-        return
-    assert ctx.data is not None
     quarter = ctx.data.quarter(DMEPOS_FEE)
     for line in lines:
         if line.qualifier != "HC":
@@ -297,13 +294,12 @@ def mue_units_exceeded(claim: Claim, ctx: Context) -> Iterator[Hit]:
         Noridian JD DME, "Medically Unlikely Edit (MUE)",
         https://med.noridianmedicare.com/web/jddme/claims-appeals/claim-submission/mues
     """
-    lines = list(lines_billed(claim, ctx))
-    if not lines or claim.frequency == "8":
+    if claim.frequency == "8":
         return
-    if not _loaded(ctx, MUE_DME):
-        yield from not_loaded(claim, ctx, MUE_DME, "the units were")
+    lines, notes = lines_to_check(claim, ctx, MUE_DME, "the units were")
+    yield from notes
+    if not lines or ctx.data is None:
         return
-    assert ctx.data is not None
     quarter = ctx.data.quarter(MUE_DME)
     billed: dict[tuple[str, str], Decimal] = {}  # (code, date) -> units of the claim's lines so far
     for line in lines:
