@@ -268,6 +268,8 @@ def test_both_stores_import_look_up_keep_a_readers_version_and_refuse_a_bad_file
                            str(_file(tmp_path, [f"{ORDERING},ORTIZ,SAMPLE,Y,Y,Y,N,N"], "or-2.csv")))
     assert code == 0 and "1 rows, version 2" in err, "an import does not wait for a reader"
     assert reader.lookup("order-referring", (NOT_DME,)) is not None, "the reader keeps the version it started with"
+    unasked = _rows(300)[150].split(",")[0]
+    assert reader.lookup("order-referring", (unasked,)) is not None, "from its snapshot, not from what it asked"
     assert reader.describe()[0]["rows"] == 301
     reader.begin_file()  # the next file: the new version
     assert reader.lookup("order-referring", (NOT_DME,)) is None

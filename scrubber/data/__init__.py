@@ -62,6 +62,8 @@ class Kind(Protocol):
     def read(self, stream: BinaryIO, name: str) -> Iterator[tuple[str, ...]]: ...
 
 
+#: Lookups a file's answers are kept for (past this many the memory is cleared and the store asked again).
+ANSWERS_KEPT = 65_536
 #: The kinds' names, in the order ``data status`` lists them (each one a module of its own, read when needed).
 KIND_NAMES = ("order-referring", "hcpcs", "dmepos-fee", "mue-dme")
 
@@ -113,6 +115,7 @@ class DataStore:
         self._backend = open_backend(self.target)
         self._in_force: dict[str, Version] | None = None  # the versions a file is checked against
         self._missed: set[str] = set()
+        self._answers: dict[tuple[str, tuple[str, ...]], list[tuple[str, ...]]] = {}  # this file's lookups
 
     @property
     def shown(self) -> str:
@@ -131,6 +134,7 @@ class DataStore:
     def close(self) -> None:
         self._backend.close()
         self._in_force = None
+        self._answers = {}
 
     # -- what the rules ask (scrubber.rules.base.DataTables) -------------------------------------------------------
 
@@ -138,6 +142,7 @@ class DataStore:
         """A new file: the versions in force now are the ones it is checked against, to its end (a read
         transaction keeps them, even while a newer file is imported), and each missing table is told once."""
         self._missed = set()
+        self._answers = {}
         self._connect(create=False)
         self._backend.begin_read()
         self._in_force = {v.kind: v for v in self.versions()}
@@ -205,6 +210,9 @@ class DataStore:
     def rows(self, kind: str, key: tuple[str, ...]) -> list[tuple[str, ...]]:
         """The rows of the current version of ``kind`` whose key starts with ``key`` (an index range: the fee
         schedule's rows of one code), in key order; none when the table is not loaded."""
+        asked = (kind, key)
+        if (known := self._answers.get(asked)) is not None:  # a file asks for the same few codes and NPIs
+            return known
         table = kinds()[kind]
         version = self._versions_in_force().get(kind)
         if version is None:
@@ -216,7 +224,10 @@ class DataStore:
                                           (version.version, *key)).fetchall()
         except sqlite3.Error as exc:
             raise DataError(f"{self.shown}: cannot read the {kind} table ({exc})") from None
-        return [tuple(row) for row in found]
+        if len(self._answers) >= ANSWERS_KEPT:
+            self._answers.clear()
+        answer = self._answers[asked] = [tuple(row) for row in found]
+        return answer
 
     # -- importing -------------------------------------------------------------------------------------------------
 
@@ -262,6 +273,7 @@ class DataStore:
         new = self.current(kind)
         assert new is not None
         self._in_force = None
+        self._answers = {}
         return new, True
 
     @staticmethod
