@@ -54,8 +54,9 @@ RULES = {
     "scrubber.acks": (("segments", "scrubber.claims", "scrubber.findings", "scrubber.ig.errors", "scrubber.ig",
                        "scrubber.report", "scrubber.claimresult", "scrubber.rules", "scrubber.redact"),
                       "acknowledgments answer from the results; they judge nothing"),
-    "scrubber.data": ((), "the data store reads CMS files and answers lookups; it knows no claims and judges nothing"),
-    "scrubber.history": (("scrubber.claims",), "the claim history keeps and answers lines; it judges nothing and"
+    "scrubber.data": (("scrubber.pgconnect",), "the data store reads CMS files and answers lookups; it knows no"
+                      " claims and judges nothing"),
+    "scrubber.history": (("scrubber.claims", "scrubber.pgconnect"), "the claim history keeps and answers lines; it judges nothing and"
                          " writes no output"),
 }
 

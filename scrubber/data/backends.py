@@ -144,7 +144,7 @@ class PostgresBackend(Backend):
     """A PostgreSQL database (``pip install '.[postgres]'``): the tables are made on first use."""
 
     def __init__(self, url: str) -> None:
-        from scrubber.history.postgres import url_host
+        from scrubber.pgconnect import url_host
 
         self.url = url
         self.shown = f"the PostgreSQL data store (host {url_host(url)})"
@@ -159,13 +159,9 @@ class PostgresBackend(Backend):
     def connect(self, create: bool) -> Any:
         if self._db is not None:
             return self._db
-        from scrubber.history.postgres import connect
-        from scrubber.history.records import HistoryError
+        from scrubber.pgconnect import connect
 
-        try:
-            db = connect(self.url, "the data store")
-        except HistoryError as exc:
-            raise DataError(str(exc)) from None
+        db = connect(self.url, "the data store", DataError)
         try:
             db.execute("SET idle_in_transaction_session_timeout = 0")  # a file's read snapshot may sit idle long
             with db.transaction():
@@ -184,7 +180,7 @@ class PostgresBackend(Backend):
         except self.duplicate_key:
             raise
         except self._errors as exc:
-            from scrubber.history.postgres import where
+            from scrubber.pgconnect import where
 
             raise DataError(f"{self.shown}: {where(exc)}") from None
 
