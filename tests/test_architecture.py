@@ -56,8 +56,8 @@ RULES = {
                       "acknowledgments answer from the results; they judge nothing"),
     "scrubber.data": (("scrubber.pgconnect",), "the data store reads CMS files and answers lookups; it knows no"
                       " claims and judges nothing"),
-    "scrubber.history": (("scrubber.claims", "scrubber.pgconnect"), "the claim history keeps and answers lines; it judges nothing and"
-                         " writes no output"),
+    "scrubber.history": (("scrubber.claims", "scrubber.pgconnect"), "the claim history keeps and answers lines; it"
+                         " judges nothing and writes no output"),
 }
 
 
