@@ -8,6 +8,7 @@ environment: everything comes in through the claim and the :class:`Context`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -141,7 +142,7 @@ class Rule:
     #: The WEDI SNIP test type (1-7, :mod:`scrubber.snip`) the rule's edit belongs to.
     snip: int = TRADING_PARTNER
 
-    @property
+    @functools.cached_property  # noqa: B019 - rules live as long as the registry
     def doc(self) -> str:
         import inspect
 
@@ -152,18 +153,25 @@ class Rule:
         return self.doc.splitlines()[0] if self.doc else ""
 
     def section(self, name: str) -> str:
-        """One section of the docstring (e.g. ``Fix``) as a single line of text."""
-        lines = self.doc.splitlines()
-        try:
-            start = lines.index(name + ":") + 1
-        except ValueError:
-            return ""
-        body: list[str] = []
-        for line in lines[start:]:
-            if line and not line.startswith(" "):
-                break
-            body.append(line.strip())
-        return " ".join(b for b in body if b)
+        """One section of the docstring (e.g. ``Fix``) as a single line of text (read once: the 277CA asks for a
+        rule's Fix on every claim it rejects)."""
+        return _section(self.doc, name)
+
+
+@functools.cache
+def _section(doc: str, name: str) -> str:
+    """:meth:`Rule.section` of a docstring."""
+    lines = doc.splitlines()
+    try:
+        start = lines.index(name + ":") + 1
+    except ValueError:
+        return ""
+    body: list[str] = []
+    for line in lines[start:]:
+        if line and not line.startswith(" "):
+            break
+        body.append(line.strip())
+    return " ".join(b for b in body if b)
 
 
 REGISTRY: dict[str, Rule] = {}
