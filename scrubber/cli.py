@@ -771,7 +771,7 @@ def data_status(store_path: str | None, fmt: str) -> None:
     click.echo(f"data store: {where}")
     for name, kind in kinds().items():
         v = loaded.get(name)
-        click.echo(f"{name:16} " + (f"{v.source}: {v.rows:,} rows, effective {v.effective}, imported"
+        click.echo(f"{name:16} " + (f"{v.source}: {v.rows:,} rows, effective {v.effective} ({v.quarter}), imported"
                                     f" {v.imported_at}, SHA-256 {v.sha256}" if v else
                                     f"not loaded ({kind.TITLE}: scrubber data import {name} FILE)"))
 
