@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -355,3 +356,29 @@ def test_files_whose_worker_always_dies_are_given_up_and_the_run_ends(tmp_path: 
     reasons = [p.read_text() for p in (out / "failed").iterdir() if p.name.endswith(".reason.txt")]
     assert len(reasons) == 6 and all("its worker process died 3 times" in r for r in reasons)
     assert ledger_rows(out, "SELECT COUNT(*) FROM attempts") == [(0,)], "a file's count ends with its commit"
+
+
+def _inherited_frozen(path: str, options: object) -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_workers_never_collect_what_they_inherit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A worker forked while a thread here held SQLite's mutex would wait forever if its collector finalized an
+    inherited SQLite connection (one did, in the test suite): what a worker inherits is frozen, and this process
+    thaws its own."""
+    import gc
+
+    from scrubber.config import load_config
+    from scrubber.engine import Options
+    from scrubber.ingest import workers
+
+    monkeypatch.setattr(workers, "scrub_in_worker", _inherited_frozen)
+    pool = workers.Workers(2)
+    try:
+        flight = pool.submit(tmp_path / "any.837", Options(config=load_config(None), today=date(2026, 1, 5), data=None))
+        assert flight.future.result(timeout=60) > 1000, "the worker's inherited objects are frozen"
+        assert gc.get_freeze_count() == 0, "this process thawed its own"
+    finally:
+        pool.close()

@@ -9,6 +9,7 @@ of stopping every rerun.  The pipeline (:mod:`scrubber.ingest.pipeline`) decides
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from collections.abc import Callable
@@ -52,6 +53,24 @@ class Workers:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_quiet_worker,
                                              initargs=(os.getpid(),))
+            # The first submit forks every worker (with the fork start method, all at once).  Each inherits this
+            # process's objects, the garbage among them too; a child that collected it could finalize a SQLite
+            # connection while a thread here (the heartbeat) held SQLite's mutex at the fork, and wait forever.
+            # So the garbage is collected here, and the rest frozen: a child's collector never walks what it
+            # inherited.  This process thaws its own right after, unless it had frozen what it loaded at start
+            # (the CLI does): then what lives now stays frozen with it.
+            thaw = gc.get_freeze_count() == 0
+            gc.collect()
+            gc.freeze()
+            try:
+                return self._submit(path, options)
+            finally:
+                if thaw:
+                    gc.unfreeze()
+        return self._submit(path, options)
+
+    def _submit(self, path: Path, options: Options) -> Flight:
+        assert self._pool is not None
         try:
             return Flight(path, self._pool.submit(scrub_in_worker, str(path), options))
         except BrokenProcessPool:  # broke since the last wait: a new pool
