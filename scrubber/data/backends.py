@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from scrubber.data.errors import DataError
+from scrubber.pgconnect import is_postgres
 
 #: Rows written per statement batch while importing into SQLite.
 BATCH = 20_000
@@ -33,10 +34,6 @@ CREATE TABLE IF NOT EXISTS data_versions (
     effective TEXT NOT NULL, rows INTEGER NOT NULL, imported_at TEXT NOT NULL, current INTEGER NOT NULL,
     PRIMARY KEY (kind, version))
 """
-
-
-def is_postgres(target: str) -> bool:
-    return target.startswith(("postgresql://", "postgres://"))
 
 
 class Backend:

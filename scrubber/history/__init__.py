@@ -30,6 +30,7 @@ from typing import Protocol
 
 from scrubber.claims.model import Claim, decimal_text
 from scrubber.history.records import KEY_ENV, SCHEMA_VERSION, HistoryError, HistoryLine, HistoryLost, MemberLine, fit
+from scrubber.pgconnect import is_postgres
 
 __all__ = ["KEY_ENV", "SCHEMA_VERSION", "Backend", "ClaimHistory", "HistoryError", "HistoryLine", "HistoryLost",
            "MemberLine", "history_key", "is_postgres", "member_hash", "open_backend"]
@@ -59,10 +60,6 @@ def history_key(config_key: str | None = None) -> bytes:
 def member_hash(key: bytes, member_id: str) -> str:
     """The member identifier as the history keeps it: HMAC-SHA256, hex."""
     return hmac.new(key, member_id.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def is_postgres(target: str) -> bool:
-    return target.startswith(("postgresql://", "postgres://"))
 
 
 def open_backend(target: str, read_only: bool = False) -> Backend:

@@ -21,10 +21,8 @@ from scrubber.history.records import (
     key_check,
     wrong_key,
 )
+from scrubber.pgconnect import connection_lost, where
 
-# The connection helpers shared with the ledger and the data store, under the names they had here.
-CONNECT_OPTIONS, connection_lost, url_host, where = (pgconnect.CONNECT_OPTIONS, pgconnect.connection_lost,
-                                                     pgconnect.url_host, pgconnect.where)
 SCHEMA = TABLES.format(serial="BIGSERIAL PRIMARY KEY")
 #: Serializes schema changes of concurrent upgrades (any 64-bit number of our own).
 _UPGRADE_LOCK = 837_4386

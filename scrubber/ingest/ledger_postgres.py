@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from scrubber import pgconnect
 from scrubber.history import postgres as history_pg
 from scrubber.history.records import HistoryError, HistoryLine
 from scrubber.ingest.ledger_schema import LEDGER_SCHEMA_VERSION, TABLES, migrate
@@ -54,10 +55,10 @@ class PostgresBackend:
         try:
             return psycopg.connect(self.url, **self._arguments)
         except psycopg.OperationalError as exc:
-            raise type(exc)(f"cannot connect to the PostgreSQL ledger: {history_pg.where(exc)}") from None
+            raise type(exc)(f"cannot connect to the PostgreSQL ledger: {pgconnect.where(exc)}") from None
 
     def is_lost(self, exc: Exception) -> bool:
-        return history_pg.connection_lost(exc)
+        return pgconnect.connection_lost(exc)
 
     def create(self, db: Any) -> None:
         history_pg.ensure_schema(db, "ledger_schema", LEDGER_SCHEMA_VERSION, SCHEMA, _SCHEMA_LOCK, "the ledger's",
