@@ -481,14 +481,18 @@ def judge_claim(claim: Claim, options: Options, earlier: set[tuple[str, str]],
     bound = None if contexts is None else contexts.get(id(profile))
     if bound is None:
         bound = [(setting, Context(setting.options, options.today, earlier, options.history, options.data))
-                 for setting in profile.rules if (options.history is not None or not setting.rule.needs_history)
-                 and (options.data is not None or not setting.rule.needs_data)]
+                 for setting in profile.rules if runnable(setting.rule, options.history, options.data)]
         if contexts is not None:
             contexts[id(profile)] = bound
     findings = run_rules(claim, bound)
     if len(findings) > 1:
         findings.sort(key=finding_order)
     return ClaimResult(claim, profile.name, tuple(findings))
+
+
+def runnable(rule: Rule, history: ClaimHistory | None, data: DataTables | None) -> bool:
+    """Whether ``rule`` can run: a history rule needs a history, a CMS data rule a data store."""
+    return (history is not None or not rule.needs_history) and (data is not None or not rule.needs_data)
 
 
 def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, history: ClaimHistory | None,
@@ -508,10 +512,6 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
     if data is not None:
         data.begin_file()
 
-    def late(rule: Rule) -> bool:
-        return ((rule.needs_history or rule.needs_data) and (history is not None or not rule.needs_history)
-                and (data is not None or not rule.needs_data))
-
     found: dict[int, tuple[Finding, ...]] = {}
     bound_by_profile: dict[str, list[tuple[RuleSetting, Context]]] = {}
     for result in claims:
@@ -522,7 +522,8 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
             profile = config.profiles[result.profile]
             bound = bound_by_profile[result.profile] = [
                 (setting, Context(setting.options, today, frozenset(), history, data))
-                for setting in profile.rules if late(setting.rule)]
+                for setting in profile.rules
+                if (setting.rule.needs_history or setting.rule.needs_data) and runnable(setting.rule, history, data)]
         if bound and (findings := run_rules(result.claim, bound)):
             found[result.claim.first_index] = tuple(findings)
     return found
