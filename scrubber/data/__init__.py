@@ -36,12 +36,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from scrubber.data.backends import Backend, open_backend
 from scrubber.data.errors import DataError
@@ -128,9 +127,6 @@ class DataStore:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__init__(state["target"])  # type: ignore[misc]  # the same store, opened again when asked
 
-    def _connect(self, create: bool) -> Any | None:
-        return self._backend.connect(create)
-
     def close(self) -> None:
         self._backend.close()
         self._in_force = None
@@ -143,7 +139,7 @@ class DataStore:
         transaction keeps them, even while a newer file is imported), and each missing table is told once."""
         self._missed = set()
         self._answers = {}
-        self._connect(create=False)
+        self._backend.connect(create=False)
         self._backend.begin_read()
         self._in_force = {v.kind: v for v in self.versions()}
 
@@ -162,10 +158,6 @@ class DataStore:
             return False
         self._missed.add(kind)
         return True
-
-    def missing(self, kind: str) -> str:
-        """Why table ``kind`` is not read, as a rule's note says it."""
-        return f"the {kind} table is not loaded (scrubber data import {kind} FILE)"
 
     def describe(self) -> list[dict[str, object]]:
         """The versions the current file is checked against, as a report names them (``data_versions``)."""
@@ -192,7 +184,7 @@ class DataStore:
 
     def versions(self) -> list[Version]:
         """The current version of each table loaded, by kind."""
-        if self._connect(create=False) is None:
+        if self._backend.connect(create=False) is None:
             return []
         rows = self._backend.execute("SELECT kind, version, source, sha256, effective, rows, imported_at FROM"
                                      " data_versions WHERE current = 1 ORDER BY kind").fetchall()
@@ -218,12 +210,9 @@ class DataStore:
         if version is None:
             return []
         where = " AND ".join(f"{column} = ?" for column in table.KEY[:len(key)])
-        try:
-            found = self._backend.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ?"
-                                          f" AND {where} ORDER BY {', '.join(table.KEY)}",
-                                          (version.version, *key)).fetchall()
-        except sqlite3.Error as exc:
-            raise DataError(f"{self.shown}: cannot read the {kind} table ({exc})") from None
+        found = self._backend.execute(f"SELECT {', '.join(table.COLUMNS)} FROM {table.TABLE} WHERE version = ?"
+                                      f" AND {where} ORDER BY {', '.join(table.KEY)}",
+                                      (version.version, *key)).fetchall()
         if len(self._answers) >= ANSWERS_KEPT:
             self._answers.clear()
         answer = self._answers[asked] = [tuple(row) for row in found]

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS data_versions (
 
 
 class Backend:
-    """One store's connection, opened when first asked."""
+    """One store's connection, opened when first asked.  :meth:`execute` raises :class:`DataError` for any error of
+    the database but a key seen twice (:attr:`duplicate_key`, which an import reports)."""
 
     #: What a message calls the store (never a password).
     shown: str
@@ -101,7 +102,12 @@ class SQLiteBackend(Backend):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
         assert self._db is not None
-        return self._db.execute(sql, params)
+        try:
+            return self._db.execute(sql, params)
+        except self.duplicate_key:
+            raise
+        except sqlite3.Error as exc:
+            raise DataError(f"{self.shown}: {exc}") from None
 
     def begin_read(self) -> None:
         if self._db is not None:

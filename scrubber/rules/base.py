@@ -84,8 +84,6 @@ class DataTables(Protocol):
 
     def describe(self) -> list[dict[str, object]]: ...
 
-    def missing(self, kind: str) -> str: ...
-
 
 @dataclass(frozen=True)
 class Context:
