@@ -302,8 +302,7 @@ class Ingest:
         self.ledger.close()
         if self._history is not None:
             self._history.close()
-        if getattr(self, "_data", None) is not None:
-            self._data.close()
+        self._data.close()
         for handler in list(self._logger.handlers):
             self._logger.removeHandler(handler)
             handler.close()
