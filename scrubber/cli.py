@@ -19,6 +19,7 @@ import click
 
 from scrubber.acks import ControlNumbers, default_control_start, write_acknowledgments
 from scrubber.beside import Beside
+from scrubber.claimstore import MEMORY_CAP
 from scrubber.clock import NOW_METAVAR, parse_now
 from scrubber.config import Config, ConfigError, find_config, load_config
 from scrubber.data import KIND_NAMES as DATA_KINDS
@@ -172,11 +173,15 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
 @click.option("--data", "data_path", metavar="DB",
               help="The data store of CMS tables the CMS rules read ('scrubber data import'; default:"
                    " $XDG_DATA_HOME/scrubber/data.sqlite, else ~/.local/share/scrubber/data.sqlite).")
+@click.option("--memory-cap", type=click.IntRange(0), metavar="MIB", default=MEMORY_CAP >> 20, show_default=True,
+              help="Judged claims of a file kept in memory, in MiB (about 4.4 KiB a claim); past it they wait in"
+                   " an unnamed temporary file and are read back for the report and acknowledgments.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
           jobs: int, allow_unvalidated: bool, history_target: str | None = None, isolated: bool = False,
           select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), globs: tuple[str, ...] = (),
-          verbose: bool = False, statistics: bool = False, data_path: str | None = None) -> None:
+          verbose: bool = False, statistics: bool = False, data_path: str | None = None,
+          memory_cap: int = MEMORY_CAP >> 20) -> None:
     """Scrub PATHS (files, directories searched recursively, or - for standard input) and report every claim.
 
     Exit status: 0 nothing rejected, 1 a claim or transaction set rejected,
@@ -193,7 +198,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     with ScrubProgress([_size(p) for p in inputs]) as progress:
         report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
                                              allow_unvalidated=allow_unvalidated, progress=progress,
-                                             history=history, generated_at=now, data=DataStore(data_path)))
+                                             history=history, generated_at=now, data=DataStore(data_path),
+                                             memory_cap=memory_cap << 20))
     if stdin is not None:
         report = replace(report, files=tuple(replace(f, path="stdin", source=stdin.name) if f.path == stdin.name
                                              else f for f in report.files))

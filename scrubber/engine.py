@@ -94,6 +94,8 @@ class Options:
     #: The CMS tables the data rules look up (CMS001): the data store at its default place unless told; None: the
     #: data rules are not run (ingest's workers: the node judges them, :func:`judge_late`).
     data: DataTables | None = field(default_factory=DataStore)
+    #: Bytes of a file's judged claims kept in memory before the rest go to a temporary file (None: the default).
+    memory_cap: int | None = None
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -262,7 +264,7 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
                 feed, ig_checked = ListFeed(ig.validate(path, options.jobs, options.ig_engine)), True
             except ig.IgUnavailable as exc:
                 notices.append(f"implementation-guide validation not done: {exc}")
-    draft = _FileDraft(notices)
+    draft = _FileDraft(notices, ClaimStore(options.memory_cap))
     error = None
     try:
         _walk(path, draft, options, feed, ig_checked)
@@ -300,7 +302,7 @@ class _FileDraft:
     """What the walk of a file finds, kept until the file's :class:`FileResult` is made."""
 
     notices: list[str]
-    claims: ClaimStore = field(default_factory=ClaimStore)
+    claims: ClaimStore
     transactions: list[TransactionResult] = field(default_factory=list)
     envelope_errors: list[EnvelopeError] = field(default_factory=list)
     interchanges: list[InterchangeResult] = field(default_factory=list)

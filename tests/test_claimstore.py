@@ -1,7 +1,9 @@
-"""The claim store: claims past the spill threshold go to disk and read back the same."""
+"""The claim store: claims past the whole ones are kept reduced, past the memory cap go to disk, and read back the
+same."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -28,11 +30,15 @@ def mixed(tmp_path: Path) -> Path:
     return path
 
 
-def test_spilled_store_reads_back_what_was_stored(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("cap", [48 << 20, 0], ids=["reduced", "spilled"])
+def test_spilled_store_reads_back_what_was_stored(mixed: Path, monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
     kept = scrub(mixed)
-    monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 2)
+    monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", 2)
+    monkeypatch.setattr(scrubber.claimstore, "MEMORY_CAP", cap)
     spilled = scrub(mixed)
-    assert spilled.claims.spilled and not kept.claims.spilled
+    assert spilled.claims.spilled is (cap == 0) and not kept.claims.spilled
+    # whole claims keep the rules' inputs (every NPI the claim names); reduced and spilled ones do not
+    assert all(c.claim.npis == () for c in spilled.claims) and any(c.claim.npis for c in kept.claims)
     assert len(spilled.claims) == len(kept.claims) == 12
     assert [c.to_dict() for c in spilled.claims] == [c.to_dict() for c in kept.claims]
     assert spilled.claims.statuses() == kept.claims.statuses() == {"accepted": 5, "rejected": 7}
@@ -41,13 +47,16 @@ def test_spilled_store_reads_back_what_was_stored(mixed: Path, monkeypatch: pyte
     assert [c.claim.lines[0].line_control.value for c in list(spilled.claims)[:2]] == ["L0", "L1"]
 
 
-def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ingest's duplicate check adds an error after judging; a spilled store applies it as claims are read."""
+@pytest.mark.parametrize("cap", [48 << 20, 0], ids=["reduced", "spilled"])
+def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
+    """Ingest's duplicate check adds an error after judging; a store applies it to reduced claims at once and to
+    spilled ones as claims are read."""
     from scrubber.findings import Finding, Severity
 
-    monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 2)
+    monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", 2)
+    monkeypatch.setattr(scrubber.claimstore, "MEMORY_CAP", cap)
     result = scrub(mixed)
-    assert result.claims.spilled and result.claims[1].accepted
+    assert result.claims.spilled is (cap == 0) and result.claims[1].accepted
     errors_before = result.claims.severities()["error"]
     late = Finding("DUP001", "already-forwarded", Severity.ERROR, "seen before", None, "CLM", 0, "CLM01", stc="A3:54")
     result.claims.add_findings({result.claims[1].claim.first_index: [late]})
@@ -55,3 +64,24 @@ def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pyt
     assert sum("DUP001" in c.rule_codes for c in result.claims) == 1
     assert result.claims.statuses() == {"accepted": 4, "rejected": 8}
     assert result.claims.severities()["error"] == errors_before + 1
+
+
+def test_the_memory_cap_decides_when_claims_go_to_disk(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the whole claims, all are kept reduced (the whole ones too) while they fit the cap (a claim of one line
+    is estimated at 2,700 bytes), then all go to the spill file; ``check --memory-cap`` sets the cap and changes
+    no output."""
+    from click.testing import CliRunner
+
+    from scrubber.cli import cli
+
+    monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", 2)
+    store = scrubber.claimstore.ClaimStore(memory_cap=3 * 2700)
+    for result in scrub(mixed).claims:
+        store.append(result)
+        assert store.spilled is (len(store) > 3)
+    assert [c.claim.claim_id for c in store] == [f"S-{n}" if n != 4 else "BAD-1" for n in range(12)]
+    outputs = {cap: CliRunner().invoke(cli, ["check", "--now", "2026-11-27T10:00", "--format", "json",
+                                             "--memory-cap", cap, str(mixed)]) for cap in ("0", "48")}
+    assert outputs["0"].exit_code == outputs["48"].exit_code == 1
+    first, second = (json.loads(o.stdout) for o in outputs.values())
+    assert first["files"] == second["files"]

@@ -52,9 +52,12 @@ def test_the_scenarios_cover_every_acknowledgment_kind() -> None:
     assert "TA1*000000401*260110*1200*R*001~" in (GOLDEN / "broken-envelope.837.ta1").read_text()
 
 
+@pytest.mark.parametrize("cap", [48 << 20, 0], ids=["reduced", "spilled"])
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
-def test_spilled_claims_give_the_same_bytes(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Big files keep their claims on disk (flat memory); every output must be unchanged, HTML included."""
+def test_spilled_claims_give_the_same_bytes(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            cap: int) -> None:
+    """Big files keep their claims reduced, then past the memory cap on disk (flat memory); every output must be
+    unchanged, HTML included."""
     from click.testing import CliRunner
 
     import scrubber.claimstore
@@ -63,8 +66,9 @@ def test_spilled_claims_give_the_same_bytes(path: Path, tmp_path: Path, monkeypa
     monkeypatch.chdir(path.parent)
     html_args = ["check", "--now", make_golden.NOW, "--format", "html", path.name]
     in_memory = CliRunner().invoke(cli, html_args).stdout
-    monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", 1)
+    monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", 1)
+    monkeypatch.setattr(scrubber.claimstore, "MEMORY_CAP", cap)
     make_golden.render(path, tmp_path)
     for name in sorted(p.name for p in tmp_path.iterdir()):
-        assert (tmp_path / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs when spilled"
+        assert (tmp_path / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs (reduced, spilled)"
     assert CliRunner().invoke(cli, html_args).stdout == in_memory

@@ -480,7 +480,8 @@ def test_G_ingest_reports_redacted_on_request(tmp_path: Path) -> None:
 
 
 def test_G_spill_file_never_has_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(claimstore, "SPILL_AFTER", 2)
+    monkeypatch.setattr(claimstore, "WHOLE_UP_TO", 2)
+    monkeypatch.setattr(claimstore, "MEMORY_CAP", 0)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     path = _write(tmp_path, "many.837", build_837([ClaimSpec(f"S{n}") for n in range(10)]))
     seen: list[str] = []

@@ -312,7 +312,8 @@ def test_spilled_claims_ingest_the_same(tmp_path: Path, monkeypatch: pytest.Monk
 
     outcomes = []
     for spill in (1_000_000, 1):
-        monkeypatch.setattr(scrubber.claimstore, "SPILL_AFTER", spill)
+        monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", spill)
+        monkeypatch.setattr(scrubber.claimstore, "MEMORY_CAP", 0)
         inbox, out = tmp_path / f"in{spill}", tmp_path / f"out{spill}"
         mixed_inbox(inbox)
         (inbox / "g-repeat.837").write_text(build_837([ClaimSpec("DEMO-001", subscriber_last="RIVERA",
