@@ -1,35 +1,46 @@
-"""Report formatters, one module each, looked up by name: ``FORMATTERS[name](report, redact) -> str``."""
+"""Report formatters, one module each, looked up by name: ``FORMATTERS[name](report, redact) -> str``.
+
+A formatter's module is imported when its format is asked for: ``check --format json`` never loads the HTML
+formatter (and lxml).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TextIO
 
-from scrubber.formatters.annotated import render_annotated
-from scrubber.formatters.csv_report import render_csv, write_csv
-from scrubber.formatters.html import render_html, write_html
-from scrubber.formatters.json_report import render_json, write_json
-from scrubber.formatters.junit import render_junit
-from scrubber.formatters.text import render_text
 from scrubber.report import Report
 
-FORMATTERS: dict[str, Callable[[Report, bool], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "html": render_html,
-    "junit": render_junit,
-    "annotated": render_annotated,
-    "csv": render_csv,
+#: format name -> (module, render function, streaming write function or "")
+_MODULES = {
+    "text": ("text", "render_text", ""),
+    "json": ("json_report", "render_json", "write_json"),
+    "html": ("html", "render_html", "write_html"),
+    "junit": ("junit", "render_junit", ""),
+    "annotated": ("annotated", "render_annotated", ""),
+    "csv": ("csv_report", "render_csv", "write_csv"),
 }
+
+
+def _function(name: str, which: int) -> Callable[..., object]:
+    module, *functions = _MODULES[name]
+    return getattr(importlib.import_module(f"scrubber.formatters.{module}"), functions[which])
+
+
+def _renderer(name: str) -> Callable[[Report, bool], str]:
+    def render(report: Report, redact: bool = False) -> str:
+        return _function(name, 0)(report, redact)  # type: ignore[return-value]
+    render.__name__ = render.__qualname__ = _MODULES[name][1]
+    return render
+
+
+FORMATTERS: dict[str, Callable[[Report, bool], str]] = {name: _renderer(name) for name in _MODULES}
 
 
 def write_report(name: str, report: Report, out: TextIO, redact: bool = False) -> None:
     """Write the report in format ``name`` to ``out`` (JSON, HTML and CSV are streamed claim by claim)."""
-    if name == "json":
-        write_json(report, out, redact)
-    elif name == "html":
-        write_html(report, out, redact)
-    elif name == "csv":
-        write_csv(report, out, redact)
+    if _MODULES[name][2]:
+        _function(name, 1)(report, out, redact)
     else:
         out.write(FORMATTERS[name](report, redact))
