@@ -263,3 +263,32 @@ def test_redact_finds_a_value_that_starts_with_a_short_word(tmp_path: Path) -> N
     for fmt in FORMATS:
         out = report(path, fmt, "--redact")
         assert "1.2.3" not in (html_readable(out) if fmt == "html" else out), fmt
+
+
+def test_claims_are_written_as_claim_dict_reads(tmp_path: Path) -> None:
+    """The JSON report writes each claim's text directly (claim_text); it must be the generic printer's text of
+    claim_dict, field for field, on the fixtures, the generated defects and the public corpus, redacted and not."""
+    from helpers import CORPUS
+
+    import scrubber
+    from scrubber.formatters.json_report import _dump, claim_text
+    from scrubber.harness.generate import GenerateOptions, generate
+    from scrubber.report import claim_dict
+
+    generated = tmp_path / "generated.837"
+    generated.write_text(generate(GenerateOptions(claims=300, seed=7, defects=(("WB001", 0.1), ("KX001", 0.1),
+                                                                              ("IG-BAD-DATE", 0.05)))).text)
+    paths = [*sorted(Path("fixtures").rglob("*.837")), generated]
+    paths += sorted(p for p in CORPUS.glob("*") if p.is_file() and p.suffix != ".md") if CORPUS.is_dir() else []
+    claims = 0
+    for report in (scrubber.scrub(path, now="2026-11-27") for path in paths):
+        f = report.files[0]
+        rejections = f.set_rejections()
+        for redact in (False, True):
+            redactor = report.redactor(redact)
+            for c in f.claims:
+                claims += 1
+                for indent in (0, 8):
+                    assert claim_text(c, redactor, rejections, indent) == _dump(claim_dict(c, redactor, rejections),
+                                                                                 indent), (f.path, c)
+    assert claims > 600
