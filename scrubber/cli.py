@@ -174,7 +174,7 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
               help="The data store of CMS tables the CMS rules read ('scrubber data import'; default:"
                    " $XDG_DATA_HOME/scrubber/data.sqlite, else ~/.local/share/scrubber/data.sqlite).")
 @click.option("--memory-cap", type=click.IntRange(0), metavar="MIB", default=MEMORY_CAP >> 20, show_default=True,
-              help="Judged claims of a file kept in memory, in MiB (about 4.4 KiB a claim); past it they wait in"
+              help="Judged claims of a file kept in memory, in MiB (about 6.5 KiB a claim); past it they wait in"
                    " an unnamed temporary file and are read back for the report and acknowledgments.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,

@@ -68,18 +68,20 @@ def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pyt
 
 def test_the_memory_cap_decides_when_claims_go_to_disk(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the whole claims, all are kept reduced (the whole ones too) while they fit the cap (a claim of one line
-    is estimated at 2,700 bytes), then all go to the spill file; ``check --memory-cap`` sets the cap and changes
-    no output."""
+    is estimated at 4,100 bytes); the claims after them go to the spill file, and all read back in file order.
+    ``check --memory-cap`` sets the cap and changes no output."""
     from click.testing import CliRunner
 
     from scrubber.cli import cli
 
     monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", 2)
-    store = scrubber.claimstore.ClaimStore(memory_cap=3 * 2700)
+    store = scrubber.claimstore.ClaimStore(memory_cap=3 * 4100)
     for result in scrub(mixed).claims:
         store.append(result)
         assert store.spilled is (len(store) > 3)
+    assert len(store._items) == 4  # the claim that went over the cap is the last one kept in memory
     assert [c.claim.claim_id for c in store] == [f"S-{n}" if n != 4 else "BAD-1" for n in range(12)]
+    assert store[2].claim.claim_id == "S-2" and store[-1].claim.claim_id == "S-11"
     outputs = {cap: CliRunner().invoke(cli, ["check", "--now", "2026-11-27T10:00", "--format", "json",
                                              "--memory-cap", cap, str(mixed)]) for cap in ("0", "48")}
     assert outputs["0"].exit_code == outputs["48"].exit_code == 1

@@ -268,9 +268,8 @@ def test_redact_finds_a_value_that_starts_with_a_short_word(tmp_path: Path) -> N
 def test_claims_are_written_as_claim_dict_reads(tmp_path: Path) -> None:
     """The JSON report writes each claim's text directly (claim_text); it must be the generic printer's text of
     claim_dict, field for field, on the fixtures, the generated defects and the public corpus, redacted and not."""
-    from helpers import CORPUS
-
     import scrubber
+    from helpers import CORPUS
     from scrubber.formatters.json_report import _dump, claim_text
     from scrubber.harness.generate import GenerateOptions, generate
     from scrubber.report import claim_dict

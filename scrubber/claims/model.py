@@ -48,9 +48,7 @@ def assemble(cls: type[T], values: dict[str, Any]) -> T:
     each one (and a test holds what they make to the fields).
     """
     made = object.__new__(cls)
-    setters = _SETTERS[cls]
-    for name, value in (_DEFAULTS[cls] | values).items():
-        setters[name](made, value)
+    made.__dict__.update(_DEFAULTS[cls], **values)
     return made
 
 
@@ -171,7 +169,7 @@ class Person:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ServiceLine:
     """One 2400 loop.
 
@@ -248,7 +246,7 @@ class ServiceLine:
         return self.service_date, self.service_end or self.service_date
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Claim:
     """One 2300 loop with its context (billing provider, subscriber, payer)."""
 
@@ -382,7 +380,3 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 #: What :func:`assemble` fills in (the default persons and tuples are immutable, so they can be shared).
 _DEFAULTS: dict[type, dict[str, Any]] = {cls: _defaults(cls) for cls in (ServiceLine, Claim)}
-#: Each field's slot setter (``member_descriptor.__set__``, which a frozen dataclass's ``__setattr__`` does not
-#: stand in front of).
-_SETTERS: dict[type, dict[str, Any]] = {cls: {f.name: getattr(cls, f.name).__set__ for f in fields(cls)}
-                                        for cls in (ServiceLine, Claim)}
