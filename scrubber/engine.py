@@ -5,8 +5,9 @@ One file goes through three steps:
 1. :func:`identify` reads the head to learn what the file is (an 837P 5010 or
    something we must refuse with a clear message);
 2. :mod:`scrubber.ig` validates it against the implementation guide: the
-   compiled engine batch by batch as step 3 asks (a second read of the file,
-   in this process; with ``--jobs`` 2 and up, in a worker process beside it),
+   compiled engine batch by batch as step 3 asks (on the segments the walk
+   reads, in this process; with ``--jobs`` 2 and up, a second read of the file
+   in a worker process beside it),
    pyx12 in a first pass (:mod:`scrubber.ig.feed`);
 3. a streaming pass walks the envelopes, maps claims, places each
    implementation-guide error on its segment and runs each claim's profile
@@ -258,7 +259,7 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
         elif options.ig_engine == "compiled" and options.jobs > 1:
             feed, ig_checked = StreamFeed(path), True  # validates beside the walk, in a worker process
         elif options.ig_engine == "compiled":
-            feed, ig_checked = LazyFeed(path), True  # validates as the walk goes, one batch at a time
+            feed, ig_checked = LazyFeed(), True  # validates as the walk goes, one batch at a time
         else:
             try:
                 feed, ig_checked = ListFeed(ig.validate(path, options.jobs, options.ig_engine)), True
@@ -355,7 +356,7 @@ def _walk(path: str | os.PathLike[str], result: _FileDraft, options: Options,
             set_claims.append(key)
 
     with open_x12(path) as stream:
-        walker = EnvelopeWalker(stream)
+        walker = EnvelopeWalker(feed.share(stream))
         for kind, seg in walker:
             if kind == "ISA":
                 earlier, contexts = set(), {}

@@ -2,8 +2,8 @@
 
 :class:`ListFeed` serves errors found beforehand (the pyx12 engine).
 :class:`LazyFeed` runs the compiled validator in this process one batch at a
-time, as the walk reaches it (``--jobs 1``): only the batch at hand is held,
-so a file of a million errors keeps memory flat.  :class:`StreamFeed` runs the compiled validator in a worker process
+time, as the walk reaches it (``--jobs 1``), on the segments the walk reads:
+only the batch at hand is held, so a file of a million errors keeps memory flat.  :class:`StreamFeed` runs the compiled validator in a worker process
 while this process maps and judges the claims (``check --jobs 2`` and up): the
 worker sends its errors in final batches (:func:`scrubber.ig.compiled.validate_progressively`)
 through a bounded queue, so neither side holds more than a few batches, and the
@@ -13,15 +13,16 @@ the same errors in the same order.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import queue
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from scrubber.ig import IgError, IgUnavailable
-from segments import X12InputError, X12Stream, open_x12
+from segments import Segment, X12InputError, open_x12
 
 _POLL_SECONDS = 0.5
 
@@ -49,6 +50,10 @@ class ListFeed:
         self._next = end
         self.quiet_through = self._errors[end].index - 1 if end < len(self._errors) else sys.maxsize
         return self._errors[start:end]
+
+    def share(self, segments: Iterable[Segment]) -> Iterable[Segment]:
+        """The segments the walk reads (the errors were found beforehand)."""
+        return segments
 
     def finish(self) -> None:
         """Nothing to wait for."""
@@ -89,6 +94,10 @@ class _BatchFeed:
             self._receive()
         self.close()
 
+    def share(self, segments: Iterable[Segment]) -> Iterable[Segment]:
+        """The segments the walk reads (the validator reads the file itself)."""
+        return segments
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -107,25 +116,27 @@ class _BatchFeed:
 
 
 class LazyFeed(_BatchFeed):
-    """The compiled validator in this process, run batch by batch as the walk asks (``--jobs 1``): a
-    second read of the file beside the walk, holding one batch of errors at a time."""
+    """The compiled validator in this process, run batch by batch as the walk asks (``--jobs 1``), on the
+    segments the walk reads (:meth:`share`: the file is read and split once), holding one batch of errors
+    at a time."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self) -> None:
         from scrubber.ig import compiled as igc
 
         super().__init__()
         self._not_compiled = igc.NotCompiled
-        self._stream: X12Stream | None = None
+        self._validate = igc.validate_progressively
         self._batches: Iterator[tuple[int, list[IgError]]] = iter(())
-        try:
-            self._stream = open_x12(path)
-            self._batches = igc.validate_progressively(self._stream)
-        except X12InputError as exc:
-            self._end(exc.message)
+
+    def share(self, segments: Iterable[Segment]) -> Iterator[Segment]:
+        """The walk's segments: the validator reads the same ones, ahead of the walk by at most a batch
+        (``itertools.tee`` keeps the segments between the two)."""
+        walk, validate = itertools.tee(_Repeating(segments))
+        self._batches = self._validate(validate)
+        return walk
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        """The walk closes the file."""
 
     def _receive(self) -> None:
         try:
@@ -194,3 +205,24 @@ def _stream(path: str, out: multiprocessing.Queue[tuple[object, ...]]) -> None:
         out.put(("failed", exc.message))
     except Exception as exc:  # noqa: BLE001 - the parent reports it as a note, never a traceback
         out.put(("failed", f"the validator failed: {type(exc).__name__}: {exc}"))
+
+
+class _Repeating:
+    """The segments of ``source``; an input error, once met, is raised again on every later call (``itertools.tee``
+    hands an exception only to the copy that met it: the other would take the stopped stream for the end)."""
+
+    def __init__(self, source: Iterable[Segment]) -> None:
+        self._segments = iter(source)
+        self._error: X12InputError | None = None
+
+    def __iter__(self) -> Iterator[Segment]:
+        return self
+
+    def __next__(self) -> Segment:
+        if self._error is not None:
+            raise self._error
+        try:
+            return next(self._segments)
+        except X12InputError as exc:
+            self._error = exc
+            raise
