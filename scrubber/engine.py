@@ -26,7 +26,7 @@ import fnmatch
 import hashlib
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -504,6 +504,9 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
     without a data store: the history rules (CLM012, WB007, a plugin's ``needs_history`` rules) when ``history``
     is given, the CMS data rules (``needs_data``) when ``data`` is.
 
+    The history reads the members of ``claims`` in one query first, when ``claims`` can be read twice (a
+    :class:`~scrubber.claimstore.ClaimStore`, a list).
+
     Ingest judges a file's claims in a worker (beside other files), then asks this in the node under the
     ledger's lock of steps 2-4: the history against what is committed, so the verdict never depends on
     ``--jobs`` or on how many nodes scrub at once; the CMS tables in the node's own connection (a worker forked
@@ -512,6 +515,9 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
     """
     if history is not None:
         history.begin_file()
+        if not isinstance(claims, Iterator) and any(setting.rule.needs_history for profile in config.profiles.values()
+                                                    for setting in profile.rules):
+            history.prefetch(c.claim.member_identity() for c in claims if not c.transaction_rejected)
     if data is not None:
         data.begin_file()
 

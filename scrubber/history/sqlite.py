@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -102,11 +102,17 @@ def record(conn: sqlite3.Connection, lines: Iterable[HistoryLine]) -> None:
                        h.frequency, h.forward_file, h.units) for h in lines])
 
 
-def member_lines(conn: sqlite3.Connection, member: str) -> list[MemberLine]:
-    """Every accepted line of a member, in the order recorded."""
-    return [MemberLine(*row) for row in conn.execute(
-        "SELECT billing_npi, claim_id, procedure, side, service_date, forward_file, units FROM claim_history"
-        " WHERE member = ? AND status = '' ORDER BY id", (member,))]
+def member_lines(conn: sqlite3.Connection, members: Sequence[str]) -> dict[str, list[MemberLine]]:
+    """Every accepted line of each member, in the order recorded (500 members a query)."""
+    found: dict[str, list[MemberLine]] = {member: [] for member in members}
+    for start in range(0, len(members), 500):
+        chunk = members[start:start + 500]
+        for member, *row in conn.execute(
+                "SELECT member, billing_npi, claim_id, procedure, side, service_date, forward_file, units"
+                f" FROM claim_history WHERE member IN ({','.join('?' * len(chunk))}) AND status = '' ORDER BY id",  # noqa: S608 - placeholders only
+                chunk):
+            found[member].append(MemberLine(*row))
+    return found
 
 
 def connect_read_only(path: str) -> sqlite3.Connection:
@@ -156,8 +162,8 @@ class Store:
         with self._conn:
             record(self._conn, lines)
 
-    def member_lines(self, member: str) -> list[MemberLine]:
-        return member_lines(self._conn, member)
+    def member_lines(self, members: Sequence[str]) -> dict[str, list[MemberLine]]:
+        return member_lines(self._conn, members)
 
     def close(self) -> None:
         self._conn.close()

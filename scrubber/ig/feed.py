@@ -3,7 +3,8 @@
 :class:`ListFeed` serves errors found beforehand (the pyx12 engine).
 :class:`LazyFeed` runs the compiled validator in this process one batch at a
 time, as the walk reaches it (``--jobs 1``), on the segments the walk reads:
-only the batch at hand is held, so a file of a million errors keeps memory flat.  :class:`StreamFeed` runs the compiled validator in a worker process
+only the batch at hand is held, so a file of a million errors keeps memory flat.
+:class:`StreamFeed` runs the compiled validator in a worker process
 while this process maps and judges the claims (``check --jobs 2`` and up): the
 worker sends its errors in final batches (:func:`scrubber.ig.compiled.validate_progressively`)
 through a bounded queue, so neither side holds more than a few batches, and the

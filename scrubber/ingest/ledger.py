@@ -236,11 +236,31 @@ class Ledger:
         return None if row is None else row[0]
 
     def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:
-        row = self._retrying(lambda: self._q(
-            "SELECT forward_file FROM claims WHERE billing_npi = ? AND claim_id = ? AND service_date = ? AND charge = ?"
-            " AND forward_file IS NOT NULL AND superseded IS NULL AND frequency != '8' LIMIT 1",
-            (fit(billing_npi), fit(claim_id), fit(service_date), fit(charge))).fetchone())
-        return None if row is None else row[0]
+        """The forward file a claim with these keys went out in (and was neither replaced nor voided since)."""
+        return self.forwarded_before([(billing_npi, claim_id, service_date, charge)]).get(
+            (billing_npi, claim_id, service_date, charge))
+
+    def forwarded_before(self, keys: Sequence[tuple[str, str, str, str]]) -> dict[tuple[str, str, str, str], str]:
+        """:meth:`already_forwarded` of many claims ((billing NPI, CLM01, service date, charge) each) in one query
+        per 200 (a file's claims: one round trip to PostgreSQL, not one a claim); the keys found, each with the
+        forward file first recorded."""
+        by_fitted: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = {}
+        for key in keys:
+            by_fitted.setdefault(tuple(fit(value) for value in key), []).append(key)
+        fitted = list(by_fitted)
+        found: dict[tuple[str, str, str, str], str] = {}
+        for start in range(0, len(fitted), 200):
+            chunk = fitted[start:start + 200]
+            rows = self._retrying(lambda chunk=chunk: self._q(  # type: ignore[misc]  # bound per chunk
+                "SELECT billing_npi, claim_id, service_date, charge, forward_file FROM claims"
+                " WHERE (billing_npi, claim_id, service_date, charge) IN"
+                f" (VALUES {','.join(['(?, ?, ?, ?)'] * len(chunk))})"  # noqa: S608 - placeholders only
+                " AND forward_file IS NOT NULL AND superseded IS NULL AND frequency != '8' ORDER BY id",
+                [value for key in chunk for value in key]).fetchall())
+            for *key, forward_file in rows:
+                for original in by_fitted[tuple(key)]:
+                    found.setdefault(original, forward_file)
+        return found
 
     def paths_taken(self, paths: Sequence[str]) -> bool:
         """True when the ledger gave any of these output paths to a file before (published or not, and whether

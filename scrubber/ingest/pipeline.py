@@ -743,13 +743,13 @@ class Ingest:
         claim is a replacement or void to a previously adjudicated claim"); nor is a claim whose earlier forward
         was replaced or voided since."""
         found: dict[int, tuple[Finding, ...]] = {}
-        for c in result.claims:
-            if not c.accepted or c.claim.is_correction or any(
-                    f.severity is Severity.ERROR for f in history.get(c.claim.first_index, ())):
-                continue
-            claim = c.claim
-            earlier = self.ledger.already_forwarded(claim.billing_npi, claim.claim_id, ledger_date(claim),
-                                                    ledger_charge(claim))
+        asked = [(c.claim, (c.claim.billing_npi, c.claim.claim_id, ledger_date(c.claim), ledger_charge(c.claim)))
+                 for c in result.claims
+                 if c.accepted and not c.claim.is_correction
+                 and not any(f.severity is Severity.ERROR for f in history.get(c.claim.first_index, ()))]
+        forwarded = self.ledger.forwarded_before([key for _, key in asked])
+        for claim, key in asked:
+            earlier = forwarded.get(key)
             if earlier is not None:
                 found[claim.first_index] = (Finding(
                     DUPLICATE_CLAIM, "already-forwarded", Severity.ERROR,

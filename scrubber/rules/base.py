@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -54,6 +54,9 @@ class ClaimHistory(Protocol):
     The engine calls ``begin_file`` before each file (answers may be kept for one file)."""
 
     def begin_file(self) -> None: ...
+
+    def prefetch(self, member_ids: Iterable[str]) -> None:
+        """Read these members' lines at once (an optimisation: a history may read each when asked)."""
 
     def accepted(self, billing_npi: str, member: str, procedure: str, side: str,
                  service_date: str) -> str | None: ...
