@@ -154,7 +154,8 @@ def test_claims_made_without_init_hold_exactly_their_fields(tmp_path):
     decoded = [claimstore._decode(claimstore._encode(c)) for c in stored]
     for kept, back in zip(stored, decoded, strict=True):
         assert claimstore._reduce(kept) == back, "reduced in memory as read back from the spill file"
-        assert set(vars(claimstore._reduce(kept).claim)) == set(vars(back.claim)) == names(back.claim)
+        assert set(vars(back.claim)) == names(back.claim)
+        assert set(vars(claimstore._reduce(kept).claim)) < names(back.claim), "its defaults are the class's"
         assert back.claim.lines == tuple(dataclasses.replace(ln, pwks=(), prior_auths=(), notes=(), rendering=None,
                                                               dtp=None, cr3=None)
                                          for ln in kept.claim.lines), "the ordering provider is kept (the CMS rules)"

@@ -68,14 +68,14 @@ def test_findings_added_later_reach_spilled_claims(mixed: Path, monkeypatch: pyt
 
 def test_the_memory_cap_decides_when_claims_go_to_disk(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the whole claims, all are kept reduced (the whole ones too) while they fit the cap (a claim of one line
-    is estimated at 4,100 bytes); the claims after them go to the spill file, and all read back in file order.
+    is estimated at 3,300 bytes); the claims after them go to the spill file, and all read back in file order.
     ``check --memory-cap`` sets the cap and changes no output."""
     from click.testing import CliRunner
 
     from scrubber.cli import cli
 
     monkeypatch.setattr(scrubber.claimstore, "WHOLE_UP_TO", 2)
-    store = scrubber.claimstore.ClaimStore(memory_cap=3 * 4100)
+    store = scrubber.claimstore.ClaimStore(memory_cap=3 * 3300)
     for result in scrub(mixed).claims:
         store.append(result)
         assert store.spilled is (len(store) > 3)
