@@ -162,7 +162,8 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
 @click.option("--redact/--no-redact", default=None,
               help="Replace patient and subscriber PHI in the report with placeholders (default: on for junit,"
                    " which CI systems keep and show, off for the other formats).")
-@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True,
+@click.option("--jobs", type=click.IntRange(1), default=None, show_default="2 on two cores or more for inputs"
+              " of 512 KiB and up, else 1",
               help="Worker processes: implementation-guide validation beside the claim walk (pyx12: a file split "
                    "at transaction sets), and the acknowledgments written beside the report.")
 @click.option("--allow-unvalidated", is_flag=True, help=ALLOW_UNVALIDATED_HELP)
@@ -174,11 +175,11 @@ REDACTED_BY_DEFAULT = frozenset({"junit"})
               help="The data store of CMS tables the CMS rules read ('scrubber data import'; default:"
                    " $XDG_DATA_HOME/scrubber/data.sqlite, else ~/.local/share/scrubber/data.sqlite).")
 @click.option("--memory-cap", type=click.IntRange(0), metavar="MIB", default=MEMORY_CAP >> 20, show_default=True,
-              help="Judged claims of a file kept in memory, in MiB (about 6.5 KiB a claim); past it they wait in"
+              help="Judged claims of a file kept in memory, in MiB (about 5.2 KiB a claim); past it they wait in"
                    " an unnamed temporary file and are read back for the report and acknowledgments.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, profile: str | None,
           now: datetime, ig_engine: str, ack_dir: str | None, control_start: int | None, redact: bool | None,
-          jobs: int, allow_unvalidated: bool, history_target: str | None = None, isolated: bool = False,
+          jobs: int | None, allow_unvalidated: bool, history_target: str | None = None, isolated: bool = False,
           select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), globs: tuple[str, ...] = (),
           verbose: bool = False, statistics: bool = False, data_path: str | None = None,
           memory_cap: int = MEMORY_CAP >> 20) -> None:
@@ -195,7 +196,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
     inputs, missing = _inputs([stdin.name if p == "-" and stdin else p for p in paths], globs)
-    with ScrubProgress([_size(p) for p in inputs]) as progress:
+    sizes = [_size(p) for p in inputs]
+    jobs = jobs or auto_jobs(sum(sizes))
+    with ScrubProgress(sizes) as progress:
         report = scrub_paths(inputs, Options(config=config, today=now.date(), ig_engine=ig_engine, jobs=jobs,
                                              allow_unvalidated=allow_unvalidated, progress=progress,
                                              history=history, generated_at=now, data=DataStore(data_path),
@@ -236,6 +239,18 @@ def _inputs(paths: list[str], globs: tuple[str, ...]) -> tuple[list[str], bool]:
     if not found.files:
         _fail("no input to read")
     return found.files, bool(found.empty)
+
+
+#: Inputs from this size up are checked with two processes when the machine has two cores (a 1,000-claim file is
+#: about 550 KiB; two processes already gain there).
+AUTO_JOBS_FROM = 512 << 10
+
+
+def auto_jobs(size: int) -> int:
+    """``--jobs`` when not given: 2 (the validator beside the walk, the acknowledgments beside the report) for
+    ``size`` bytes of input from :data:`AUTO_JOBS_FROM` up on a machine with two cores or more, else 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 if cores >= 2 and size >= AUTO_JOBS_FROM else 1
 
 
 def _size(path: str) -> int:

@@ -222,6 +222,33 @@ def test_jobs_split_files_with_many_sets_and_defects_identically(tmp_path: Path,
     assert "IK5*R" in outputs[0][2]
 
 
+def test_jobs_default_to_two_for_a_big_input_on_two_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --jobs, an input of 512 KiB and up is checked with two processes on a machine with two cores (the
+    outputs the same bytes as --jobs 1); a small input, or one core, keeps one."""
+    from scrubber import cli as cli_module
+    from scrubber.harness.generate import GenerateOptions, generate
+
+    monkeypatch.setattr(cli_module.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert (cli_module.auto_jobs(512 << 10), cli_module.auto_jobs((512 << 10) - 1)) == (2, 1)
+    monkeypatch.setattr(cli_module.os, "sched_getaffinity", lambda pid: {0})
+    assert cli_module.auto_jobs(100 << 20) == 1
+    monkeypatch.setattr(cli_module.os, "sched_getaffinity", lambda pid: {0, 1})
+    chosen: list[int] = []
+    real_scrub = cli_module.scrub_paths
+    monkeypatch.setattr(cli_module, "scrub_paths", lambda paths, options: chosen.append(options.jobs) or real_scrub(
+        paths, options))
+    path = tmp_path / "big.837"
+    path.write_text(generate(GenerateOptions(claims=1000, seed=3, defects=(("WB001", 0.05),))).text)
+    assert path.stat().st_size >= 512 << 10
+    outputs = []
+    for jobs in ((), ("--jobs", "1")):
+        acks = tmp_path / f"acks{len(jobs)}"
+        code, out, _ = run_cli("check", "--format", "json", "--now", NOW, "--control-start", "1", *jobs,
+                               "--ack-dir", str(acks), str(path))
+        outputs.append((code, out, (acks / "big.837.999").read_text(), (acks / "big.837.277").read_text()))
+    assert chosen == [2, 1] and outputs[0] == outputs[1] and outputs[0][0] == 1
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_acknowledgments_that_cannot_be_written_are_one_line_and_exit_2_after_the_report(
         tmp_path: Path, jobs: str) -> None:
