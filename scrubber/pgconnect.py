@@ -4,6 +4,7 @@ and the data store alike.  Credentials come from the URL, the ``PG*`` environmen
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -70,3 +71,14 @@ def where(exc: Exception) -> str:
     """The error without the connection string (it may hold a password): libpq's first line."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text.split("password=")[0]
+
+
+def copy_rows(conn: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Insert the rows with ``COPY … FROM STDIN`` (in the caller's transaction): one stream, where ``executemany``
+    sends a statement a row; how many were written."""
+    count = 0
+    with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from scrubber.data.errors import DataError
-from scrubber.pgconnect import is_postgres
+from scrubber.pgconnect import copy_rows, is_postgres
 
 #: Rows written per statement batch while importing into SQLite.
 BATCH = 20_000
@@ -202,12 +202,7 @@ class PostgresBackend(Backend):
             self._db.execute("COMMIT")
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> int:
-        count = 0
-        with self._db.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
+        return copy_rows(self._db, table, columns, rows)
 
     def close(self) -> None:
         if self._db is not None:

@@ -21,7 +21,7 @@ from scrubber.history.records import (
     key_check,
     wrong_key,
 )
-from scrubber.pgconnect import connection_lost, where
+from scrubber.pgconnect import connection_lost, copy_rows, where
 
 SCHEMA = TABLES.format(serial="BIGSERIAL PRIMARY KEY")
 #: Serializes schema changes of concurrent upgrades (any 64-bit number of our own).
@@ -162,11 +162,9 @@ def _migrate(db: Any, found: int) -> None:
 
 def record(conn: Any, lines: Iterable[HistoryLine]) -> None:
     """Insert the lines (in the caller's transaction)."""
-    rows = [(h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge, h.frequency,
-             h.forward_file, h.units) for h in lines]
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO claim_history (billing_npi, claim_id, member, procedure, side, service_date,"
-                        " charge, frequency, forward_file, units) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        rows)
+    copy_rows(conn, "claim_history", ("billing_npi", "claim_id", "member", "procedure", "side", "service_date",
+                                      "charge", "frequency", "forward_file", "units"),
+              ((h.billing_npi, h.claim_id, h.member, h.procedure, h.side, h.service_date, h.charge, h.frequency,
+                h.forward_file, h.units) for h in lines))
 
 

@@ -138,7 +138,8 @@ class Backend(Protocol):
 
     def transaction(self, db: Any) -> AbstractContextManager[None]: ...
 
-    def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
+    def insert_rows(self, db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        """Insert the rows (in the caller's transaction): SQLite's executemany, PostgreSQL's COPY."""
 
     def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None: ...
 
@@ -375,14 +376,13 @@ class Ledger:
                     (row.name, row.work_name, row.size, row.sha256, fit(row.sender), fit(row.isa13), row.outcome,
                      row.reason, row.claims, row.accepted, row.rejected, json.dumps(row.outputs), row.final_path,
                      row.received_at)).fetchone()[0]
-                backend.executemany(self.db, backend.sql("INSERT INTO output_paths (path) VALUES (?)"),
+                backend.insert_rows(self.db, "output_paths", ("path",),
                                     [(path,) for path in dict.fromkeys([*row.outputs, row.final_path])])
-                backend.executemany(self.db, backend.sql("INSERT INTO transactions (file_id, isa13, gs06, st02, ack,"
-                                                         " claims) VALUES (?,?,?,?,?,?)"),
+                backend.insert_rows(self.db, "transactions", ("file_id", "isa13", "gs06", "st02", "ack", "claims"),
                                     [(file_id, *map(fit, t[:3]), t[3], t[4]) for t in transactions])
-                backend.executemany(self.db, backend.sql(
-                    "INSERT INTO claims (file_id, st02, claim_id, billing_npi, service_date, charge, status, rules,"
-                    " forward_file, frequency) VALUES (?,?,?,?,?,?,?,?,?,?)"),
+                backend.insert_rows(
+                    self.db, "claims", ("file_id", "st02", "claim_id", "billing_npi", "service_date", "charge",
+                                        "status", "rules", "forward_file", "frequency"),
                     [(file_id, fit(c.st02), fit(c.claim_id), fit(c.billing_npi), fit(c.service_date), fit(c.charge),
                       c.status, c.rules, c.forward_file, fit(c.frequency)) for c in claims])
                 for billing_npi, claim_id, frequency in corrections:  # what a replacement or void corrects ends

@@ -73,9 +73,8 @@ class PostgresBackend:
         with db.transaction():
             yield
 
-    def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        with db.cursor() as cur:
-            cur.executemany(sql, list(rows))
+    def insert_rows(self, db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        pgconnect.copy_rows(db, table, columns, rows)
 
     def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None:
         history_pg.record(db, lines)

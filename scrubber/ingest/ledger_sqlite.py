@@ -85,8 +85,9 @@ class SqliteBackend:
             db.execute("ROLLBACK")
             raise
 
-    def executemany(self, db: Any, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        db.executemany(sql, rows)
+    def insert_rows(self, db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608 - our own names
+                       rows)
 
     def record_history(self, db: Any, lines: Iterable[HistoryLine]) -> None:
         history_sql.record(db, lines)
