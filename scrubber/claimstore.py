@@ -44,7 +44,7 @@ _ZERO = Decimal("0.00")
 #: Claims kept whole (as the rules saw them); past these, claims are kept reduced.
 WHOLE_UP_TO = 2000
 #: Bytes of reduced claims kept in memory before the store spills them to disk (an estimate: :func:`_size`).
-MEMORY_CAP = 32 << 20
+MEMORY_CAP = 16 << 20
 
 Key = tuple[str, str, str]
 
