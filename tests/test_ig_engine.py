@@ -9,6 +9,7 @@ compiled validator reports instead.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import string
@@ -319,3 +320,25 @@ def test_mutated_files_get_pyx12s_errors() -> None:
 def test_many_more_mutated_files_get_pyx12s_errors() -> None:
     outcomes = _run_mutations(20_000)
     assert outcomes["errors"] > outcomes["clean"]
+
+
+def test_an_input_error_reaches_both_readers_of_shared_segments() -> None:
+    """With --jobs 1 the validator reads the walk's segments (itertools.tee) and runs ahead of it: an input error
+    it meets first must still stop the walk at the same place, never end it quietly as if the file ended there."""
+    from scrubber.ig.feed import LazyFeed
+    from segments import X12InputError, open_x12
+
+    with open_x12("fixtures/demo.837") as stream:
+        segments = list(stream)
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield from segments[:5]
+        raise X12InputError("unreadable", "cannot be read (Input/output error)")
+
+    feed = LazyFeed()
+    walk = feed.share(failing())
+    feed.upto(1)  # the validator reads ahead: it meets the error first and gives up
+    assert feed.failure == "cannot be read (Input/output error)"
+    assert [seg.index for seg in itertools.islice(walk, 5)] == [1, 2, 3, 4, 5]
+    with pytest.raises(X12InputError, match="Input/output error"):
+        next(walk)
