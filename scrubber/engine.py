@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
+import itertools
 import os
 import traceback
 from collections.abc import Iterable, Iterator
@@ -504,8 +505,8 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
     without a data store: the history rules (CLM012, WB007, a plugin's ``needs_history`` rules) when ``history``
     is given, the CMS data rules (``needs_data``) when ``data`` is.
 
-    The history reads the members of ``claims`` in one query first, when ``claims`` can be read twice (a
-    :class:`~scrubber.claimstore.ClaimStore`, a list).
+    The history reads the members of each :data:`MEMBERS_READ_TOGETHER` claims in one query before they are
+    judged (one round trip to PostgreSQL, not one a member).
 
     Ingest judges a file's claims in a worker (beside other files), then asks this in the node under the
     ledger's lock of steps 2-4: the history against what is committed, so the verdict never depends on
@@ -515,9 +516,8 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
     """
     if history is not None:
         history.begin_file()
-        if not isinstance(claims, Iterator) and any(setting.rule.needs_history for profile in config.profiles.values()
-                                                    for setting in profile.rules):
-            history.prefetch(c.claim.member_identity() for c in claims if not c.transaction_rejected)
+        if any(setting.rule.needs_history for profile in config.profiles.values() for setting in profile.rules):
+            claims = _members_read_ahead(claims, history)
     if data is not None:
         data.begin_file()
 
@@ -536,6 +536,18 @@ def judge_late(claims: Iterable[ClaimResult], config: Config, today: date, histo
         if bound and (findings := run_rules(result.claim, bound)):
             found[result.claim.first_index] = tuple(findings)
     return found
+
+
+#: Claims whose members the history reads in one query (:func:`judge_late`).
+MEMBERS_READ_TOGETHER = 500
+
+
+def _members_read_ahead(claims: Iterable[ClaimResult], history: ClaimHistory) -> Iterator[ClaimResult]:
+    """The claims, the history's lines of each chunk's members read (one query) before the chunk is handed out."""
+    left = iter(claims)
+    while chunk := list(itertools.islice(left, MEMBERS_READ_TOGETHER)):
+        history.prefetch(c.claim.member_identity() for c in chunk if not c.transaction_rejected)
+        yield from chunk
 
 
 class RuleCrashed(Exception):

@@ -183,3 +183,29 @@ def test_a_history_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
         err.count("\n") == 1
     code, _, err = run_cli("db", "upgrade", "--db", str(garbage))
     assert code == 2 and "file is not a database" in err and "Traceback" not in err
+
+
+def test_prefetch_reads_many_members_in_one_query_and_keeps_within_the_cap(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest's node reads a chunk of claims' members at once (judge_late): one query, the answers the same as one
+    by one, and never more members kept than the cap (the lines kept before forgotten when they would not fit)."""
+    import scrubber.history
+    from scrubber.history import ClaimHistory
+
+    db = str(tmp_path / "history.sqlite")
+    history = ClaimHistory(db, KEY.encode())
+    history.store.record([HistoryLine("1234567893", f"C-{n}", member_hash(KEY.encode(), f"M{n}"), "L4386", "RT",
+                                      "20260105", "250.00", "1", "forward/a.837") for n in range(3)])
+    asked: list[list[str]] = []
+    read = history.store.member_lines
+    monkeypatch.setattr(history.store, "member_lines", lambda members: asked.append(list(members)) or read(members))
+    history.prefetch(["M0", "M1", "M2", "M9", "M0"])
+    assert len(asked) == 1 and len(asked[0]) == 4
+    assert [history.accepted("1234567893", f"M{n}", "L4386", "RT", "20260105") for n in range(3)] == [
+        f"claim C-{n} in forward/a.837" for n in range(3)]
+    assert history.accepted("1234567893", "M9", "L4386", "RT", "20260105") is None and len(asked) == 1
+    monkeypatch.setattr(scrubber.history, "_MEMBERS_KEPT", 3)
+    history.prefetch(["M1", "M2"])  # 4 kept and 2 asked do not fit 3: forgotten, the 2 read again
+    assert asked[-1] == [member_hash(KEY.encode(), "M1"), member_hash(KEY.encode(), "M2")]
+    assert len(history._lines) == 2
+    history.close()

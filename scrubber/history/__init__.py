@@ -112,11 +112,14 @@ class ClaimHistory:
         self._lines.clear()
 
     def prefetch(self, member_ids: Iterable[str]) -> None:
-        """Read the lines of these members (:meth:`Claim.member_identity`) in one query: a file's members, asked
-        before its claims are judged, cost PostgreSQL one round trip instead of one each (up to
-        :data:`_MEMBERS_KEPT` members; the others are read when asked)."""
-        wanted = list(dict.fromkeys(m for m in (member_hash(self._key, i) for i in member_ids) if m not in self._lines))
-        wanted = wanted[:max(0, _MEMBERS_KEPT - len(self._lines))]
+        """Read the lines of these members (:meth:`Claim.member_identity`) in one query: claims' members, asked
+        before the claims are judged, cost PostgreSQL one round trip instead of one each (up to
+        :data:`_MEMBERS_KEPT` members, the lines kept before forgotten when they would not fit with them; the
+        others are read when asked)."""
+        members = list(dict.fromkeys(member_hash(self._key, i) for i in member_ids))[:_MEMBERS_KEPT]
+        if len(self._lines) + len(members) > _MEMBERS_KEPT:
+            self._lines.clear()
+        wanted = [m for m in members if m not in self._lines]
         if wanted:
             self._lines.update(self._read(wanted))
 
