@@ -379,6 +379,10 @@ def _reduce(result: ClaimResult) -> ClaimResult:
     return replace(result, claim=claim)
 
 
+T = TypeVar("T", ServiceLine, Claim)
+_NONE = object()
+
+
 def _sparse(cls: type[T], names: tuple[str, ...], values: tuple[Any, ...]) -> T:
     """An instance of ``cls`` without ``__init__`` holding these fields, those at their class default left out."""
     made = object.__new__(cls)
@@ -388,8 +392,6 @@ def _sparse(cls: type[T], names: tuple[str, ...], values: tuple[Any, ...]) -> T:
     return made
 
 
-T = TypeVar("T", ServiceLine, Claim)
-_NONE = object()
 #: The fields whose default the class holds (and so an instance need not).
 _CLASS_DEFAULTS = {cls: {f.name: f.default for f in fields(cls) if f.default is not MISSING and f.name in vars(cls)}
                    for cls in (ServiceLine, Claim)}

@@ -12,6 +12,7 @@ def is_postgres(target: str) -> bool:
     """A ``postgresql://`` URL (else a SQLite path), for the claim history, the ledger and the data store alike."""
     return target.startswith(("postgresql://", "postgres://"))
 
+
 #: How every connection is made: autocommit, a peer that is gone noticed by TCP keepalives within about a
 #: minute, a transaction left idle (its node paused or cut off) ended by the server after a minute.
 #: (The URL's own settings win: a ``keepalives_idle`` or ``options`` it gives is kept.)

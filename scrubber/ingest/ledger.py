@@ -236,15 +236,10 @@ class Ledger:
         row = self._retrying(ask)
         return None if row is None else row[0]
 
-    def already_forwarded(self, billing_npi: str, claim_id: str, service_date: str, charge: str) -> str | None:
-        """The forward file a claim with these keys went out in (and was neither replaced nor voided since)."""
-        return self.forwarded_before([(billing_npi, claim_id, service_date, charge)]).get(
-            (billing_npi, claim_id, service_date, charge))
-
     def forwarded_before(self, keys: Sequence[tuple[str, str, str, str]]) -> dict[tuple[str, str, str, str], str]:
-        """:meth:`already_forwarded` of many claims ((billing NPI, CLM01, service date, charge) each) in one query
-        per 200 (a file's claims: one round trip to PostgreSQL, not one a claim); the keys found, each with the
-        forward file first recorded."""
+        """Of these claims ((billing NPI, CLM01, service date, charge) each), the ones forwarded before and neither
+        replaced nor voided since, each with the forward file it first went out in: one query per 200 (a file's
+        claims cost PostgreSQL one round trip, not one a claim)."""
         by_fitted: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = {}
         for key in keys:
             by_fitted.setdefault(tuple(fit(value) for value in key), []).append(key)
