@@ -712,6 +712,78 @@ def _now_given() -> bool:
     return ctx.get_parameter_source("now") is click.core.ParameterSource.COMMANDLINE
 
 
+@cli.command()
+@click.option("--bind", default="127.0.0.1:8837", show_default=True, metavar="HOST:PORT",
+              help="Where to listen (port 0: any free port, said on stderr).  Loopback unless told: another"
+                   " address is reachable from other machines, so give --api-keys with it.")
+@click.option("--config", "config_path", type=click.Path(), help=CONFIG_HELP)
+@click.option("--history", "history_target", metavar="DB", callback=_db_target,
+              help="A claim history for CLM012 and WB007, as for check.")
+@click.option("--data", "data_path", metavar="DB", help="The data store of CMS tables, as for check.")
+@click.option("--max-bytes", type=click.IntRange(1), default=8 << 20, show_default=True, metavar="N",
+              help="The largest request body read; a larger one is answered 413.")
+@click.option("--workers", type=click.IntRange(1), default=None, show_default="the cores",
+              help="Worker processes that run checks.")
+@click.option("--max-pending", type=click.IntRange(1), default=32, show_default=True, metavar="N",
+              help="Checks running or waiting at most; one more is answered 503 with Retry-After.")
+@click.option("--time-limit", type=click.FloatRange(0), default=60.0, show_default=True, metavar="SECONDS",
+              help="Seconds one check may take (0: no limit); a longer one is answered 503.")
+@click.option("--api-keys", "api_keys_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Ask every /v1 request for a key: FILE holds one 'sha256:<hex>' line a key (--hash-key).")
+@click.option("--hash-key", is_flag=True,
+              help="Read a key on standard input, print the line --api-keys FILE holds for it, and exit.")
+@click.option("--ssl-certfile", type=click.Path(dir_okay=False, exists=True), help="Serve HTTPS with this"
+              " certificate (PEM); or leave TLS to a reverse proxy (docs/serve.md).")
+@click.option("--ssl-keyfile", type=click.Path(dir_okay=False, exists=True), help="The certificate's key (PEM).")
+def serve(bind: str, config_path: str | None, history_target: str | None, data_path: str | None, max_bytes: int,
+          workers: int | None, max_pending: int, time_limit: float, api_keys_path: str | None, hash_key: bool,
+          ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
+    """Answer checks over HTTP: POST /v1/check, GET /v1/rules, /healthz, /metrics, /openapi.json, and an
+    upload page at / (docs/serve.md).  Needs the server extra: pip install 'scrubber-837p[server]'."""
+    try:
+        from scrubber.serve import is_loopback, parse_bind, run
+        from scrubber.serve.app import ServerSettings, read_key_file
+        from scrubber.serve.app import hash_key as key_line
+        from scrubber.serve.work import Settings
+    except ImportError as exc:
+        _fail(f"serve needs the server extra ({exc.name} is missing): pip install 'scrubber-837p[server]'")
+        raise  # unreachable: _fail exits
+    if hash_key:
+        key = sys.stdin.readline().strip()
+        if len(key) < 16:
+            _fail("--hash-key: give a key of 16 characters or more on standard input (a random one:"
+                  " python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        click.echo(key_line(key))
+        return
+    try:
+        host, port = parse_bind(bind)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bind") from None
+    config = _load_config(config_path)
+    if history_target:
+        _open_history(history_target, config.history_key)
+    keys: tuple[str, ...] = ()
+    if api_keys_path:
+        try:
+            keys = read_key_file(api_keys_path)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            _fail(f"--api-keys: {getattr(exc, 'strerror', None) or exc}")
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        _fail("--ssl-certfile and --ssl-keyfile go together")
+    if not is_loopback(host) and not keys:
+        click.echo(f"scrubber: serve: {host} is reachable from other machines and no --api-keys is given:"
+                   " anyone who reaches it can send claims", err=True)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    settings = ServerSettings(work=Settings(config_path=config.source, history=history_target, data=data_path,
+                                            time_limit=time_limit),
+                              workers=workers or cores, max_bytes=max_bytes, max_pending=max_pending,
+                              api_keys=keys)
+    try:
+        run(settings, host, port, ssl_certfile, ssl_keyfile)
+    except OSError as exc:
+        _fail(f"serve: cannot listen on {bind}: {exc.strerror or exc}")
+
+
 @cli.group()
 def db() -> None:
     """The claim history's database (a SQLite file or a postgresql:// URL)."""

@@ -150,12 +150,20 @@ def watch_interrupts() -> None:
         signal.signal(signal.SIGINT, on_sigint)
 
 
+class Deadline(BaseException):
+    """Raised by a caller's timer (``scrubber serve --time-limit``) to end a scrub: like a real SIGINT, it ends the
+    run and is never taken for a rule's or a file's error."""
+
+
 def interrupted(exc: BaseException) -> bool:
-    """True for a ``KeyboardInterrupt`` of a real SIGINT, which must end the run; any other exception out of a rule
-    (``SystemExit``, a ``KeyboardInterrupt`` raised by code, a ``BaseException`` of its own) is the file's error.
-    Without :func:`watch_interrupts` (the library used on its own) every ``KeyboardInterrupt`` is taken as real."""
+    """True for a ``KeyboardInterrupt`` of a real SIGINT or a :class:`Deadline`, which must end the run; any other
+    exception out of a rule (``SystemExit``, a ``KeyboardInterrupt`` raised by code, a ``BaseException`` of its
+    own) is the file's error.  Without :func:`watch_interrupts` (the library used on its own) every
+    ``KeyboardInterrupt`` is taken as real."""
     import signal
 
+    if isinstance(exc, Deadline):
+        return True
     if not isinstance(exc, KeyboardInterrupt):
         return False
     return _SIGINT_RECEIVED or signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -37,7 +37,7 @@ PARTIAL, ERROR = "partial", "error"
 #: dates; 2.1 the run (generated_at, processing_date, config_sha256, code_sets, inputs), ``field`` and
 #: ``snip_type`` on findings and errors, a claim's ``set_rejection``, dollars and ``detail`` on top rejections, and
 #: the summary's ``error_groups``; 2.2 ``data_versions``, the CMS tables the rules read (docs/json.md).
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 #: Rejection reasons a summary lists.
 TOP_REASONS = 5
 

@@ -61,7 +61,7 @@ def test_json_fields_of_the_contract(tmp_path: Path) -> None:
                              "service_date": "2026-01-05", "service_end": "2026-01-05", "charge": "250.00"}
     assert set(c["findings"][0]) >= {"rule", "name", "severity", "message", "line_number", "segment",
                                      "file_line", "element", "stc"}
-    assert report["schema_version"] == "2.2"
+    assert report["schema_version"] == "2.3"
     assert c["findings"][0]["fix"] == "Add RT or LT; a bilateral fitting is two lines, one RT and one LT."
     assert c["findings"][0]["field"] == "Procedure modifiers — CMS-1500 item 24D; X12 2400 SV101-3 to SV101-6"
     assert c["findings"][0]["snip_type"] == 7 and c["set_rejection"] is None

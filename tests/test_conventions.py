@@ -86,7 +86,7 @@ def test_objects_are_typed_and_json_is_iso_and_numbers() -> None:
     assert (first["line_number"], first["service_date"], first["units"]) == (1, "2026-01-05", "1")
     assert first["rendering_provider"] is None
     report = scrubber.scrub(DEMO, now=NOW).to_dict()
-    assert report["schema_version"] == "2.2"
+    assert report["schema_version"] == "2.3"
     checked = report["files"][0]["claims"][0]["lines"][0]  # type: ignore[index]
     assert (checked["line_number"], checked["service_date"], checked["charge"]) == (1, "2026-01-05", "250.00")
 

@@ -35,6 +35,12 @@ def _renderer(name: str) -> Callable[[Report, bool], str]:
     return render
 
 
+def preload(*names: str) -> None:
+    """Import these formats' modules now (a server, before its first request), not when first used."""
+    for name in names:
+        importlib.import_module(f"scrubber.formatters.{_MODULES[name][0]}")
+
+
 FORMATTERS: dict[str, Callable[[Report, bool], str]] = {name: _renderer(name) for name in _MODULES}
 
 

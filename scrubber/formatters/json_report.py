@@ -31,20 +31,21 @@ def render_json(report: Report, redact: bool = False) -> str:
     return buffer.getvalue()
 
 
-def write_json(report: Report, out: TextIO, redact: bool = False) -> None:
+def write_json(report: Report, out: TextIO, redact: bool = False, extra: dict[str, object] | None = None) -> None:
+    """Write the report; ``extra`` members follow ``summary`` (``scrubber serve``'s ``acknowledgments``)."""
     if schema.checking():  # the tests' check: the report, written whole, must match the published schema
         buffer = io.StringIO()
-        _write_json(report, buffer, redact)
+        _write_json(report, buffer, redact, extra)
         schema.validate_report(json.loads(buffer.getvalue()))
         out.write(buffer.getvalue())
         return
-    _write_json(report, out, redact)
+    _write_json(report, out, redact, extra)
 
 
-def _write_json(report: Report, out: TextIO, redact: bool) -> None:
+def _write_json(report: Report, out: TextIO, redact: bool, extra: dict[str, object] | None = None) -> None:
     redactor = report.redactor(redact)
     root = {**report.run(), "files": [_PLACEHOLDER] if report.files else [],
-            "summary": report.summary(redactor=redactor)}
+            "summary": report.summary(redactor=redactor), **(extra or {})}
     _write_items(_dump(root, 0), (lambda o, indent, f=f: _write_file(f, redactor, o, indent)
                                   for f in report.files), 4, out)
     out.write("\n")

@@ -1,0 +1,144 @@
+"""The check a ``/v1/check`` request asks for, run in one of the server's worker processes.
+
+A request's body is spooled to a file by the server; a worker scrubs it with
+the engine ``scrubber check`` runs (:func:`scrubber.engine.scrub_paths`),
+writes the report with the same formatter into a second file, and answers
+what the server needs to reply: the status, the file's error (for 400) and
+the claim count.  Nothing here keeps a request's data after it returns; the
+server deletes both files when the response has been sent.
+
+Each worker loads the configuration, the claim history and the data store
+once (:func:`start`), and ends a check that runs past the time limit with a
+:class:`~scrubber.engine.Deadline` raised by a timer signal.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TextIO
+
+from scrubber.acks import ControlNumbers, acknowledge, default_control_start
+from scrubber.config import Config, load_config
+from scrubber.data import DataStore
+from scrubber.engine import Deadline, Options, scrub_paths
+from scrubber.formatters import preload, write_report
+from scrubber.formatters.json_report import write_json
+from scrubber.history import ClaimHistory, history_key
+from scrubber.report import Report
+
+#: ``acks=`` names, in the order the response's ``acknowledgments`` lists them, and the attribute of each.
+ACK_KINDS = {"999": "ack999", "277ca": "ack277", "ta1": "ta1"}
+#: ``format=`` values and the media type of each.
+FORMATS = {"json": "application/json", "html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every worker needs to check a request, given once when it starts."""
+
+    config_path: str | None = None
+    history: str | None = None
+    data: str | None = None
+    #: Seconds one check may take (0: no limit).
+    time_limit: float = 60.0
+
+
+@dataclass(frozen=True)
+class Query:
+    """A ``/v1/check`` request's options, parsed and checked by the server before the body is read."""
+
+    name: str = "upload"
+    profile: str | None = None
+    #: The processing time (None: the worker's clock, to the minute, as ``check``).
+    now: datetime | None = None
+    redact: bool = False
+    fmt: str = "json"
+    acks: tuple[str, ...] = ()
+    control_start: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check answers the server: the file's status, its error (kind, one-line reason) and its claims."""
+
+    status: str
+    error: tuple[str, str] | None = None
+    claims: int = 0
+    #: True when the time limit ended the check.
+    timed_out: bool = False
+
+
+class _Worker:
+    config: Config
+    history: ClaimHistory | None = None
+    data: DataStore
+    time_limit: float = 0.0
+
+
+_WORKER = _Worker()
+
+
+def start(settings: Settings) -> None:
+    """A worker's initializer: load what every check reads, once."""
+    gc.freeze()  # as the command line: what is loaded now is never walked by the collector again
+    gc.set_threshold(20_000, 20, 10)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it stops the workers itself
+    _WORKER.config = load_config(settings.config_path)
+    if settings.history:
+        _WORKER.history = ClaimHistory(settings.history, history_key(_WORKER.config.history_key), read_only=True)
+    _WORKER.data = DataStore(settings.data)
+    _WORKER.time_limit = settings.time_limit
+    preload(*FORMATS)  # now, not in the first request's time
+
+
+def ready() -> bool:
+    """A task that answers once the worker has started (the server warms its workers with it)."""
+    return True
+
+
+def check(body_path: str, out_path: str, query: Query) -> Outcome:
+    """Scrub the file at ``body_path`` as ``scrubber check`` would with ``query``'s options and write the report
+    (with the acknowledgments asked for, in JSON) to ``out_path``."""
+    signal.signal(signal.SIGALRM, _deadline)
+    signal.setitimer(signal.ITIMER_REAL, _WORKER.time_limit)
+    try:
+        return _check(body_path, out_path, query)
+    except Deadline:
+        return Outcome("error", ("timeout", f"checking it took longer than the server's time limit"
+                                            f" ({_WORKER.time_limit:g} s)"), timed_out=True)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _deadline(signum: int, frame: object) -> None:
+    raise Deadline
+
+
+def _check(body_path: str, out_path: str, query: Query) -> Outcome:
+    config = _WORKER.config if query.profile is None else _WORKER.config.forcing(query.profile)
+    now = query.now or datetime.now().replace(second=0, microsecond=0)
+    report = scrub_paths([body_path], Options(config=config, today=now.date(), history=_WORKER.history,
+                                              generated_at=now, data=_WORKER.data))
+    # the name the client gave is shown; the segments a report quotes are read from the spooled body (source)
+    report = replace(report, files=tuple(replace(f, path=query.name, source=body_path) for f in report.files))
+    result = report.files[0]
+    if result.error is not None:
+        return Outcome("error", result.error)
+    with open(out_path, "w", encoding="utf-8", newline="") as out:
+        if query.acks:
+            _write_with_acks(report, query, now, out)
+        else:
+            write_report(query.fmt, report, out, query.redact)
+    return Outcome(result.status, claims=len(result.claims))
+
+
+def _write_with_acks(report: Report, query: Query, now: datetime, out: TextIO) -> None:
+    """The JSON report with ``acknowledgments`` last: each asked-for acknowledgment's X12 text, or null when the
+    file has none of that kind (a TA1 is only sent when asked for or when the envelope is broken)."""
+    controls = ControlNumbers(query.control_start or default_control_start(now))
+    acks = acknowledge(report.files[0], controls, now)
+    texts = {kind: getattr(acks, ACK_KINDS[kind]) or None for kind in ACK_KINDS if kind in query.acks}
+    write_json(report, out, query.redact, extra={"acknowledgments": texts})
