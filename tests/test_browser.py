@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import NOW, run_cli
+from helpers import NOW, run_cli, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "demo.837"
@@ -184,3 +184,39 @@ def test_a_worklist_sorted_by_money_with_every_rejection_explained(browser, tmp_
     assert groups.get_attribute("open") is None, "the 999 errors wait, collapsed, after the claim table"
     groups.find_element("tag name", "summary").click()
     assert "DTP03 invalid date (999 IK403 8)" in groups.find_element("css selector", "table.groups").text
+
+
+def test_the_upload_page_checks_a_dropped_file_and_a_claim_opens(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """scrubber serve's page at /: a file dropped on it (a drop event carrying the file, as the browser makes one)
+    is checked by the server, the report is drawn in the page's frame, and a claim opens on its segments; a file
+    picked with the file input, and one that is not X12, are said in the page's status line."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    pytest.importorskip("uvicorn", reason="scrubber serve's extra (starlette, uvicorn) is not installed")
+    with running_server("--workers", "1", cwd=tmp_path) as server:
+        browser.get(server.url + "/")
+        state = lambda d: d.find_element("tag name", "body").get_attribute("data-state")  # noqa: E731
+        browser.execute_script(
+            "const file = new File([arguments[0]], 'demo.837', {type: ''});"
+            "const transfer = new DataTransfer(); transfer.items.add(file);"
+            "document.getElementById('drop').dispatchEvent(new DragEvent('drop', {dataTransfer: transfer,"
+            " bubbles: true, cancelable: true}));", DEMO.read_text())
+        WebDriverWait(browser, 60).until(lambda d: state(d) != "checking")
+        assert state(browser) == "done" and browser.find_element("id", "status").text == "demo.837: partial"
+        _screenshot(browser, "upload-page.png")
+        browser.switch_to.frame(browser.find_element("id", "report"))
+        try:
+            WebDriverWait(browser, 30).until(lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+            assert len(_rows(browser)) == 12 and _rows(browser)[0][0] == "DEMO-005"
+            browser.find_element("css selector", "#claims tbody tr.claim").click()
+            detail = browser.find_element("css selector", "#claims tr.detail")
+            assert "SV1*HC:L4386" in detail.text, "the claim opens on its segments, read from the upload"
+        finally:
+            browser.switch_to.default_content()
+
+        (tmp_path / "picked.txt").write_text("not an X12 file\n")
+        browser.find_element("id", "file").send_keys(str(tmp_path / "picked.txt"))
+        WebDriverWait(browser, 60).until(lambda d: state(d) == "error")
+        assert browser.find_element("id", "status").text == (
+            "picked.txt: not X12: the file does not start with an ISA segment (HTTP 400)")
+    assert not any("DEMO-005" in line or "RIVERA" in line for line in server.log), "no claim data in the log"
