@@ -511,6 +511,25 @@ def test_fuzz_metrics_address_long(text: str) -> None:
     metrics_address_is_parsed_or_refused(text)
 
 
+_INGESTED: list[Path] = []
+
+
+def _ingested_junk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OUT of one ingest run, by its own process, of an inbox that held junk.837 (not X12: it went to failed/);
+    made once."""
+    if _INGESTED:
+        return _INGESTED[0]
+    tmp = tmp_path_factory.mktemp("requeue-ledger")
+    inbox, out = tmp / "inbox", tmp / "out"
+    inbox.mkdir()
+    (inbox / "junk.837").write_bytes(b"not x12")
+    subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--settle", "0"],
+                   capture_output=True, timeout=120, check=False)
+    assert (out / "failed" / "junk.837").is_file()
+    _INGESTED.append(out)
+    return out
+
+
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(names=st.lists(st.text(min_size=1, max_size=40).filter(lambda n: not n.startswith("-")), min_size=1,
                       max_size=3))
@@ -520,9 +539,7 @@ def test_fuzz_requeue_names(tmp_path_factory: pytest.TempPathFactory, names: lis
     tmp = tmp_path_factory.mktemp("requeue")
     inbox, out = tmp / "inbox", tmp / "out"
     inbox.mkdir()
-    (inbox / "junk.837").write_bytes(b"not x12")
-    subprocess.run([sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--settle", "0"],
-                   capture_output=True, timeout=120)
+    shutil.copytree(_ingested_junk(tmp_path_factory), out)  # a fresh copy of the same ledger for each example
     result = CliRunner().invoke(cli, ["ingest", "requeue", *names, "--out", str(out), "--inbox", str(inbox)])
     assert result.exit_code in (0, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
