@@ -21,18 +21,17 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scrubber.clock import parse_now
@@ -177,14 +176,16 @@ class Checks:
         self.pending = 0
         self._seconds = 0.05  # a moving average of one check's seconds: what Retry-After is worked out from
         self._pool: ProcessPoolExecutor | None = None
+        self._work = settings.work
 
-    def start(self) -> None:
-        """Start the pool (in the event loop that will use it)."""
+    def start(self, spool: str) -> None:
+        """Start the pool (in the event loop that will use it), its workers' spool files in ``spool``."""
+        self._work = replace(self.settings.work, spool=spool)
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=work.start, initargs=(self.settings.work,))
+                                   initializer=work.start, initargs=(self._work,))
 
     async def warm(self) -> None:
         """Start every worker now (each loads the configuration), not on the first requests."""
@@ -199,12 +200,12 @@ class Checks:
         """Seconds until a check now would likely be taken: the queue ahead of it shared among the workers."""
         return max(1, math.ceil(self._seconds * self.pending / self.settings.workers))
 
-    async def run(self, body: str, out: str, query: work.Query) -> work.Outcome:
+    async def run(self, body: bytes, query: work.Query) -> work.Outcome:
         assert self._pool is not None
         started = time.monotonic()
         try:
             outcome: work.Outcome = await asyncio.get_running_loop().run_in_executor(
-                self._pool, work.check, body, out, query)
+                self._pool, work.check, body, query)
         except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool for the requests after
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
@@ -297,7 +298,6 @@ def create_app(settings: ServerSettings) -> Starlette:
     metrics = Metrics(checks)
     openapi = resources.files("scrubber.serve").joinpath("openapi.json").read_bytes()
     page = resources.files("scrubber.serve").joinpath("page.html").read_bytes()
-    spool: list[str] = []
 
     def authorised(request: Request) -> None:
         if not settings.api_keys:
@@ -327,37 +327,29 @@ def create_app(settings: ServerSettings) -> Starlette:
         except BadRequest as exc:
             return exc.response()
         checks.pending += 1
-        folder = tempfile.mkdtemp(dir=spool[0])
         try:
-            return await _check(request, query, folder)
+            body = await _body(request)
+            outcome = await checks.run(body, query)
+            del body
+            if outcome.error is not None:
+                status = 503 if outcome.timed_out else 500 if outcome.error[0] in ("internal-error", "worker-died") \
+                    else 400
+                raise BadRequest(status, outcome.error[0], outcome.error[1])
         except BadRequest as exc:
-            shutil.rmtree(folder, ignore_errors=True)
             return exc.response()
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
         finally:
             checks.pending -= 1
-
-    async def _check(request: Request, query: work.Query, folder: str) -> Response:
-        body, out = os.path.join(folder, "body"), os.path.join(folder, "report")
-        size = 0
-        with open(body, "wb") as fh:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise _too_large(settings.max_bytes)
-                fh.write(chunk)
-        outcome = await checks.run(body, out, query)
-        if outcome.error is not None:
-            status = 503 if outcome.timed_out else 500 if outcome.error[0] in ("internal-error", "worker-died") \
-                else 400
-            raise BadRequest(status, outcome.error[0], outcome.error[1])
         metrics.claims.labels(outcome.status).inc(outcome.claims)
-        return StreamingResponse(_chunks(out), media_type=work.FORMATS[query.fmt],
-                                 headers={"X-Scrubber-Status": outcome.status,
-                                          "Content-Length": str(os.path.getsize(out))},
-                                 background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+        return Response(outcome.report, media_type=work.FORMATS[query.fmt],
+                        headers={"X-Scrubber-Status": outcome.status})
+
+    async def _body(request: Request) -> bytes:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.max_bytes:
+                raise _too_large(settings.max_bytes)
+        return bytes(body)
 
     async def rules(request: Request) -> Response:
         from scrubber.ruledocs import rules_json
@@ -397,8 +389,8 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        spool.append(tempfile.mkdtemp(prefix="scrubber-serve-"))
-        checks.start()
+        spool = tempfile.mkdtemp(prefix="scrubber-serve-")
+        checks.start(spool)
         try:
             await checks.warm()
             if settings.address:
@@ -407,7 +399,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             yield
         finally:
             checks.close()
-            shutil.rmtree(spool[0], ignore_errors=True)
+            shutil.rmtree(spool, ignore_errors=True)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "not-found", "message": "no such path; GET /openapi.json lists them"}, 404)
@@ -432,13 +424,6 @@ def create_app(settings: ServerSettings) -> Starlette:
 #: in a sandboxed frame (its scripts run without this page's origin).
 PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
             " connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-
-
-def _chunks(path: str) -> Iterator[bytes]:
-    """A report file's bytes, a megabyte at a time (Starlette iterates it in a thread)."""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            yield chunk
 
 
 def _too_large(limit: int) -> BadRequest:

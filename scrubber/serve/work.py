@@ -1,11 +1,11 @@
 """The check a ``/v1/check`` request asks for, run in one of the server's worker processes.
 
-A request's body is spooled to a file by the server; a worker scrubs it with
-the engine ``scrubber check`` runs (:func:`scrubber.engine.scrub_paths`),
-writes the report with the same formatter into a second file, and answers
-what the server needs to reply: the status, the file's error (for 400) and
-the claim count.  Nothing here keeps a request's data after it returns; the
-server deletes both files when the response has been sent.
+The server hands a worker a request's body; the worker spools it to its own
+file, scrubs it with the engine ``scrubber check`` runs
+(:func:`scrubber.engine.scrub_paths`), writes the report with the same
+formatter, and answers what the server needs to reply: the status, the
+file's error (for 400), the claim count and the report.  Nothing is kept
+after a check: the spool file is emptied.
 
 Each worker loads the configuration, the claim history and the data store
 once (:func:`start`), and ends a check that runs past the time limit with a
@@ -14,7 +14,10 @@ once (:func:`start`), and ends a check that runs past the time limit with a
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
+import os
 import signal
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,6 +47,8 @@ class Settings:
     data: str | None = None
     #: Seconds one check may take (0: no limit).
     time_limit: float = 60.0
+    #: The folder of the workers' spool files (one each, emptied after every check); the server makes it.
+    spool: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class Outcome:
     claims: int = 0
     #: True when the time limit ended the check.
     timed_out: bool = False
+    #: The report, UTF-8.
+    report: bytes = b""
 
 
 class _Worker:
@@ -76,6 +83,7 @@ class _Worker:
     history: ClaimHistory | None = None
     data: DataStore
     time_limit: float = 0.0
+    spool: str = ""
 
 
 _WORKER = _Worker()
@@ -91,6 +99,7 @@ def start(settings: Settings) -> None:
         _WORKER.history = ClaimHistory(settings.history, history_key(_WORKER.config.history_key), read_only=True)
     _WORKER.data = DataStore(settings.data)
     _WORKER.time_limit = settings.time_limit
+    _WORKER.spool = settings.spool
     preload(*FORMATS)  # now, not in the first request's time
 
 
@@ -99,40 +108,46 @@ def ready() -> bool:
     return True
 
 
-def check(body_path: str, out_path: str, query: Query) -> Outcome:
-    """Scrub the file at ``body_path`` as ``scrubber check`` would with ``query``'s options and write the report
-    (with the acknowledgments asked for, in JSON) to ``out_path``."""
+def check(body: bytes, query: Query) -> Outcome:
+    """Scrub ``body`` as ``scrubber check`` would with ``query``'s options; the report (with the acknowledgments
+    asked for, in JSON) in the outcome.  The body waits in this worker's spool file while it is checked, and the
+    file is emptied after."""
     signal.signal(signal.SIGALRM, _deadline)
     signal.setitimer(signal.ITIMER_REAL, _WORKER.time_limit)
+    spooled = os.path.join(_WORKER.spool, f"{os.getpid()}.837")
     try:
-        return _check(body_path, out_path, query)
+        with open(spooled, "wb") as fh:
+            fh.write(body)
+        return _check(spooled, query)
     except Deadline:
         return Outcome("error", ("timeout", f"checking it took longer than the server's time limit"
                                             f" ({_WORKER.time_limit:g} s)"), timed_out=True)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        with contextlib.suppress(OSError):
+            os.truncate(spooled, 0)
 
 
 def _deadline(signum: int, frame: object) -> None:
     raise Deadline
 
 
-def _check(body_path: str, out_path: str, query: Query) -> Outcome:
+def _check(path: str, query: Query) -> Outcome:
     config = _WORKER.config if query.profile is None else _WORKER.config.forcing(query.profile)
     now = query.now or datetime.now().replace(second=0, microsecond=0)
-    report = scrub_paths([body_path], Options(config=config, today=now.date(), history=_WORKER.history,
-                                              generated_at=now, data=_WORKER.data))
+    report = scrub_paths([path], Options(config=config, today=now.date(), history=_WORKER.history,
+                                         generated_at=now, data=_WORKER.data))
     # the name the client gave is shown; the segments a report quotes are read from the spooled body (source)
-    report = replace(report, files=tuple(replace(f, path=query.name, source=body_path) for f in report.files))
+    report = replace(report, files=tuple(replace(f, path=query.name, source=path) for f in report.files))
     result = report.files[0]
     if result.error is not None:
         return Outcome("error", result.error)
-    with open(out_path, "w", encoding="utf-8", newline="") as out:
-        if query.acks:
-            _write_with_acks(report, query, now, out)
-        else:
-            write_report(query.fmt, report, out, query.redact)
-    return Outcome(result.status, claims=len(result.claims))
+    out = io.StringIO()
+    if query.acks:
+        _write_with_acks(report, query, now, out)
+    else:
+        write_report(query.fmt, report, out, query.redact)
+    return Outcome(result.status, claims=len(result.claims), report=out.getvalue().encode("utf-8"))
 
 
 def _write_with_acks(report: Report, query: Query, now: datetime, out: TextIO) -> None:

@@ -1,0 +1,161 @@
+"""Benchmark ``scrubber serve`` on loopback: latency percentiles, requests per second and RSS growth.
+
+Starts ``scrubber serve --bind 127.0.0.1:0`` (its own process and its workers), then runs, each with
+``--clients`` concurrent clients (threads, one keep-alive connection each):
+
+* ``--small`` requests of a one-claim file (``POST /v1/check?format=json``): p50/p95/p99, requests per
+  second, and the resident memory of the server and its workers after the first tenth of them and at the end
+  (the growth is what a long-running server would leak);
+* ``--large`` requests of a 1,000-claim file.
+
+Each phase stops early after ``--max-seconds``.  Every answer must be a 200; the count of others is printed.
+The clients share the machine with the server: on two cores they take some of its CPU.
+
+Run:  python benchmarks/bench_serve.py [--clients 20] [--small 10000] [--large 100] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from scrubber.harness.generate import GenerateOptions, generate
+
+NOW = "2026-11-27T10:00"
+
+
+def start(workers: int, cwd: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([sys.executable, "-m", "scrubber", "serve", "--bind", "127.0.0.1:0", "--workers",
+                                str(workers), "--max-pending", "64"], cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        found = re.search(r"listening on http://(\S+)", line)
+        if found:
+            threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+            return process, found.group(1)
+    sys.exit("scrubber serve did not start")
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and its children (the workers), KiB."""
+    total = 0
+    pids = [pid]
+    for child in Path("/proc").iterdir():
+        if child.name.isdigit():
+            try:
+                if int((child / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    pids.append(int(child.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    for one in pids:
+        try:
+            status = Path(f"/proc/{one}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"VmRSS:\s+(\d+)", status)
+        total += int(found.group(1)) if found else 0
+    return total
+
+
+def phase(address: str, body: bytes, requests: int, clients: int, max_seconds: float,
+          on_progress: object = None) -> tuple[list[float], int, float]:
+    """(latencies in seconds, answers that were not 200, wall seconds) of ``requests`` POSTs by ``clients``."""
+    host, port = address.rsplit(":", 1)
+    latencies: list[float] = []
+    failures = [0]
+    issued = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + max_seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=300)
+        while True:
+            with lock:
+                if issued[0] >= requests or time.monotonic() > stop_at:
+                    break
+                issued[0] += 1
+                number = issued[0]
+            started = time.perf_counter()
+            try:
+                connection.request("POST", f"/v1/check?now={NOW}", body=body,
+                                   headers={"Content-Type": "application/edi-x12"})
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=300)
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                failures[0] += not ok
+            if callable(on_progress):
+                on_progress(number)
+        connection.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures[0], time.perf_counter() - began
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--small", type=int, default=10_000, help="Requests of the one-claim file.")
+    parser.add_argument("--large", type=int, default=100, help="Requests of the 1,000-claim file.")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="Per phase.")
+    args = parser.parse_args()
+
+    one = generate(GenerateOptions(claims=1, seed=4386)).text.encode()
+    thousand = generate(GenerateOptions(claims=1000, seed=4386, claims_per_st=100)).text.encode()
+    with tempfile.TemporaryDirectory() as cwd:
+        process, address = start(args.workers, cwd)
+        try:
+            rss: dict[str, int] = {}
+
+            def sample(number: int) -> None:
+                if number == max(1, args.small // 10):
+                    rss["warm"] = tree_rss_kib(process.pid)
+
+            small = phase(address, one, args.small, args.clients, args.max_seconds, sample)
+            rss["end"] = tree_rss_kib(process.pid)
+            large = phase(address, thousand, args.large, args.clients, args.max_seconds)
+        finally:
+            process.terminate()
+            process.wait(30)
+    print(f"scrubber serve, {args.workers} worker(s), {args.clients} concurrent clients, loopback,"
+          f" {os.cpu_count()} CPUs")
+    print(f"{'file':<14}{'requests':>9}{'not 200':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>8}")
+    for name, size, (latencies, failed, wall) in (("1 claim", len(one), small),
+                                                  ("1,000 claims", len(thousand), large)):
+        p50, p95, p99 = percentiles(latencies)
+        print(f"{name:<14}{len(latencies):>9,}{failed:>9}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}{p99 * 1000:>9.1f}"
+              f"{len(latencies) / wall:>8.1f}   ({size:,} bytes)")
+    warm = rss.get("warm", rss["end"])
+    print(f"RSS of the server and its workers: {warm / 1024:.1f} MiB after {max(1, args.small // 10):,} requests,"
+          f" {rss['end'] / 1024:.1f} MiB after {len(small[0]):,} ({(rss['end'] - warm) / warm * 100:+.1f} %)")
+
+
+if __name__ == "__main__":
+    main()
