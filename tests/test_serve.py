@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,16 +19,20 @@ from urllib.parse import quote
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import html
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from helpers import CORPUS, NOW, Server, run_cli, running_server
+from scrubber.config import load_config
 from scrubber.serve import DEFAULT_BIND, is_loopback, parse_bind
-from scrubber.serve.app import hash_key, key_matches, read_key_file
+from scrubber.textsafe import printable
 from test_fuzz import mutated
 
 pytest.importorskip("uvicorn", reason="scrubber serve's extra (starlette, uvicorn) is not installed")
+from scrubber.serve.app import (  # noqa: E402 - after the skip: it imports starlette
+    CHECK_PARAMETERS, BadRequest, hash_key, key_matches, parse_query, read_key_file)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = [ROOT / "fixtures" / "demo.837", *sorted((ROOT / "fixtures" / "golden").glob("*.837")),
@@ -322,3 +328,55 @@ def test_it_binds_loopback_unless_told() -> None:
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
     with pytest.raises(ValueError, match="is not HOST:PORT"):
         parse_bind("8837")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(params=st.dictionaries(st.sampled_from(sorted(CHECK_PARAMETERS | {"ack", "Format", ""})),
+                              st.text(max_size=30), max_size=5))
+def test_any_query_is_a_check_or_a_400(params: dict[str, str]) -> None:
+    """Whatever the query holds: the options of a check, or a 400 whose message is one printable line."""
+    try:
+        query = parse_query(params, load_config(None))
+    except BadRequest as exc:
+        assert exc.status == 400 and exc.code == "bad-parameter"
+        assert printable(exc.message) == exc.message and "\n" not in exc.message
+    else:
+        assert query.fmt in ("json", "html", "csv") and (not query.acks or query.fmt == "json")
+        assert "/" not in query.name and printable(query.name) == query.name  # shown as check shows file names
+
+
+def _workers(server: Server) -> list[int]:
+    """The server's worker processes (spawned by multiprocessing, which also starts a resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == \
+                    server.process.pid and b"spawn_main" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def test_a_worker_killed_mid_check_is_a_500_and_the_server_goes_on(tmp_path: Path) -> None:
+    big = tmp_path / "big.837"
+    assert run_cli("generate", "--claims", "3000", "-o", str(big))[0] == 0
+    with running_server("--workers", "1", cwd=tmp_path) as started:
+        answers: list[tuple[int, Any]] = []
+        slow = threading.Thread(target=lambda: answers.append(call(started, "POST", "/v1/check", big.read_bytes(),
+                                                                   EDI)[::2]))
+        slow.start()
+        for _ in range(500):
+            if call(started, "GET", "/healthz")[2]["pending"] == 1:
+                break
+            threading.Event().wait(0.01)
+        workers = _workers(started)
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGKILL)
+        slow.join(60)
+        assert answers[0][0] == 500 and answers[0][1]["error"] == "worker-died", answers
+        status, _, report, _ = call(started, "POST", f"/v1/check?now={NOW}", FIXTURES[0].read_bytes(), EDI)
+        assert status == 200 and len(report["files"][0]["claims"]) == 12, "new workers check the next request"
+        started.process.send_signal(signal.SIGTERM)
+        assert started.process.wait(30) in (0, -signal.SIGTERM), "SIGTERM stops it (uvicorn ends by the signal)"
+    assert not any("Traceback" in line for line in started.log), started.log
