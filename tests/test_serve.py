@@ -31,8 +31,7 @@ from scrubber.textsafe import printable
 from test_fuzz import mutated
 
 pytest.importorskip("uvicorn", reason="scrubber serve's extra (starlette, uvicorn) is not installed")
-from scrubber.serve.app import (  # noqa: E402 - after the skip: it imports starlette
-    CHECK_PARAMETERS, BadRequest, hash_key, key_matches, parse_query, read_key_file)
+from scrubber.serve import app  # noqa: E402 - after the skip: it imports starlette
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = [ROOT / "fixtures" / "demo.837", *sorted((ROOT / "fixtures" / "golden").glob("*.837")),
@@ -54,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with keys, one check at a time, a 1 MB body limit and a 0.5 s time limit."""
     folder = tmp_path_factory.mktemp("guarded")
-    (folder / "keys").write_text(f"# the test's key\n{hash_key(KEY)}\n")
+    (folder / "keys").write_text(f"# the test's key\n{app.hash_key(KEY)}\n")
     with running_server("--workers", "1", "--api-keys", "keys", "--max-pending", "1", "--max-bytes", "1000000",
                         "--time-limit", "0.5", cwd=folder) as started:
         yield started
@@ -272,14 +271,14 @@ def test_keys_are_asked_for_and_compared_by_hash(guarded: Server) -> None:
 
 
 def test_key_files_and_hashes(tmp_path: Path) -> None:
-    line = hash_key(KEY)
+    line = app.hash_key(KEY)
     assert re.fullmatch("sha256:[0-9a-f]{64}", line) and KEY not in line
     (tmp_path / "keys").write_text(f"{line}  # the billing system\n\n")
-    hashes = read_key_file(str(tmp_path / "keys"))
-    assert key_matches(KEY, hashes) and not key_matches(KEY + "x", hashes)
+    hashes = app.read_key_file(str(tmp_path / "keys"))
+    assert app.key_matches(KEY, hashes) and not app.key_matches(KEY + "x", hashes)
     (tmp_path / "bad").write_text(KEY + "\n")
     with pytest.raises(ValueError, match="bad:1: not a key hash"):
-        read_key_file(str(tmp_path / "bad"))
+        app.read_key_file(str(tmp_path / "bad"))
     code, out, _ = run_cli("serve", "--hash-key", input=KEY + "\n")
     assert code == 0 and out.strip() == line
 
@@ -331,13 +330,13 @@ def test_it_binds_loopback_unless_told() -> None:
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(params=st.dictionaries(st.sampled_from(sorted(CHECK_PARAMETERS | {"ack", "Format", ""})),
+@given(params=st.dictionaries(st.sampled_from(sorted(app.CHECK_PARAMETERS | {"ack", "Format", ""})),
                               st.text(max_size=30), max_size=5))
 def test_any_query_is_a_check_or_a_400(params: dict[str, str]) -> None:
     """Whatever the query holds: the options of a check, or a 400 whose message is one printable line."""
     try:
-        query = parse_query(params, load_config(None))
-    except BadRequest as exc:
+        query = app.parse_query(params, load_config(None))
+    except app.BadRequest as exc:
         assert exc.status == 400 and exc.code == "bad-parameter"
         assert printable(exc.message) == exc.message and "\n" not in exc.message
     else:
