@@ -3,10 +3,11 @@
 Starts ``scrubber serve --bind 127.0.0.1:0`` (its own process and its workers), then runs, each with
 ``--clients`` concurrent clients (threads, one keep-alive connection each):
 
-* ``--small`` requests of a one-claim file (``POST /v1/check?format=json``): p50/p95/p99, requests per
-  second, and the resident memory of the server and its workers after the first tenth of them and at the end
-  (the growth is what a long-running server would leak);
-* ``--large`` requests of a 1,000-claim file.
+* ``--small`` requests of one-claim files (``POST /v1/check?format=json``; 500 different files, each
+  with its own people, claim, dates and control numbers, taken in turn): p50/p95/p99, requests per
+  second, and the resident memory of the server and its workers after the first tenth of them and at
+  the end (the growth is what a long-running server would leak);
+* ``--large`` requests of 1,000-claim files (two, in turn).
 
 Each phase stops early after ``--max-seconds``.  Every answer must be a 200; the count of others is printed.
 The clients share the machine with the server: on two cores they take some of its CPU.
@@ -67,9 +68,10 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-def phase(address: str, body: bytes, requests: int, clients: int, max_seconds: float,
+def phase(address: str, bodies: list[bytes], requests: int, clients: int, max_seconds: float,
           on_progress: object = None) -> tuple[list[float], int, float]:
-    """(latencies in seconds, answers that were not 200, wall seconds) of ``requests`` POSTs by ``clients``."""
+    """(latencies in seconds, answers that were not 200, wall seconds) of ``requests`` POSTs by ``clients``, the
+    bodies taken in turn."""
     host, port = address.rsplit(":", 1)
     latencies: list[float] = []
     failures = [0]
@@ -87,7 +89,7 @@ def phase(address: str, body: bytes, requests: int, clients: int, max_seconds: f
                 number = issued[0]
             started = time.perf_counter()
             try:
-                connection.request("POST", f"/v1/check?now={NOW}", body=body,
+                connection.request("POST", f"/v1/check?now={NOW}", body=bodies[number % len(bodies)],
                                    headers={"Content-Type": "application/edi-x12"})
                 response = connection.getresponse()
                 response.read()
@@ -127,8 +129,10 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=600.0, help="Per phase.")
     args = parser.parse_args()
 
-    one = generate(GenerateOptions(claims=1, seed=4386)).text.encode()
-    thousand = generate(GenerateOptions(claims=1000, seed=4386, claims_per_st=100)).text.encode()
+    # distinct files (their own people, claims, dates and control numbers), as a server's requests are
+    ones = [generate(GenerateOptions(claims=1, seed=seed)).text.encode() for seed in range(1, 501)]
+    thousands = [generate(GenerateOptions(claims=1000, seed=seed, claims_per_st=100)).text.encode()
+                 for seed in (4386, 4387)]
     with tempfile.TemporaryDirectory() as cwd:
         process, address = start(args.workers, cwd)
         try:
@@ -138,17 +142,17 @@ def main() -> None:
                 if number == max(1, args.small // 10):
                     rss["warm"] = tree_rss_kib(process.pid)
 
-            small = phase(address, one, args.small, args.clients, args.max_seconds, sample)
+            small = phase(address, ones, args.small, args.clients, args.max_seconds, sample)
             rss["end"] = tree_rss_kib(process.pid)
-            large = phase(address, thousand, args.large, args.clients, args.max_seconds)
+            large = phase(address, thousands, args.large, args.clients, args.max_seconds)
         finally:
             process.terminate()
             process.wait(30)
     print(f"scrubber serve, {args.workers} worker(s), {args.clients} concurrent clients, loopback,"
           f" {os.cpu_count()} CPUs")
     print(f"{'file':<14}{'requests':>9}{'not 200':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>8}")
-    for name, size, (latencies, failed, wall) in (("1 claim", len(one), small),
-                                                  ("1,000 claims", len(thousand), large)):
+    for name, size, (latencies, failed, wall) in (("1 claim", len(ones[0]), small),
+                                                  ("1,000 claims", len(thousands[0]), large)):
         p50, p95, p99 = percentiles(latencies)
         print(f"{name:<14}{len(latencies):>9,}{failed:>9}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}{p99 * 1000:>9.1f}"
               f"{len(latencies) / wall:>8.1f}   ({size:,} bytes)")

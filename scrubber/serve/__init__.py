@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import logging.handlers
+import queue
 import socket
 import sys
 from dataclasses import replace
@@ -45,9 +47,7 @@ def run(settings: ServerSettings, host: str, port: int, ssl_certfile: str | None
         ssl_keyfile: str | None = None) -> None:
     """Bind ``host:port`` (port 0: any free port, said on stderr), start the workers and serve until SIGINT or
     SIGTERM.  Raises OSError when the address cannot be bound."""
-    import uvicorn
-
-    from scrubber.serve.app import LOG, create_app
+    from scrubber.serve.app import LOG
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -59,11 +59,27 @@ def run(settings: ServerSettings, host: str, port: int, ssl_certfile: str | None
         raise
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     address = f"{'https' if ssl_certfile else 'http'}://{shown}:{sock.getsockname()[1]}"
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    LOG.addHandler(handler)
+    # the request log is written by a thread of its own: a line's write to stderr never holds up the event loop
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(logging.Formatter("%(message)s"))
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = logging.handlers.QueueListener(lines, stderr)
+    LOG.addHandler(logging.handlers.QueueHandler(lines))
     LOG.setLevel(logging.INFO)
     LOG.propagate = False
+    writer.start()
+    try:
+        _serve(settings, sock, address, ssl_certfile, ssl_keyfile)
+    finally:
+        writer.stop()  # what is queued is written first
+
+
+def _serve(settings: ServerSettings, sock: socket.socket, address: str, ssl_certfile: str | None,
+           ssl_keyfile: str | None) -> None:
+    import uvicorn
+
+    from scrubber.serve.app import create_app
+
     config = uvicorn.Config(create_app(replace(settings, address=address)), log_config=None, access_log=False,
                             lifespan="on", server_header=False, timeout_keep_alive=5,
                             limit_concurrency=max(256, 4 * settings.max_pending), timeout_graceful_shutdown=10,

@@ -210,6 +210,19 @@ class SegmentChecks:
         return found
 
 
+_SHARED: dict[tuple[int, str], tuple[object, SegmentChecks]] = {}  # the tables kept, so that their id stays theirs
+
+
+def shared_checks(tables: object, sep: str) -> SegmentChecks:
+    """The process's :class:`SegmentChecks` for ``tables`` and a component separator: each file reuses what the
+    files before it found (``scrubber serve``'s one-claim requests repeat their submitter's envelope, header and
+    provider segments; a batch's files repeat their payers' and providers')."""
+    key = (id(tables), sep)
+    if key not in _SHARED:
+        _SHARED[key] = (tables, SegmentChecks(sep))
+    return _SHARED[key][1]
+
+
 def check_segment(node: Seg, elements: list[str], sep: str,
                   plain: Callable[[Elem, str | None, str], list[Error]] = check_element,
                   absent: Callable[..., list[Error]] | None = None) -> list[Error]:

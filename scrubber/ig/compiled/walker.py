@@ -365,7 +365,7 @@ class Validator:
         self.term = segment_term
         self.walker = Walker(tables, component_sep)
         self.handler = _Handler()
-        self.check = fields.SegmentChecks(component_sep)
+        self.check = fields.shared_checks(tables, component_sep)
         self.paths = tables.control_paths
         self.transaction_paths = tables.transaction_paths
         self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]  # the control map's ISA node is a Seg
