@@ -53,24 +53,13 @@ def document() -> dict[str, Any]:
                               "401": _error("No key, or a wrong one, where the server asks for keys"),
                               "404": _error("No rule has that code")},
             }},
-            "/healthz": {"get": {
-                "operationId": "health", "summary": "Whether the server answers, and its load",
-                "responses": {"200": _json("It answers", {"$ref": "#/components/schemas/Health"})},
-            }},
-            "/metrics": {"get": {
-                "operationId": "metrics", "summary": "Prometheus metrics (requests, seconds, claims, pending checks)",
-                "responses": {"200": {"description": "The Prometheus text format",
-                                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
-            }},
-            "/openapi.json": {"get": {
-                "operationId": "openapi", "summary": "This document",
-                "responses": {"200": _json("The OpenAPI document", {"type": "object"})},
-            }},
-            "/": {"get": {
-                "operationId": "uploadPage", "summary": "A page to drop an 837P file on and read its HTML report",
-                "responses": {"200": {"description": "The page",
-                                      "content": {"text/html": {"schema": {"type": "string"}}}}},
-            }},
+            "/healthz": _get("health", "Whether the server answers, and its load",
+                             _json("It answers", {"$ref": "#/components/schemas/Health"})),
+            "/metrics": _get("metrics", "Prometheus metrics (requests, seconds, claims, pending checks)",
+                             _text("The Prometheus text format", "text/plain")),
+            "/openapi.json": _get("openapi", "This document", _json("The OpenAPI document", {"type": "object"})),
+            "/": _get("uploadPage", "A page to drop an 837P file on and read its HTML report",
+                      _text("The page", "text/html")),
         },
         "components": {
             "securitySchemes": {
@@ -185,6 +174,15 @@ def _in_components(schema: Any, at: str) -> Any:
     if isinstance(schema, list):
         return [_in_components(item, at) for item in schema]
     return schema
+
+
+def _get(operation: str, summary: str, ok: dict[str, Any]) -> dict[str, Any]:
+    """An open GET route that answers 200 only."""
+    return {"get": {"operationId": operation, "summary": summary, "responses": {"200": ok}}}
+
+
+def _text(description: str, media: str) -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
