@@ -332,7 +332,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             outcome = await checks.run(body, query)
             del body
             if outcome.error is not None:
-                status = 503 if outcome.timed_out else 500 if outcome.error[0] in ("internal-error", "worker-died") \
+                status = 503 if outcome.unavailable else 500 if outcome.error[0] in ("internal-error", "worker-died") \
                     else 400
                 raise BadRequest(status, outcome.error[0], outcome.error[1])
         except BadRequest as exc:
@@ -389,7 +389,7 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        spool = tempfile.mkdtemp(prefix="scrubber-serve-")
+        spool = tempfile.mkdtemp(prefix="scrubber-serve-", dir=_memory_folder())
         checks.start(spool)
         try:
             await checks.warm()
@@ -424,6 +424,13 @@ def create_app(settings: ServerSettings) -> Starlette:
 #: in a sandboxed frame (its scripts run without this page's origin).
 PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
             " connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _memory_folder() -> str | None:
+    """Where the workers' spool files go: ``/dev/shm`` (memory: a body never reaches a disk, and emptying a file
+    there costs nothing) when it can be written, else the temporary folder."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _too_large(limit: int) -> BadRequest:

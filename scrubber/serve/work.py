@@ -71,8 +71,8 @@ class Outcome:
     status: str
     error: tuple[str, str] | None = None
     claims: int = 0
-    #: True when the time limit ended the check.
-    timed_out: bool = False
+    #: True when the server, not the file, stopped the check (the time limit, a full spool): a 503.
+    unavailable: bool = False
     #: The report, UTF-8.
     report: bytes = b""
 
@@ -114,13 +114,17 @@ def check(body: bytes, query: Query) -> Outcome:
     """Scrub ``body`` as ``scrubber check`` would with ``query``'s options; the report (with the acknowledgments
     asked for, in JSON) in the outcome.  The body waits in this worker's spool file while it is checked, and the
     file is emptied after."""
-    signal.setitimer(signal.ITIMER_REAL, _WORKER.time_limit)
     try:
-        _spool(body)
+        signal.setitimer(signal.ITIMER_REAL, _WORKER.time_limit)
+        try:
+            _spool(body)
+        except OSError as exc:  # the spool's file system is full
+            return Outcome("error", ("unavailable", f"the server cannot hold the body now ({exc.strerror})"),
+                           unavailable=True)
         return _check(_WORKER.spooled, query)
     except Deadline:
         return Outcome("error", ("timeout", f"checking it took longer than the server's time limit"
-                                            f" ({_WORKER.time_limit:g} s)"), timed_out=True)
+                                            f" ({_WORKER.time_limit:g} s)"), unavailable=True)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         os.ftruncate(_WORKER.spool_fd, 0)
@@ -130,7 +134,7 @@ def _spool(body: bytes) -> None:
     """``body`` into the worker's spool file, kept open (writing through an open descriptor costs a fraction of
     opening, truncating and closing a file each time)."""
     fd = _WORKER.spool_fd
-    os.ftruncate(fd, 0)
+    os.ftruncate(fd, 0)  # empty already, unless the last check could not empty it
     view, at = memoryview(body), 0
     while at < len(view):
         at += os.pwrite(fd, view[at:], at)

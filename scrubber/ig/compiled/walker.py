@@ -149,6 +149,18 @@ _PLAN_LIMIT = 20_000
 _NOTHING = 5  # (step,) a loop matched but held no segment to enter: pyx12 returns no node, silently
 
 
+_PLANS: dict[tuple[int, str], tuple[object, dict[tuple[object, ...], list[tuple[object, ...]]]]] = {}
+
+
+def _shared_plans(tables: Tables, sep: str) -> dict[tuple[object, ...], list[tuple[object, ...]]]:
+    """The process's walk plans for ``tables`` and a component separator: plans hold no counts, so each file
+    replays what the files before it planned (the tables are kept with them, so that their id stays theirs)."""
+    key = (id(tables), sep)
+    if key not in _PLANS:
+        _PLANS[key] = (tables, {})
+    return _PLANS[key][1]
+
+
 class Walker:
     """Loop and segment counts and the walk from one map segment to the next (pyx12's ``walk_tree``)."""
 
@@ -156,7 +168,7 @@ class Walker:
         self.counts = [0] * tables.slots
         self.sep = component_sep
         self.qualifiers = tables.qualifiers
-        self.plans: dict[tuple[object, ...], list[tuple[object, ...]]] = {}
+        self.plans = _shared_plans(tables, component_sep)
         self.pending: list[tuple[Node | None, str, str, str, str | None, int, int]] = []
 
     def force_loop_start(self, loop: Loop, first: Seg) -> None:
