@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -250,7 +251,12 @@ def test_unknown_paths_and_methods_answer_json(server: Server) -> None:
 
 
 def test_the_log_has_a_line_a_request_and_no_phi(server: Server) -> None:
+    before = len(server.log)
     call(server, "POST", f"/v1/check?now={NOW}&name=SMITH-JOHN.837", FIXTURES[0].read_bytes(), EDI)
+    deadline = time.monotonic() + 10  # the log is written a few lines at a time, a tenth of a second apart
+    while len(server.log) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(server.log) > before, "no log line for the request"
     lines = [json.loads(line) for line in server.log if line.startswith("{")]
     assert lines and all(set(line) == {"time", "method", "path", "status", "bytes_in", "bytes_out", "seconds"}
                          for line in lines)
