@@ -7,7 +7,9 @@ Starts ``scrubber serve --bind 127.0.0.1:0`` (its own process and its workers), 
   with its own people, claim, dates and control numbers, taken in turn): p50/p95/p99, requests per
   second, and the resident memory of the server and its workers after the first tenth of them and at
   the end (the growth is what a long-running server would leak);
-* ``--large`` requests of 1,000-claim files (two, in turn).
+* ``--large`` requests of 1,000-claim files (two, in turn);
+
+and the CPU a request took in the HTTP process and in the workers (steadier than latency on a shared machine).
 
 Each phase stops early after ``--max-seconds``.  Every answer must be a 200; the count of others is printed.
 The clients share the machine with the server: on two cores they take some of its CPU.
@@ -48,9 +50,8 @@ def start(workers: int, cwd: str) -> tuple[subprocess.Popen[str], str]:
     sys.exit("scrubber serve did not start")
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and its children (the workers), KiB."""
-    total = 0
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and its children (the workers)."""
     pids = [pid]
     for child in Path("/proc").iterdir():
         if child.name.isdigit():
@@ -59,7 +60,13 @@ def tree_rss_kib(pid: int) -> int:
                     pids.append(int(child.name))
             except (OSError, IndexError, ValueError):
                 continue
-    for one in pids:
+    return pids
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and its children (the workers), KiB."""
+    total = 0
+    for one in tree_pids(pid):
         try:
             status = Path(f"/proc/{one}/status").read_text()
         except OSError:
@@ -67,6 +74,19 @@ def tree_rss_kib(pid: int) -> int:
         found = re.search(r"VmRSS:\s+(\d+)", status)
         total += int(found.group(1)) if found else 0
     return total
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user and system) used so far by ``pid`` and by its children together."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = []
+    for one in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used.append((int(fields[11]) + int(fields[12])) / tick)
+    return used[0], sum(used[1:])
 
 
 def phase(address: str, bodies: list[bytes], requests: int, clients: int, max_seconds: float,
@@ -133,14 +153,18 @@ def main() -> None:
         process, address = start(args.workers, cwd)
         try:
             rss: dict[str, int] = {}
+            cpu: dict[str, tuple[float, float]] = {}
 
             def sample(number: int) -> None:
                 if number == max(1, args.small // 10):
                     rss["warm"] = tree_rss_kib(process.pid)
+                    cpu["warm"] = cpu_seconds(process.pid)
 
             small = phase(address, ones, args.small, args.clients, args.max_seconds, sample)
             rss["end"] = tree_rss_kib(process.pid)
+            cpu["small"] = cpu_seconds(process.pid)
             large = phase(address, thousands, args.large, args.clients, args.max_seconds)
+            cpu["large"] = cpu_seconds(process.pid)
         finally:
             process.terminate()
             process.wait(30)
@@ -152,6 +176,12 @@ def main() -> None:
         p50, p95, p99 = percentiles(latencies)
         print(f"{name:<14}{len(latencies):>9,}{failed:>9}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}{p99 * 1000:>9.1f}"
               f"{len(latencies) / wall:>8.1f}   ({size:,} bytes)")
+    after_warm = len(small[0]) - max(1, args.small // 10)
+    if "warm" in cpu and after_warm > 0 and large[0]:
+        (h0, w0), (h1, w1), (h2, w2) = cpu["warm"], cpu["small"], cpu["large"]
+        print(f"CPU a request, HTTP process + workers: 1 claim {(h1 - h0) * 1000 / after_warm:.2f}"
+              f" + {(w1 - w0) * 1000 / after_warm:.2f} ms; 1,000 claims {(h2 - h1) * 1000 / len(large[0]):.0f}"
+              f" + {(w2 - w1) * 1000 / len(large[0]):.0f} ms")
     warm = rss.get("warm", rss["end"])
     print(f"RSS of the server and its workers: {warm / 1024:.1f} MiB after {max(1, args.small // 10):,} requests,"
           f" {rss['end'] / 1024:.1f} MiB after {len(small[0]):,} ({(rss['end'] - warm) / warm * 100:+.1f} %)")
