@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -64,11 +65,26 @@ def run(settings: ServerSettings, host: str, port: int, ssl_certfile: str | None
     LOG.addHandler(writer)
     LOG.setLevel(logging.INFO)
     LOG.propagate = False
+    # uvicorn stops gracefully on SIGINT or SIGTERM, then raises the signal again under the handlers it found:
+    # these make that a normal end (exit status 0, no "Aborted!") instead of a death by the signal
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         _serve(settings, sock, address, ssl_certfile, ssl_keyfile)
+    except _Stopped:
+        LOG.warning("scrubber serve: stopped")
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         LOG.removeHandler(writer)
         writer.close()  # what is waiting is written first
+
+
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM, once uvicorn has stopped serving."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
 
 
 class BatchedLines(logging.Handler):
