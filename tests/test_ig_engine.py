@@ -292,7 +292,8 @@ def mutated(draw: st.DrawFn) -> str:
     return base.text(segs)
 
 
-MUTATIONS = int(os.environ.get("SCRUBBER_IG_MUTATIONS", "2000"))
+#: Mutations of the default run (CI's 15 minutes: about 37 s a thousand); the slow-marked test below runs 20,000.
+MUTATIONS = int(os.environ.get("SCRUBBER_IG_MUTATIONS", "1000"))
 
 
 def _run_mutations(examples: int) -> Counter[str]:
@@ -309,7 +310,7 @@ def _run_mutations(examples: int) -> Counter[str]:
 
 
 def test_mutated_files_get_pyx12s_errors() -> None:
-    """At least 2,000 mutations (``SCRUBBER_IG_MUTATIONS`` for more); most of them carry errors."""
+    """1,000 mutations (``SCRUBBER_IG_MUTATIONS`` for more); most of them carry errors."""
     outcomes = _run_mutations(MUTATIONS)
     assert sum(outcomes.values()) >= MUTATIONS * 0.9
     assert outcomes["errors"] > outcomes["clean"]
