@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import TypeVar, cast
 
 from pyx12.validation import is_valid_date, is_valid_time
 
@@ -210,17 +211,21 @@ class SegmentChecks:
         return found
 
 
-_SHARED: dict[tuple[int, str], tuple[object, SegmentChecks]] = {}  # the tables kept, so that their id stays theirs
+T = TypeVar("T")
+#: What :func:`per_process` made, by (id of the tables, separator, maker); the tables kept, so that their id stays
+#: theirs.
+_SHARED: dict[tuple[int, str, Callable[[str], object]], tuple[object, object]] = {}
 
 
-def shared_checks(tables: object, sep: str) -> SegmentChecks:
-    """The process's :class:`SegmentChecks` for ``tables`` and a component separator: each file reuses what the
-    files before it found (``scrubber serve``'s one-claim requests repeat their submitter's envelope, header and
-    provider segments; a batch's files repeat their payers' and providers')."""
-    key = (id(tables), sep)
+def per_process(tables: object, sep: str, make: Callable[[str], T]) -> T:
+    """The process's one ``make(sep)`` for ``tables`` and a component separator, for what holds no file's counts
+    and so each file reuses what the files before it found: the :class:`SegmentChecks` memo (``scrubber serve``'s
+    one-claim requests repeat their submitter's envelope, header and provider segments; a batch's files repeat
+    their payers' and providers') and the walker's plans."""
+    key = (id(tables), sep, make)
     if key not in _SHARED:
-        _SHARED[key] = (tables, SegmentChecks(sep))
-    return _SHARED[key][1]
+        _SHARED[key] = (tables, make(sep))
+    return cast(T, _SHARED[key][1])
 
 
 def check_segment(node: Seg, elements: list[str], sep: str,

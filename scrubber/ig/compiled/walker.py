@@ -149,16 +149,12 @@ _PLAN_LIMIT = 20_000
 _NOTHING = 5  # (step,) a loop matched but held no segment to enter: pyx12 returns no node, silently
 
 
-_PLANS: dict[tuple[int, str], tuple[object, dict[tuple[object, ...], list[tuple[object, ...]]]]] = {}
+Plans = dict[tuple[object, ...], list[tuple[object, ...]]]
 
 
-def _shared_plans(tables: Tables, sep: str) -> dict[tuple[object, ...], list[tuple[object, ...]]]:
-    """The process's walk plans for ``tables`` and a component separator: plans hold no counts, so each file
-    replays what the files before it planned (the tables are kept with them, so that their id stays theirs)."""
-    key = (id(tables), sep)
-    if key not in _PLANS:
-        _PLANS[key] = (tables, {})
-    return _PLANS[key][1]
+def _no_plans(sep: str) -> Plans:
+    """A process's walk plans for a component separator, before its first file (:func:`fields.per_process`)."""
+    return {}
 
 
 class Walker:
@@ -168,7 +164,7 @@ class Walker:
         self.counts = [0] * tables.slots
         self.sep = component_sep
         self.qualifiers = tables.qualifiers
-        self.plans = _shared_plans(tables, component_sep)
+        self.plans = fields.per_process(tables, component_sep, _no_plans)  # plans hold no counts: files share them
         self.pending: list[tuple[Node | None, str, str, str, str | None, int, int]] = []
 
     def force_loop_start(self, loop: Loop, first: Seg) -> None:
@@ -377,7 +373,7 @@ class Validator:
         self.term = segment_term
         self.walker = Walker(tables, component_sep)
         self.handler = _Handler()
-        self.check = fields.shared_checks(tables, component_sep)
+        self.check = fields.per_process(tables, component_sep, fields.SegmentChecks)
         self.paths = tables.control_paths
         self.transaction_paths = tables.transaction_paths
         self.node: Seg = self.paths["/ISA_LOOP/ISA"]  # type: ignore[assignment]  # the control map's ISA node is a Seg
