@@ -13,8 +13,10 @@ control characters, acknowledgments that parse with their own delimiters, and
 under ``--redact`` no value of a PHI element in any report.
 
 The same inputs go through ``scrubber export`` (every format, with and without
-``--redact``) and through ``scrubber.scrub`` as bytes, which must give the
-JSON report ``check`` gives for the file.
+``--redact``), through ``scrubber.scrub`` as bytes, which must give the
+JSON report ``check`` gives for the file, and through the work of ``scrubber
+serve``'s ``/v1/check`` (in one of its worker processes, with every
+acknowledgment, with and without redaction).
 
 A few hundred inputs run in CI; ``pytest -m slow -k fuzz`` runs 20,000 (and 5,000 through export and the API).
 """
@@ -23,11 +25,14 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -145,6 +150,11 @@ def phi_values(data: bytes) -> set[str]:
             (len(v) >= 6 and v.isdigit() and v not in other)} - {"", "None"}
 
 
+def shown_as_a_value(value: str) -> re.Pattern[str]:
+    """``value`` where a report shows it as a value of its own (not inside a longer word or number)."""
+    return re.compile(f"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+
+
 def check_outputs(tmp: Path, data: bytes, redact: bool) -> None:
     path = tmp / "fuzz.837"
     path.write_bytes(data)
@@ -171,7 +181,7 @@ def check_outputs(tmp: Path, data: bytes, redact: bool) -> None:
         if redact:
             readable = html_readable(out) if fmt == "html" and "report-data" in out else out  # the page's claim data
             for value in phi_values(data):
-                shown = re.compile(f"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+                shown = shown_as_a_value(value)
                 assert not shown.search(readable) and not shown.search(err), (fmt, value)
     for ack in acks.iterdir() if acks.is_dir() else []:
         assert_parses(ack.read_text())
@@ -237,7 +247,7 @@ def export_outputs(tmp: Path, data: bytes, redact: bool) -> None:
         if redact:
             readable = html_readable(out) if fmt == "html" and "report-data" in out else out  # the page's claim data
             for value in phi_values(data):
-                shown = re.compile(f"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+                shown = shown_as_a_value(value)
                 assert not shown.search(readable) and not shown.search(err), (fmt, value)
         if result.exit_code == 0 and fmt == "ndjson":
             assert ids[fmt] == [c.claim_id for c in scrubber.read_claims(data)]
@@ -289,6 +299,53 @@ def test_fuzz_api_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -
 def test_fuzz_export_and_api_long(tmp_path_factory: pytest.TempPathFactory, data: bytes, redact: bool) -> None:
     export_outputs(tmp_path_factory.mktemp("export"), data, redact)
     api_matches_cli(tmp_path_factory.mktemp("api"), data)
+
+
+# -- scrubber serve -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def serve_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessPoolExecutor]:
+    """One of ``scrubber serve``'s worker processes, spawned and started as the server starts its workers."""
+    from scrubber.serve import work
+
+    spool = tmp_path_factory.mktemp("spool")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=work.start,
+                             initargs=(work.Settings(spool=str(spool)),)) as pool:
+        yield pool
+
+
+def serve_outputs(pool: ProcessPoolExecutor, data: bytes, redact: bool) -> None:
+    """``POST /v1/check?acks=999,277ca,ta1``'s work on the bytes: a file ``check`` cannot read is the error
+    ``scrubber.scrub`` gives; otherwise its status, a JSON report that loads, acknowledgments that parse, and under
+    ``redact`` no value of a PHI element in the answer."""
+    from datetime import datetime
+
+    import scrubber
+    from scrubber.serve import work
+
+    query = work.Query(now=datetime.fromisoformat(NOW), redact=redact, acks=tuple(work.ACK_KINDS), control_start=1)
+    outcome = pool.submit(work.check, data, query).result()
+    expected = scrubber.scrub(data, now=NOW).files[0]
+    if expected.error is not None:
+        assert (outcome.status, outcome.error, outcome.report) == ("error", expected.error, b"")
+        return
+    assert outcome.error is None and outcome.status == expected.status
+    text = outcome.report.decode("utf-8")
+    report = json.loads(text)
+    assert report["files"][0]["status"] == expected.status
+    for ack in report["acknowledgments"].values():
+        if ack is not None:
+            assert_parses(ack)
+    if redact:
+        for value in phi_values(data):
+            assert not shown_as_a_value(value).search(text), value
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=mutated(), redact=st.booleans())
+def test_fuzz_serve_worker(serve_worker: ProcessPoolExecutor, data: bytes, redact: bool) -> None:
+    serve_outputs(serve_worker, data, redact)
 
 
 # -- ingest ---------------------------------------------------------------------------------------------------
