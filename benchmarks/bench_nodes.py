@@ -33,11 +33,13 @@ def make_files(folder: Path, files: int, claims: int) -> None:
                        capture_output=True)
 
 
-def run(files: Path, work: Path, nodes: int, db: str | None, env: dict[str, str]) -> float:
-    """Seconds for ``nodes`` ingest processes to finish a copy of ``files``."""
+def run(files: Path, work: Path, nodes: int, db: str | None, env: dict[str, str], jobs: int | None = None) -> float:
+    """Seconds for ``nodes`` ingest processes (each with ``--jobs``, when given) to finish a copy of ``files``."""
     inbox, out = work / "inbox", work / "out"
     shutil.copytree(files, inbox)
     cmd = [sys.executable, "-m", "scrubber", "ingest", str(inbox), "--out", str(out), "--now", NOW, "--settle", "0"]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
     if db:
         cmd += ["--db", db]
     start = time.perf_counter()
@@ -64,12 +66,14 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=500)
     parser.add_argument("--pg", default=os.environ.get("SCRUBBER_TEST_PG"))
     parser.add_argument("--no-history", action="store_true", help="no history key: the history rules are off")
+    parser.add_argument("--jobs", type=int, help="each node's --jobs (default: ingest's own, the cores)")
     args = parser.parse_args()
     env = {**os.environ, "SCRUBBER_HISTORY_KEY": "bench-key"}
     if args.no_history:
         env.pop("SCRUBBER_HISTORY_KEY")
     total = args.files * args.claims
-    print("| ledger | nodes | files | claims | wall s | claims/s |\n|---|---:|---:|---:|---:|---:|")
+    jobs = args.jobs or "cores"
+    print("| ledger | nodes | --jobs | files | claims | wall s | claims/s |\n|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         files = Path(tmp) / "files"
         make_files(files, args.files, args.claims)
@@ -82,8 +86,9 @@ def main() -> None:
             db = None
             if url:
                 db, _ = pg_schema(url)
-            took = run(files, Path(tmp) / f"run{i}", nodes, db, env)
-            print(f"| {name} | {nodes} | {args.files} | {total:,} | {took:.2f} | {total / took:,.0f} |", flush=True)
+            took = run(files, Path(tmp) / f"run{i}", nodes, db, env, args.jobs)
+            print(f"| {name} | {nodes} | {jobs} | {args.files} | {total:,} | {took:.2f} | {total / took:,.0f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

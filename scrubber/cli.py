@@ -246,11 +246,15 @@ def _inputs(paths: list[str], globs: tuple[str, ...]) -> tuple[list[str], bool]:
 AUTO_JOBS_FROM = 512 << 10
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def auto_jobs(size: int) -> int:
     """``--jobs`` when not given: 2 (the validator beside the walk, the acknowledgments beside the report) for
     ``size`` bytes of input from :data:`AUTO_JOBS_FROM` up on a machine with two cores or more, else 1."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 2 if cores >= 2 and size >= AUTO_JOBS_FROM else 1
+    return 2 if cores() >= 2 and size >= AUTO_JOBS_FROM else 1
 
 
 def _size(path: str) -> int:
@@ -490,7 +494,8 @@ def ingest() -> None:
 @click.option("--once", "mode", flag_value="once", default=True, help="Process the inbox, then exit (default).")
 @click.option("--watch", "mode", flag_value="watch", help="Keep polling the inbox until SIGTERM.")
 @click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between polls with --watch.")
-@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
+@click.option("--jobs", type=click.IntRange(1), default=None, show_default="the cores",
+              help="Files scrubbed at once, each in a worker process (while the node decides the file before).")
 @click.option("--config", "config_path", type=click.Path(), help="TOML payer profiles and rule settings.")
 @click.option("--now", callback=_parse_now, metavar=NOW_METAVAR, help="Processing time (default: the clock).")
 @click.option("--ig-engine", type=click.Choice(IG_ENGINES), default=DEFAULT_IG_ENGINE, show_default=True,
@@ -522,7 +527,7 @@ def ingest() -> None:
 @click.option("--file-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=900.0, show_default=True,
               metavar="SECONDS", help="How long one file's scrub may take: past it the scrub (a worker process) is"
               " stopped and the file sent to failed/ with the reason.")
-def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int,
+def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, interval: float, jobs: int | None,
            config_path: str | None, now: datetime, ig_engine: str, html: bool, show_status: bool, settle: float,
            allow_unvalidated: bool, redact: bool, lease_seconds: float, log_stderr: bool, no_history: bool,
            file_timeout: float, metrics_address: str | None = None, status_format: str = "text",
@@ -591,7 +596,7 @@ def ingest_run(inbox: str | None, out_dir: str, db_path: str | None, mode: str, 
             _fail(f"--metrics: {exc}")
     try:
         runner = Ingest(Path(inbox), IngestOptions(out=out, db=db, config=config, now=fixed_now, ig_engine=ig_engine,
-                                                   html=html, jobs=jobs, settle=settle,
+                                                   html=html, jobs=jobs or cores(), settle=settle,
                                                    allow_unvalidated=allow_unvalidated, redact=redact,
                                                    lease_seconds=lease_seconds, file_timeout=file_timeout,
                                                    log_stderr=log_stderr, no_history=no_history,
@@ -773,10 +778,9 @@ def serve(bind: str, config_path: str | None, history_target: str | None, data_p
     if not is_loopback(host) and not keys:
         click.echo(f"scrubber: serve: {host} is reachable from other machines and no --api-keys is given:"
                    " anyone who reaches it can send claims", err=True)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     settings = ServerSettings(work=Settings(config_path=config.source, history=history_target, data=data_path,
                                             time_limit=time_limit),
-                              workers=workers or cores, max_bytes=max_bytes, max_pending=max_pending,
+                              workers=workers or cores(), max_bytes=max_bytes, max_pending=max_pending,
                               api_keys=keys)
     try:
         run(settings, host, port, ssl_certfile, ssl_keyfile)

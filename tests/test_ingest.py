@@ -383,3 +383,27 @@ def test_workers_never_collect_what_they_inherit(monkeypatch: pytest.MonkeyPatch
         assert gc.get_freeze_count() == 0, "this process thawed its own"
     finally:
         pool.close()
+
+
+def test_ingest_scrubs_as_many_files_at_once_as_the_node_has_cores(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --jobs a node runs a worker per core (one worker left a two-core node a third idle); --jobs N
+    still says how many."""
+    import scrubber.cli as cli_module
+    import scrubber.ingest as ingest_module
+
+    seen: list[int] = []
+
+    class Recorder:
+        def __init__(self, inbox: Path, options: ingest_module.IngestOptions) -> None:
+            seen.append(options.jobs)
+            raise ingest_module.IngestAborted("recorded")
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setattr(cli_module, "cores", lambda: 3)
+    monkeypatch.setattr(ingest_module, "Ingest", Recorder)
+    for extra in ((), ("--jobs", "1")):
+        code, _, err = run_cli("ingest", str(inbox), "--out", str(tmp_path / "out"), "--no-history", *extra)
+        assert code == 2 and "recorded" in err
+    assert seen == [3, 1]
