@@ -11,10 +11,12 @@ Where ``fork`` is not available (or not wanted) the function runs first, in this
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 from collections.abc import Callable
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 class Beside:
@@ -22,7 +24,11 @@ class Beside:
 
     def __init__(self, function: Callable[..., str | None], *args: object, fork: bool = True) -> None:
         self._value: str | None = None
-        if not fork or "fork" not in multiprocessing.get_all_start_methods():
+        if fork:
+            import multiprocessing  # only to fork: a check in one process never pays for its import
+
+            fork = "fork" in multiprocessing.get_all_start_methods()
+        if not fork:
             self._value, self._process = function(*args), None
             return
         for stream in (sys.stdout, sys.stderr):  # a fork would flush what is buffered a second time

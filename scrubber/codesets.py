@@ -31,10 +31,23 @@ def is_billable_icd10cm(code: str) -> bool:
 @functools.cache
 def icd10cm_release() -> str:
     """Which code set CLM010 checks against: the CMS tabular file the installed package ships."""
+    date = _tabular().stem.removeprefix("icd10c-tabular-")
+    return f"CMS ICD-10-CM tabular {date} (simple-icd-10-cm {_package_version()})"
+
+
+def _package_version() -> str:
+    """The installed simple-icd-10-cm's version: read from the name of the ``.dist-info`` folder beside the
+    package (``simple_icd_10_cm-1.5.0.dist-info``, as a wheel installs it), which spares every report the import
+    of importlib.metadata; asked of importlib.metadata where the package was installed otherwise."""
+    spec = importlib.util.find_spec(_MODULE)
+    if spec is not None and spec.submodule_search_locations:
+        beside = Path(next(iter(spec.submodule_search_locations))).parent
+        found = list(beside.glob(f"{_MODULE}-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name.removeprefix(f"{_MODULE}-").removesuffix(".dist-info")
     from importlib import metadata
 
-    date = _tabular().stem.removeprefix("icd10c-tabular-")
-    return f"CMS ICD-10-CM tabular {date} (simple-icd-10-cm {metadata.version('simple-icd-10-cm')})"
+    return metadata.version("simple-icd-10-cm")
 
 
 def _tabular() -> Path:

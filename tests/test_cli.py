@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,20 @@ def test_output_to_dev_null_leaves_the_device_alone(tmp_path: Path) -> None:
     assert code == 0 and out == "" and err == ""
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert not list(Path(os.path.dirname(os.devnull)).glob(".null.tmp"))
+
+
+def test_a_check_in_one_process_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """Start-up is most of a small check: without a plugin installed, ``check --format json --ack-dir`` on one
+    file (one process) imports neither importlib.metadata (plugins, the code set's version), lxml (the
+    implementation-guide maps, read from their cache) nor multiprocessing (--jobs 2)."""
+    code = ("import sys\nfrom scrubber.cli import main\nsys.argv = ['scrubber', *sys.argv[1:]]\n"
+            "try:\n    main()\nfinally:\n"
+            "    print(sorted(m for m in ('importlib.metadata', 'lxml', 'multiprocessing') if m in sys.modules),"
+            " file=sys.stderr)")
+    run = [sys.executable, "-c", code, "check", "--format", "json", "--now", NOW, "--ack-dir", str(tmp_path / "acks"),
+           "-o", str(tmp_path / "r.json"), str(DEMO)]
+    subprocess.run(run, capture_output=True, text=True)  # the first run may compile the maps into the cache
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # demo.837 holds rejected claims
+    assert done.stderr.splitlines()[-1] == "[]"
+    assert json.loads((tmp_path / "r.json").read_text())["files"][0]["claims"]

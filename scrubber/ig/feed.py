@@ -15,15 +15,18 @@ the same errors in the same order.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import queue
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from scrubber.ig import IgError, IgUnavailable
 from segments import Segment, X12InputError, open_x12
+
+if TYPE_CHECKING:
+    import multiprocessing
 
 _POLL_SECONDS = 0.5
 
@@ -156,6 +159,8 @@ class StreamFeed(_BatchFeed):
     """The compiled validator in a worker process, its errors read as the walk needs them."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import multiprocessing  # only for --jobs 2 and up
+
         super().__init__()
         context = multiprocessing.get_context()
         self._queue: multiprocessing.Queue[tuple[object, ...]] = context.Queue(maxsize=8)

@@ -20,9 +20,11 @@ edits would accept claims that payer rejects.
 
 from __future__ import annotations
 
+import importlib.machinery
+import os
 import re
+import sys
 from dataclasses import replace
-from importlib.metadata import entry_points
 
 from scrubber.rules.base import BUILTIN_FAMILIES, REGISTRY
 
@@ -36,6 +38,11 @@ PROBLEMS: list[str] = []
 def load_plugins() -> list[str]:
     """Load every installed rule plugin; the problems, one line each (also kept in :data:`PROBLEMS`)."""
     problems: list[str] = []
+    if not may_be_installed():
+        PROBLEMS[:] = problems
+        return problems
+    from importlib.metadata import entry_points
+
     for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
         where = f"rule plugin {ep.name!r} ({ep.value})"
         before = set(REGISTRY)
@@ -56,6 +63,34 @@ def load_plugins() -> list[str]:
             REGISTRY[code] = replace(REGISTRY[code], origin=ep.name)
     PROBLEMS[:] = problems
     return problems
+
+
+def may_be_installed() -> bool:
+    """False when no distribution on ``sys.path`` can declare a plugin: no ``entry_points.txt`` of a
+    ``*.dist-info`` or ``*.egg-info`` folder names the group, no zip is on the path, and no import hook but
+    Python's own finds distributions.  Then :mod:`importlib.metadata`, a fifth of every command's start-up
+    (its email and zip modules), is not imported; otherwise it answers, as before."""
+    if any(hasattr(finder, "find_distributions") and finder is not importlib.machinery.PathFinder
+           for finder in sys.meta_path):
+        return True
+    needle = GROUP.encode()
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            if os.path.isfile(folder):  # a zip (an egg, a zipapp): importlib.metadata reads it
+                return True
+            continue
+        for name in names:
+            if name.lower().endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), "rb") as declared:
+                        if needle in declared.read():
+                            return True
+                except OSError:  # none (or an egg-info file, not a folder)
+                    continue
+    return False
 
 
 def _family(code: str) -> str:

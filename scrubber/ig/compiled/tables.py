@@ -25,10 +25,12 @@ import pickle
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from scrubber.cachedir import cache_dir
+
+if TYPE_CHECKING:
+    from lxml import etree  # imported where the maps are read: a run that loads the cached tables never needs it
 
 MAXINT = 2147483647
 MAP_837P = "837.5010.X222.A1.xml"
@@ -151,6 +153,8 @@ def load() -> Tables:
 
 
 def compile_tables() -> Tables:
+    from lxml import etree
+
     root = files("pyx12").joinpath("map")
 
     def parse(name: str) -> etree._Element:
