@@ -139,10 +139,14 @@ def test_compiled_tables_are_cached_and_a_broken_cache_is_rebuilt(tmp_path: Path
     cached.write_bytes(b"not a pickle")
     again = tables.load()
     assert again.slots == first.slots and cached.read_bytes()[:1] == b"\x80"
-    (tmp_path / "scrubber" / "x222a1-0000000000000000.pickle").write_bytes(b"old")
+    others = [tmp_path / "scrubber" / f"x222a1-{n:016d}.pickle" for n in range(5)]  # other versions' tables
+    for age, other in enumerate(others):
+        other.write_bytes(b"old")
+        os.utime(other, (1e9 - age, 1e9 - age))  # others[0] written last
     cached.unlink()
     tables.load()
-    assert [p.name for p in (tmp_path / "scrubber").iterdir()] == [cached.name]  # the stale one went
+    kept = sorted(p.name for p in (tmp_path / "scrubber").iterdir())
+    assert kept == sorted([cached.name, *(p.name for p in others[:tables.KEPT - 1])])  # the oldest went
 
 
 # -- whole files -----------------------------------------------------------------------------------

@@ -121,6 +121,12 @@ class Tables:
     qualifiers: dict[str, tuple[tuple[int, int], ...]]
 
 
+#: Compiled tables the cache keeps: these and the last written by other versions.  Two installs of different
+#: versions on one machine (a staging and a production environment, a test checkout) each keep theirs, instead of
+#: each run evicting the other's and compiling the maps again (0.3-0.4 s).
+KEPT = 4
+
+
 def load() -> Tables:
     """The compiled tables, from the cache when it matches the installed pyx12."""
     root = files("pyx12").joinpath("map")
@@ -142,9 +148,10 @@ def load() -> Tables:
         with open(tmp, "wb") as fh:
             pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)
-        for old in cache.parent.glob("x222a1-*.pickle"):  # tables of an earlier pyx12 or scrubber
-            if old != cache:
-                old.unlink(missing_ok=True)
+        others = sorted((p for p in cache.parent.glob("x222a1-*.pickle") if p != cache),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[KEPT - 1:]:  # tables of an earlier pyx12 or scrubber
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home still validates, only slower to start
     return tables
