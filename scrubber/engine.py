@@ -98,6 +98,10 @@ class Options:
     data: DataTables | None = field(default_factory=DataStore)
     #: Bytes of a file's judged claims kept in memory before the rest go to a temporary file (None: the default).
     memory_cap: int | None = None
+    #: A file smaller than this many bytes is validated in this process whatever ``jobs`` says: a worker process
+    #: costs more than it saves on it (``check``'s default when ``--jobs`` is not given; 0: ``jobs`` holds for every
+    #: file).
+    parallel_from: int = 0
 
 
 def scrub_paths(paths: Iterable[str | os.PathLike[str]], options: Options) -> Report:
@@ -259,19 +263,20 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
         return FileResult(path=shown, error=("unsupported", str(exc)), source=source, **_digest(path))
     feed: ListFeed | LazyFeed | StreamFeed = ListFeed([])
     ig_checked = False
+    jobs = options.jobs if options.jobs == 1 or _file_size(path) >= options.parallel_from else 1
     notices: list[str] = []
     if options.ig_engine != "none":
         if version != ig.SUPPORTED_VERSION:
             notices.append(f"found {version}: implementation-guide validation supports {ig.SUPPORTED_VERSION}"
                            " only" + ("; the claims were checked against the rule catalogue"
                                       if options.allow_unvalidated else "; its transaction sets are rejected"))
-        elif options.ig_engine == "compiled" and options.jobs > 1:
+        elif options.ig_engine == "compiled" and jobs > 1:
             feed, ig_checked = StreamFeed(path), True  # validates beside the walk, in a worker process
         elif options.ig_engine == "compiled":
             feed, ig_checked = LazyFeed(), True  # validates as the walk goes, one batch at a time
         else:
             try:
-                feed, ig_checked = ListFeed(ig.validate(path, options.jobs, options.ig_engine)), True
+                feed, ig_checked = ListFeed(ig.validate(path, jobs, options.ig_engine)), True
             except ig.IgUnavailable as exc:
                 notices.append(f"implementation-guide validation not done: {exc}")
     draft = _FileDraft(notices, ClaimStore(options.memory_cap))
@@ -287,6 +292,14 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
     return FileResult(path=shown, error=error, transactions=tuple(draft.transactions), claims=draft.claims,
                       envelope_errors=tuple(draft.envelope_errors), notices=tuple(draft.notices),
                       interchanges=tuple(draft.interchanges), source=source, sha256=draft.sha256, size=draft.size)
+
+
+def _file_size(path: str | os.PathLike[str]) -> int:
+    """The file's size in bytes (0 when it cannot be asked: it is then read as a small file is)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 class _Digest(TypedDict, total=False):
