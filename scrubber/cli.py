@@ -24,7 +24,7 @@ from scrubber.clock import NOW_METAVAR, parse_now
 from scrubber.config import Config, ConfigError, find_config, load_config
 from scrubber.data import KIND_NAMES as DATA_KINDS
 from scrubber.data import DataStore
-from scrubber.engine import DEFAULT_GLOBS, DEFAULT_IG_ENGINE, IG_ENGINES, Options, find_inputs, scrub_paths
+from scrubber.engine import DEFAULT_GLOBS, DEFAULT_IG_ENGINE, IG_ENGINES, Options, file_size, find_inputs, scrub_paths
 from scrubber.export import FORMATS as EXPORT_FORMATS
 from scrubber.formatters import FORMATTERS, write_report
 from scrubber.formatters.statistics import render_statistics
@@ -196,7 +196,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         _fail(f"-o {output} is one of the inputs; the report would overwrite it")
     stdin = _spool_stdin() if "-" in paths else None
     inputs, missing = _inputs([stdin.name if p == "-" and stdin else p for p in paths], globs)
-    sizes = [_size(p) for p in inputs]
+    sizes = [file_size(p) for p in inputs]
     parallel_from = 0 if jobs else AUTO_JOBS_FROM  # by default a worker validates the big files only
     jobs = jobs or auto_jobs(sum(sizes))
     with ScrubProgress(sizes) as progress:
@@ -257,14 +257,6 @@ def auto_jobs(size: int) -> int:
     """``--jobs`` when not given: 2 (the validator beside the walk, the acknowledgments beside the report) for
     ``size`` bytes of input from :data:`AUTO_JOBS_FROM` up on a machine with two cores or more, else 1."""
     return 2 if cores() >= 2 and size >= AUTO_JOBS_FROM else 1
-
-
-def _size(path: str) -> int:
-    """A file's size in bytes (0 when it cannot be asked): what the progress bar counts."""
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
 
 
 def _spool_stdin() -> Spool:

@@ -39,12 +39,9 @@ def _package_version() -> str:
     """The installed simple-icd-10-cm's version: read from the name of the ``.dist-info`` folder beside the
     package (``simple_icd_10_cm-1.5.0.dist-info``, as a wheel installs it), which spares every report the import
     of importlib.metadata; asked of importlib.metadata where the package was installed otherwise."""
-    spec = importlib.util.find_spec(_MODULE)
-    if spec is not None and spec.submodule_search_locations:
-        beside = Path(next(iter(spec.submodule_search_locations))).parent
-        found = list(beside.glob(f"{_MODULE}-*.dist-info"))
-        if len(found) == 1:
-            return found[0].name.removeprefix(f"{_MODULE}-").removesuffix(".dist-info")
+    found = list(_package_dir().parent.glob(f"{_MODULE}-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name.removeprefix(f"{_MODULE}-").removesuffix(".dist-info")
     from importlib import metadata
 
     return metadata.version("simple-icd-10-cm")
@@ -52,11 +49,15 @@ def _package_version() -> str:
 
 def _tabular() -> Path:
     """The package's tabular XML, found without importing the package."""
+    return sorted((_package_dir() / "data").glob("icd10c-tabular-*.xml"))[-1]
+
+
+def _package_dir() -> Path:
+    """The simple-icd-10-cm package's folder, found without importing the package."""
     spec = importlib.util.find_spec(_MODULE)
     if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a declared dependency
         raise RuntimeError("the simple-icd-10-cm package is not installed")
-    data = Path(next(iter(spec.submodule_search_locations))) / "data"
-    return sorted(data.glob("icd10c-tabular-*.xml"))[-1]
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @functools.cache

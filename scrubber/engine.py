@@ -263,7 +263,7 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
         return FileResult(path=shown, error=("unsupported", str(exc)), source=source, **_digest(path))
     feed: ListFeed | LazyFeed | StreamFeed = ListFeed([])
     ig_checked = False
-    jobs = options.jobs if options.jobs == 1 or _file_size(path) >= options.parallel_from else 1
+    jobs = 1 if options.parallel_from and file_size(path) < options.parallel_from else options.jobs
     notices: list[str] = []
     if options.ig_engine != "none":
         if version != ig.SUPPORTED_VERSION:
@@ -294,8 +294,9 @@ def scrub_file(path: str | os.PathLike[str], options: Options) -> FileResult:
                       interchanges=tuple(draft.interchanges), source=source, sha256=draft.sha256, size=draft.size)
 
 
-def _file_size(path: str | os.PathLike[str]) -> int:
-    """The file's size in bytes (0 when it cannot be asked: it is then read as a small file is)."""
+def file_size(path: str | os.PathLike[str]) -> int:
+    """A file's size in bytes (0 when it cannot be asked): what ``check``'s progress bar counts, and how a file is
+    told from a small one (:attr:`Options.parallel_from`)."""
     try:
         return os.stat(path).st_size
     except OSError:

@@ -25,8 +25,12 @@ import os
 import re
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from scrubber.rules.base import BUILTIN_FAMILIES, REGISTRY
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoints
 
 GROUP = "scrubber.rules"
 _FAMILY = re.compile(r"[A-Z]+")
@@ -38,12 +42,7 @@ PROBLEMS: list[str] = []
 def load_plugins() -> list[str]:
     """Load every installed rule plugin; the problems, one line each (also kept in :data:`PROBLEMS`)."""
     problems: list[str] = []
-    if not may_be_installed():
-        PROBLEMS[:] = problems
-        return problems
-    from importlib.metadata import entry_points
-
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
+    for ep in sorted(_entry_points() if may_be_installed() else (), key=lambda e: (e.name, e.value)):
         where = f"rule plugin {ep.name!r} ({ep.value})"
         before = set(REGISTRY)
         try:
@@ -63,6 +62,12 @@ def load_plugins() -> list[str]:
             REGISTRY[code] = replace(REGISTRY[code], origin=ep.name)
     PROBLEMS[:] = problems
     return problems
+
+
+def _entry_points() -> EntryPoints:
+    from importlib.metadata import entry_points
+
+    return entry_points(group=GROUP)
 
 
 def may_be_installed() -> bool:
